@@ -1,0 +1,88 @@
+//! The audit trail: one event for every change and every failed authentication.
+
+use crate::ids::{EventId, OrgId};
+use crate::principal::Principal;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+/// An audit event. It names credentials by id, never by secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: EventId,
+    pub event_type: String,
+    pub created: DateTime<Utc>,
+    pub org_id: Option<OrgId>,
+    pub target_id: Option<String>,
+    pub principal: Option<String>,
+    pub remote_address: Option<String>,
+    pub outcome: Outcome,
+    /// Free text for what the fields above cannot say (a refetch error, a failure reason).
+    pub detail: Option<String>,
+}
+
+/// Who did it and from where: what every audited core call receives from its face.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub principal: Option<String>,
+    pub remote_address: Option<String>,
+}
+
+impl Actor {
+    pub fn new(principal: &Principal, remote_address: Option<String>) -> Self {
+        Self { principal: Some(format!("{}:{}", principal.realm.name, principal.name)), remote_address }
+    }
+
+    pub fn anonymous(remote_address: Option<String>) -> Self {
+        Self { principal: None, remote_address }
+    }
+
+    pub fn event(
+        &self,
+        event_type: &str,
+        now: DateTime<Utc>,
+        org_id: Option<OrgId>,
+        target_id: Option<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            id: EventId::random(),
+            event_type: event_type.to_owned(),
+            created: now,
+            org_id,
+            target_id,
+            principal: self.principal.clone(),
+            remote_address: self.remote_address.clone(),
+            outcome: Outcome::Success,
+            detail: None,
+        }
+    }
+}
+
+impl AuditEvent {
+    pub fn failed(mut self, detail: impl Into<String>) -> Self {
+        self.outcome = Outcome::Failure;
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// Event type names, in the style of Atlas's `eventTypeName`.
+pub mod kind {
+    pub const ORG_CREATED: &str = "ORG_CREATED";
+    pub const USER_BOOTSTRAPPED: &str = "USER_BOOTSTRAPPED";
+    pub const AUTHENTICATION_FAILED: &str = "AUTHENTICATION_FAILED";
+    pub const CONNECTED_ORG_CONFIG_UPDATED: &str = "CONNECTED_ORG_CONFIG_UPDATED";
+    pub const CONNECTED_ORG_CONFIG_REMOVED: &str = "CONNECTED_ORG_CONFIG_REMOVED";
+    pub const ROLE_MAPPING_CREATED: &str = "ROLE_MAPPING_CREATED";
+    pub const ROLE_MAPPING_UPDATED: &str = "ROLE_MAPPING_UPDATED";
+    pub const ROLE_MAPPING_DELETED: &str = "ROLE_MAPPING_DELETED";
+    pub const IDENTITY_PROVIDER_CREATED: &str = "IDENTITY_PROVIDER_CREATED";
+    pub const IDENTITY_PROVIDER_UPDATED: &str = "IDENTITY_PROVIDER_UPDATED";
+    pub const IDENTITY_PROVIDER_DELETED: &str = "IDENTITY_PROVIDER_DELETED";
+}

@@ -1,0 +1,127 @@
+//! Verifying credentials. The hot path is a cache hit: a password is run through Argon2id once
+//! and then recognised by a salted SHA-256 of it; Digest's HA1 is opened once and kept.
+//! Every change to a credential clears the caches (see [`Core::invalidate_credentials`]).
+
+use crate::audit::{kind, Actor};
+use crate::error::{CoreError, CoreResult};
+use crate::principal::{Principal, Realm};
+use crate::secret::SecretString;
+use crate::user::{verify_password, Ha1};
+use crate::Core;
+use moka::sync::Cache;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a verified credential is trusted without looking at the store again. Revocations
+/// clear the caches at once, so this bounds only changes made behind Sigil's back.
+const CACHE_TTL: Duration = Duration::from_secs(300);
+const CACHE_CAPACITY: u64 = 100_000;
+
+/// What Digest verification needs for one username.
+#[derive(Clone)]
+pub struct DigestCredential {
+    pub ha1: Ha1,
+    pub principal: Principal,
+}
+
+pub(crate) struct AuthCache {
+    /// Per-process salt, so the cache keys are useless outside this process.
+    salt: [u8; 32],
+    passwords: Cache<[u8; 32], Principal>,
+    digest: Cache<String, Arc<DigestCredential>>,
+}
+
+impl AuthCache {
+    pub(crate) fn new() -> Self {
+        let mut salt = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut salt);
+        Self {
+            salt,
+            passwords: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(CACHE_TTL).build(),
+            digest: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(CACHE_TTL).build(),
+        }
+    }
+
+    fn password_key(&self, username: &str, password: &SecretString) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.salt);
+        h.update((username.len() as u64).to_be_bytes());
+        h.update(username.as_bytes());
+        h.update(password.expose().as_bytes());
+        h.finalize().into()
+    }
+
+    fn clear(&self) {
+        self.passwords.invalidate_all();
+        self.digest.invalidate_all();
+    }
+}
+
+impl Core {
+    /// Verifies a local user's name and password (Basic, and the IAM password method).
+    pub async fn authenticate_password(
+        &self,
+        username: &str,
+        password: SecretString,
+        actor: &Actor,
+    ) -> CoreResult<Principal> {
+        let key = self.auth_cache.password_key(username, &password);
+        if let Some(principal) = self.auth_cache.passwords.get(&key) {
+            return Ok(principal);
+        }
+        let user = self.store.get_user_by_name(Realm::NATIVE, username).await?;
+        let verified = match user {
+            Some(user) if user.enabled => {
+                let hash = user.password_hash.clone();
+                let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+                    .await
+                    .map_err(CoreError::internal)?;
+                ok.then(|| user.principal())
+            }
+            _ => None,
+        };
+        match verified {
+            Some(principal) => {
+                self.auth_cache.passwords.insert(key, principal.clone());
+                Ok(principal)
+            }
+            None => {
+                self.authentication_failed(actor, Some(username), "wrong username or password").await;
+                Err(CoreError::Unauthenticated)
+            }
+        }
+    }
+
+    /// The Digest secret of `username`, or `None` when no such enabled credential exists.
+    pub async fn digest_credential(&self, username: &str) -> CoreResult<Option<Arc<DigestCredential>>> {
+        if let Some(found) = self.auth_cache.digest.get(username) {
+            return Ok(Some(found));
+        }
+        let Some(user) = self.store.get_user_by_name(Realm::NATIVE, username).await? else {
+            return Ok(None);
+        };
+        if !user.enabled {
+            return Ok(None);
+        }
+        let credential = Arc::new(DigestCredential { ha1: Ha1::open(&user.digest_ha1, &self.master_key)?, principal: user.principal() });
+        self.auth_cache.digest.insert(username.to_owned(), credential.clone());
+        Ok(Some(credential))
+    }
+
+    /// Records a failed authentication in the audit trail. A store failure here is logged and
+    /// swallowed: the caller answers 401 either way.
+    pub async fn authentication_failed(&self, actor: &Actor, name: Option<&str>, reason: &str) {
+        let mut event = actor.event(kind::AUTHENTICATION_FAILED, self.now(), None, name.map(str::to_owned)).failed(reason);
+        event.principal = name.map(str::to_owned);
+        if let Err(e) = self.store.record_event(&event).await {
+            tracing::error!(error = %e, "could not record a failed authentication");
+        }
+    }
+
+    /// Forgets every verified credential: called on every change to a credential.
+    pub fn invalidate_credentials(&self) {
+        self.auth_cache.clear();
+    }
+}

@@ -1,0 +1,102 @@
+//! Hashing, constant-time comparison, and encryption at rest with the master key.
+
+use crate::error::{CoreError, CoreResult};
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+pub fn md5_hex(data: &[u8]) -> String {
+    hex::encode(md5::Md5::digest(data))
+}
+
+/// Equality whose timing does not depend on where the inputs differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// The key-encryption key: values that a protocol needs in more than hashed form (Digest's
+/// HA1) are stored sealed with it (AES-256-GCM, a fresh 96-bit nonce per value).
+#[derive(Clone)]
+pub struct MasterKey(Aes256Gcm);
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey([REDACTED])")
+    }
+}
+
+const SEALED_PREFIX: &str = "v1.";
+
+impl MasterKey {
+    pub fn generate() -> (Self, String) {
+        let mut raw = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut raw);
+        let text = base64::engine::general_purpose::STANDARD.encode(raw);
+        (Self(Aes256Gcm::new(&raw.into())), text)
+    }
+
+    /// Parses the base64 form of 32 random bytes (`SIGIL_MASTER_KEY`, or the key file).
+    pub fn from_base64(text: &str) -> CoreResult<Self> {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| CoreError::invalid("master key", "not base64"))?;
+        let key: [u8; 32] =
+            raw.try_into().map_err(|_| CoreError::invalid("master key", "must be 32 bytes"))?;
+        Ok(Self(Aes256Gcm::new(&key.into())))
+    }
+
+    pub fn seal(&self, plaintext: &[u8]) -> CoreResult<String> {
+        let mut nonce = [0u8; 12];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let sealed = self.0.encrypt(Nonce::from_slice(&nonce), plaintext).map_err(CoreError::internal)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(format!("{SEALED_PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(out)))
+    }
+
+    pub fn open(&self, sealed: &str) -> CoreResult<Vec<u8>> {
+        let body = sealed
+            .strip_prefix(SEALED_PREFIX)
+            .ok_or_else(|| CoreError::internal("sealed value has an unknown version"))?;
+        let raw = base64::engine::general_purpose::STANDARD.decode(body).map_err(CoreError::internal)?;
+        if raw.len() < 12 {
+            return Err(CoreError::internal("sealed value is truncated"));
+        }
+        let (nonce, ciphertext) = raw.split_at(12);
+        self.0
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map_err(|_| CoreError::internal("sealed value does not open with this master key"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_open_only_with_their_key() {
+        let (key, text) = MasterKey::generate();
+        let sealed = key.seal(b"ha1").ok().unwrap_or_default();
+        assert!(!sealed.contains("ha1"));
+        assert_eq!(key.open(&sealed).ok(), Some(b"ha1".to_vec()));
+        let again = MasterKey::from_base64(&text).ok();
+        assert_eq!(again.and_then(|k| k.open(&sealed).ok()), Some(b"ha1".to_vec()));
+        let (other, _) = MasterKey::generate();
+        assert!(other.open(&sealed).is_err());
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_values() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

@@ -1,0 +1,82 @@
+//! The one error type of the core; each face renders it in its vendor's format.
+
+use crate::privilege::Privilege;
+
+/// What kind of resource was not found: each face maps it to its own code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    Organization,
+    FederationSettings,
+    ConnectedOrgConfig,
+    IdentityProvider,
+    RoleMapping,
+    User,
+    ServiceAccount,
+    ServiceAccountSecret,
+    ApiKey,
+    Event,
+}
+
+impl ResourceKind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Organization => "organization",
+            Self::FederationSettings => "federation settings",
+            Self::ConnectedOrgConfig => "connected organization configuration",
+            Self::IdentityProvider => "identity provider",
+            Self::RoleMapping => "role mapping",
+            Self::User => "user",
+            Self::ServiceAccount => "service account",
+            Self::ServiceAccountSecret => "service account secret",
+            Self::ApiKey => "API key",
+            Self::Event => "event",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// A field has a value the contract does not allow.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: String, reason: String },
+    /// A required field is absent.
+    #[error("missing required attribute {field}")]
+    Missing { field: String },
+    #[error("{} {id} not found", kind.noun())]
+    NotFound { kind: ResourceKind, id: String },
+    /// A unique resource already exists.
+    #[error("{what} already exists")]
+    Conflict { what: String },
+    /// A limit on the number of live resources was reached.
+    #[error("{what}")]
+    LimitReached { what: String },
+    #[error("not authenticated")]
+    Unauthenticated,
+    #[error("insufficient privileges: needs {needs}")]
+    Forbidden { needs: Privilege },
+    #[error("too many failed authentications")]
+    RateLimited,
+    /// Never expected: a store failure or a broken invariant. The cause is logged, not shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type CoreResult<T> = Result<T, CoreError>;
+
+impl CoreError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), reason: reason.into() }
+    }
+
+    pub fn missing(field: impl Into<String>) -> Self {
+        Self::Missing { field: field.into() }
+    }
+
+    pub fn not_found(kind: ResourceKind, id: impl ToString) -> Self {
+        Self::NotFound { kind, id: id.to_string() }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+}

@@ -1,0 +1,412 @@
+//! OIDC identity providers: the fields and their rules (spec 10), and their management.
+
+use super::FederationOwner;
+use crate::audit::{kind, Actor};
+use crate::error::{CoreError, CoreResult, ResourceKind};
+use crate::ids::{FederationSettingsId, HexId, IdentityProviderId};
+use crate::validate::{check_length, optional_text, string_list, text_field};
+use crate::Core;
+use chrono::{DateTime, Utc};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum IdpType {
+    /// People, who sign in through a browser.
+    Workforce,
+    /// Machines, whose JWTs are sent as bearer tokens.
+    Workload,
+}
+
+impl IdpType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Workforce => "WORKFORCE",
+            Self::Workload => "WORKLOAD",
+        }
+    }
+
+    pub fn parse(field: &str, text: &str) -> CoreResult<Self> {
+        match text {
+            "WORKFORCE" => Ok(Self::Workforce),
+            "WORKLOAD" => Ok(Self::Workload),
+            _ => Err(CoreError::invalid(field, format!("{text:?} is not WORKFORCE or WORKLOAD"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AuthorizationType {
+    Group,
+    User,
+}
+
+impl AuthorizationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Group => "GROUP",
+            Self::User => "USER",
+        }
+    }
+
+    fn parse(text: &str) -> CoreResult<Self> {
+        match text {
+            "GROUP" => Ok(Self::Group),
+            "USER" => Ok(Self::User),
+            _ => Err(CoreError::invalid("authorizationType", format!("{text:?} is not GROUP or USER"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeySetSource {
+    /// From the issuer's discovery document (`jwks_uri`).
+    Discovery,
+    /// Given in a request and stored.
+    Pinned,
+}
+
+/// What Sigil knows of a provider's key set (Sigil's addition to the Atlas resource).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySetStatus {
+    pub source: KeySetSource,
+    pub key_ids: Vec<String>,
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityProvider {
+    pub id: IdentityProviderId,
+    pub federation_settings_id: FederationSettingsId,
+    pub idp_type: IdpType,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub issuer_uri: String,
+    pub client_id: Option<String>,
+    pub audience: String,
+    pub authorization_type: AuthorizationType,
+    pub groups_claim: Option<String>,
+    pub user_claim: String,
+    pub requested_scopes: Vec<String>,
+    pub associated_domains: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub key_set: KeySetStatus,
+}
+
+impl IdentityProvider {
+    pub const PROTOCOL: &'static str = "OIDC";
+}
+
+/// A create (POST) or update (PATCH) of an identity provider, as the client sent it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IdentityProviderDraft {
+    pub protocol: Option<String>,
+    pub idp_type: Option<String>,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub issuer_uri: Option<String>,
+    pub client_id: Option<String>,
+    pub audience: Option<String>,
+    pub authorization_type: Option<String>,
+    pub groups_claim: Option<String>,
+    pub user_claim: Option<String>,
+    pub requested_scopes: Option<Vec<String>>,
+    pub associated_domains: Option<Vec<String>>,
+    // Read-only fields a client may send back after a GET; ignored.
+    #[serde(default)]
+    pub id: Option<IgnoredAny>,
+    #[serde(default)]
+    pub created_at: Option<IgnoredAny>,
+    #[serde(default)]
+    pub updated_at: Option<IgnoredAny>,
+    #[serde(default)]
+    pub key_set: Option<IgnoredAny>,
+}
+
+pub const DISPLAY_NAME_MAX: usize = 50;
+pub const DESCRIPTION_MAX: usize = 250;
+pub const URI_MAX: usize = 2048;
+pub const CLIENT_ID_MAX: usize = 255;
+pub const CLAIM_MAX: usize = 100;
+const LIST_ITEM_MAX: usize = 255;
+const LIST_MAX: usize = 50;
+
+fn protocol(field_value: Option<String>, required: bool) -> CoreResult<()> {
+    match field_value.as_deref() {
+        None if required => Err(CoreError::missing("protocol")),
+        None | Some("OIDC") => Ok(()),
+        Some("SAML") => Err(CoreError::invalid("protocol", "Sigil supports only OIDC identity providers")),
+        Some(other) => Err(CoreError::invalid("protocol", format!("{other:?} is not OIDC"))),
+    }
+}
+
+/// Checks the issuer: an absolute `https://` URL, or `http://` when insecure issuers are allowed.
+pub fn check_issuer_uri(text: &str, allow_insecure: bool) -> CoreResult<()> {
+    check_length("issuerUri", text, 1, URI_MAX)?;
+    let url = url::Url::parse(text).map_err(|e| CoreError::invalid("issuerUri", format!("not an absolute URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure => {}
+        "http" => return Err(CoreError::invalid("issuerUri", "must be an https:// URL (http:// needs --allow-insecure-issuers)")),
+        other => return Err(CoreError::invalid("issuerUri", format!("scheme {other:?} is not https"))),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(CoreError::invalid("issuerUri", "must name a host"));
+    }
+    if url.fragment().is_some() || url.query().is_some() {
+        return Err(CoreError::invalid("issuerUri", "must not carry a query or fragment"));
+    }
+    Ok(())
+}
+
+impl IdentityProviderDraft {
+    fn into_new(self, fs: FederationSettingsId, now: DateTime<Utc>, allow_insecure: bool) -> CoreResult<IdentityProvider> {
+        protocol(self.protocol, true)?;
+        let idp_type = IdpType::parse("idpType", &self.idp_type.ok_or_else(|| CoreError::missing("idpType"))?)?;
+        let authorization_type =
+            AuthorizationType::parse(&self.authorization_type.ok_or_else(|| CoreError::missing("authorizationType"))?)?;
+        let issuer_uri = self.issuer_uri.ok_or_else(|| CoreError::missing("issuerUri"))?;
+        check_issuer_uri(&issuer_uri, allow_insecure)?;
+        let idp = IdentityProvider {
+            id: HexId::random(),
+            federation_settings_id: fs,
+            idp_type,
+            display_name: text_field("displayName", self.display_name, 1, DISPLAY_NAME_MAX)?,
+            description: optional_text("description", self.description, 0, DESCRIPTION_MAX)?,
+            issuer_uri,
+            client_id: optional_text("clientId", self.client_id, 1, CLIENT_ID_MAX)?,
+            audience: text_field("audience", self.audience, 1, CLIENT_ID_MAX)?,
+            authorization_type,
+            groups_claim: optional_text("groupsClaim", self.groups_claim, 1, CLAIM_MAX)?,
+            user_claim: optional_text("userClaim", self.user_claim, 1, CLAIM_MAX)?.unwrap_or_else(|| "sub".into()),
+            requested_scopes: string_list("requestedScopes", self.requested_scopes.unwrap_or_default(), LIST_ITEM_MAX, LIST_MAX)?,
+            associated_domains: string_list("associatedDomains", self.associated_domains.unwrap_or_default(), LIST_ITEM_MAX, LIST_MAX)?,
+            created_at: now,
+            updated_at: now,
+            key_set: KeySetStatus { source: KeySetSource::Discovery, key_ids: vec![], fetched_at: None, revoked_at: None, last_error: None },
+        };
+        idp.checked()
+    }
+
+    fn apply_to(self, mut idp: IdentityProvider, now: DateTime<Utc>, allow_insecure: bool) -> CoreResult<IdentityProvider> {
+        protocol(self.protocol, false)?;
+        if let Some(text) = self.idp_type {
+            if IdpType::parse("idpType", &text)? != idp.idp_type {
+                return Err(CoreError::invalid("idpType", "cannot be changed; create a new identity provider"));
+            }
+        }
+        if let Some(text) = self.authorization_type {
+            idp.authorization_type = AuthorizationType::parse(&text)?;
+        }
+        if let Some(uri) = self.issuer_uri {
+            check_issuer_uri(&uri, allow_insecure)?;
+            idp.issuer_uri = uri;
+        }
+        if self.display_name.is_some() {
+            idp.display_name = text_field("displayName", self.display_name, 1, DISPLAY_NAME_MAX)?;
+        }
+        if self.description.is_some() {
+            idp.description = optional_text("description", self.description, 0, DESCRIPTION_MAX)?;
+        }
+        if self.client_id.is_some() {
+            idp.client_id = optional_text("clientId", self.client_id, 1, CLIENT_ID_MAX)?;
+        }
+        if self.audience.is_some() {
+            idp.audience = text_field("audience", self.audience, 1, CLIENT_ID_MAX)?;
+        }
+        if self.groups_claim.is_some() {
+            idp.groups_claim = optional_text("groupsClaim", self.groups_claim, 1, CLAIM_MAX)?;
+        }
+        if self.user_claim.is_some() {
+            idp.user_claim = text_field("userClaim", self.user_claim, 1, CLAIM_MAX)?;
+        }
+        if let Some(scopes) = self.requested_scopes {
+            idp.requested_scopes = string_list("requestedScopes", scopes, LIST_ITEM_MAX, LIST_MAX)?;
+        }
+        if let Some(domains) = self.associated_domains {
+            idp.associated_domains = string_list("associatedDomains", domains, LIST_ITEM_MAX, LIST_MAX)?;
+        }
+        idp.updated_at = now;
+        idp.checked()
+    }
+}
+
+impl IdentityProvider {
+    /// The rules that tie fields together, checked after every create and update.
+    fn checked(mut self) -> CoreResult<Self> {
+        if self.idp_type == IdpType::Workforce && self.client_id.is_none() {
+            return Err(CoreError::missing("clientId"));
+        }
+        if self.authorization_type == AuthorizationType::Group && self.groups_claim.is_none() {
+            self.groups_claim = Some("groups".into());
+        }
+        Ok(self)
+    }
+}
+
+/// Filters of listIdentityProviders.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityProviderFilter {
+    pub idp_types: Vec<IdpType>,
+}
+
+impl IdentityProviderFilter {
+    /// Parses `protocol` (OIDC only) and the comma-separated `idpType`.
+    pub fn parse(protocol_param: Option<&str>, idp_type: Option<&str>) -> CoreResult<Self> {
+        for p in protocol_param.unwrap_or("OIDC").split(',') {
+            protocol(Some(p.to_owned()), false)?;
+        }
+        let mut idp_types = vec![];
+        if let Some(text) = idp_type {
+            for t in text.split(',') {
+                idp_types.push(IdpType::parse("idpType", t)?);
+            }
+        }
+        Ok(Self { idp_types })
+    }
+}
+
+impl Core {
+    pub async fn list_identity_providers(
+        &self,
+        owner: FederationOwner,
+        filter: &IdentityProviderFilter,
+    ) -> CoreResult<Vec<IdentityProvider>> {
+        let all = self.store.list_identity_providers(owner.federation_settings_id).await?;
+        Ok(all.into_iter().filter(|i| filter.idp_types.is_empty() || filter.idp_types.contains(&i.idp_type)).collect())
+    }
+
+    pub async fn create_identity_provider(
+        &self,
+        owner: FederationOwner,
+        actor: &Actor,
+        draft: IdentityProviderDraft,
+    ) -> CoreResult<IdentityProvider> {
+        let idp = draft.into_new(owner.federation_settings_id, self.now(), self.config.allow_insecure_issuers)?;
+        let event = actor.event(kind::IDENTITY_PROVIDER_CREATED, self.now(), None, Some(idp.id.to_string()));
+        self.store.insert_identity_provider(&idp, &event).await?;
+        Ok(idp)
+    }
+
+    pub async fn get_identity_provider(&self, owner: FederationOwner, id: IdentityProviderId) -> CoreResult<IdentityProvider> {
+        self.store
+            .get_identity_provider(owner.federation_settings_id, id)
+            .await?
+            .ok_or_else(|| CoreError::not_found(ResourceKind::IdentityProvider, id))
+    }
+
+    pub async fn update_identity_provider(
+        &self,
+        owner: FederationOwner,
+        actor: &Actor,
+        id: IdentityProviderId,
+        draft: IdentityProviderDraft,
+    ) -> CoreResult<IdentityProvider> {
+        let current = self.get_identity_provider(owner, id).await?;
+        let idp = draft.apply_to(current, self.now(), self.config.allow_insecure_issuers)?;
+        let event = actor.event(kind::IDENTITY_PROVIDER_UPDATED, self.now(), None, Some(id.to_string()));
+        self.store.update_identity_provider(&idp, &event).await?;
+        Ok(idp)
+    }
+
+    /// Deletes the provider and every connected organization's reference to it.
+    pub async fn delete_identity_provider(&self, owner: FederationOwner, actor: &Actor, id: IdentityProviderId) -> CoreResult<()> {
+        let idp = self.get_identity_provider(owner, id).await?;
+        let event = actor.event(kind::IDENTITY_PROVIDER_DELETED, self.now(), None, Some(id.to_string()));
+        self.store.delete_identity_provider(&idp, &event).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workload() -> IdentityProviderDraft {
+        IdentityProviderDraft {
+            protocol: Some("OIDC".into()),
+            idp_type: Some("WORKLOAD".into()),
+            display_name: Some("ci".into()),
+            issuer_uri: Some("https://issuer.example.com".into()),
+            audience: Some("sigil".into()),
+            authorization_type: Some("GROUP".into()),
+            ..Default::default()
+        }
+    }
+
+    fn field(r: CoreResult<IdentityProvider>) -> Option<String> {
+        match r {
+            Err(CoreError::Invalid { field, .. } | CoreError::Missing { field }) => Some(field),
+            _ => None,
+        }
+    }
+
+    fn create(d: IdentityProviderDraft) -> CoreResult<IdentityProvider> {
+        d.into_new(HexId::random(), DateTime::default(), false)
+    }
+
+    #[test]
+    fn defaults_fill_claims() {
+        let idp = create(workload()).ok();
+        assert_eq!(idp.as_ref().and_then(|i| i.groups_claim.clone()).as_deref(), Some("groups"));
+        assert_eq!(idp.map(|i| i.user_claim).as_deref(), Some("sub"));
+    }
+
+    #[test]
+    fn every_required_field_is_named_when_missing() {
+        assert_eq!(field(create(IdentityProviderDraft { protocol: None, ..workload() })).as_deref(), Some("protocol"));
+        assert_eq!(field(create(IdentityProviderDraft { idp_type: None, ..workload() })).as_deref(), Some("idpType"));
+        assert_eq!(field(create(IdentityProviderDraft { display_name: None, ..workload() })).as_deref(), Some("displayName"));
+        assert_eq!(field(create(IdentityProviderDraft { issuer_uri: None, ..workload() })).as_deref(), Some("issuerUri"));
+        assert_eq!(field(create(IdentityProviderDraft { audience: None, ..workload() })).as_deref(), Some("audience"));
+        assert_eq!(field(create(IdentityProviderDraft { authorization_type: None, ..workload() })).as_deref(), Some("authorizationType"));
+        let workforce = IdentityProviderDraft { idp_type: Some("WORKFORCE".into()), ..workload() };
+        assert_eq!(field(create(workforce)).as_deref(), Some("clientId"));
+    }
+
+    #[test]
+    fn enums_and_lengths() {
+        assert_eq!(field(create(IdentityProviderDraft { protocol: Some("SAML".into()), ..workload() })).as_deref(), Some("protocol"));
+        assert_eq!(field(create(IdentityProviderDraft { idp_type: Some("ROBOT".into()), ..workload() })).as_deref(), Some("idpType"));
+        assert_eq!(field(create(IdentityProviderDraft { authorization_type: Some("ROLE".into()), ..workload() })).as_deref(), Some("authorizationType"));
+        assert!(create(IdentityProviderDraft { display_name: Some("d".repeat(50)), ..workload() }).is_ok());
+        assert_eq!(field(create(IdentityProviderDraft { display_name: Some("d".repeat(51)), ..workload() })).as_deref(), Some("displayName"));
+        assert!(create(IdentityProviderDraft { description: Some("d".repeat(250)), ..workload() }).is_ok());
+        assert_eq!(field(create(IdentityProviderDraft { description: Some("d".repeat(251)), ..workload() })).as_deref(), Some("description"));
+    }
+
+    #[test]
+    fn issuers_must_be_https_unless_allowed() {
+        assert!(check_issuer_uri("https://idp.example.com/realms/x", false).is_ok());
+        assert!(check_issuer_uri("http://127.0.0.1:8080", false).is_err());
+        assert!(check_issuer_uri("http://127.0.0.1:8080", true).is_ok());
+        for bad in ["idp.example.com", "ftp://idp.example.com", "https://", "https://idp.example.com/#x", "https://idp.example.com/?a=b"] {
+            assert!(check_issuer_uri(bad, true).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn patch_keeps_what_it_does_not_carry_and_refuses_type_changes() {
+        let idp = create(workload()).ok();
+        let Some(idp) = idp else { return assert!(false, "valid draft") };
+        let patched = IdentityProviderDraft { description: Some("new".into()), ..Default::default() }.apply_to(idp.clone(), DateTime::default(), false);
+        let patched = patched.ok();
+        assert_eq!(patched.as_ref().and_then(|p| p.description.as_deref()), Some("new"));
+        assert_eq!(patched.map(|p| p.display_name), Some(idp.display_name.clone()));
+        let change = IdentityProviderDraft { idp_type: Some("WORKFORCE".into()), ..Default::default() }.apply_to(idp, DateTime::default(), false);
+        assert_eq!(field(change).as_deref(), Some("idpType"));
+    }
+
+    #[test]
+    fn list_filter_accepts_oidc_only() {
+        assert!(IdentityProviderFilter::parse(Some("OIDC"), Some("WORKFORCE,WORKLOAD")).is_ok());
+        assert!(IdentityProviderFilter::parse(Some("SAML"), None).is_err());
+        assert!(IdentityProviderFilter::parse(None, Some("PEOPLE")).is_err());
+    }
+}

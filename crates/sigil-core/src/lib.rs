@@ -1,0 +1,24 @@
+//! Sigil's core: every rule of the contracts, with no HTTP and no SQL.
+//!
+//! Faces parse their wire formats into the types here, call [`Core`], and render the result.
+//! The store behind it is the [`store::Store`] trait.
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod federation;
+pub mod ids;
+pub mod org;
+pub mod page;
+pub mod principal;
+pub mod privilege;
+pub mod secret;
+mod service;
+pub mod store;
+pub mod user;
+pub mod validate;
+
+pub use error::{CoreError, CoreResult};
+pub use service::{Core, CoreConfig};

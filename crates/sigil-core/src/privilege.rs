@@ -1,0 +1,219 @@
+//! One privilege model for every face: Atlas organization roles and Elasticsearch cluster
+//! privileges, and the capabilities a successful check hands out.
+
+use crate::error::{CoreError, CoreResult};
+use crate::ids::OrgId;
+use crate::principal::Principal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Organization roles, by their Atlas names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrgRole {
+    OrgOwner,
+    OrgMember,
+    OrgReadOnly,
+    OrgGroupCreator,
+    OrgBillingAdmin,
+}
+
+impl OrgRole {
+    pub const ALL: [OrgRole; 5] =
+        [Self::OrgOwner, Self::OrgMember, Self::OrgReadOnly, Self::OrgGroupCreator, Self::OrgBillingAdmin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrgOwner => "ORG_OWNER",
+            Self::OrgMember => "ORG_MEMBER",
+            Self::OrgReadOnly => "ORG_READ_ONLY",
+            Self::OrgGroupCreator => "ORG_GROUP_CREATOR",
+            Self::OrgBillingAdmin => "ORG_BILLING_ADMIN",
+        }
+    }
+
+    /// Parses a role name given in the field `field`.
+    pub fn parse(field: &str, text: &str) -> CoreResult<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text).ok_or_else(|| {
+            CoreError::invalid(field, format!("{text:?} is not an organization role (one of {})", Self::names()))
+        })
+    }
+
+    fn names() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
+    }
+}
+
+impl fmt::Display for OrgRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Cluster privileges, by their Elasticsearch names; each includes the ones listed after it
+/// in its own chain (`manage_security` ⊇ `manage_api_key` ⊇ `manage_own_api_key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterPrivilege {
+    All,
+    ManageSecurity,
+    ManageApiKey,
+    ManageOwnApiKey,
+    ReadSecurity,
+}
+
+impl ClusterPrivilege {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::ManageSecurity => "manage_security",
+            Self::ManageApiKey => "manage_api_key",
+            Self::ManageOwnApiKey => "manage_own_api_key",
+            Self::ReadSecurity => "read_security",
+        }
+    }
+
+    /// Whether holding `self` grants `wanted`.
+    pub fn implies(self, wanted: ClusterPrivilege) -> bool {
+        use ClusterPrivilege::*;
+        match self {
+            All => true,
+            ManageSecurity => true,
+            ManageApiKey => matches!(wanted, ManageApiKey | ManageOwnApiKey),
+            ManageOwnApiKey => wanted == ManageOwnApiKey,
+            ReadSecurity => wanted == ReadSecurity,
+        }
+    }
+}
+
+/// What a refused request would have needed; faces name it in their 403.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Privilege {
+    Superuser,
+    OrgRole { org: OrgId, role: OrgRole },
+    OrgMembership { org: OrgId },
+    Cluster(ClusterPrivilege),
+}
+
+impl fmt::Display for Privilege {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Superuser => f.write_str("the superuser role"),
+            Self::OrgRole { org, role } => write!(f, "the role {role} in organization {org}"),
+            Self::OrgMembership { org } => write!(f, "membership of organization {org}"),
+            Self::Cluster(p) => write!(f, "the cluster privilege {}", p.as_str()),
+        }
+    }
+}
+
+/// Proof that the caller owns an organization; the core's owner-only operations take it, so a
+/// handler that forgot the check does not compile.
+#[derive(Debug, Clone, Copy)]
+pub struct OrgOwner {
+    pub org: OrgId,
+}
+
+/// Proof that the caller may read an organization.
+#[derive(Debug, Clone, Copy)]
+pub struct OrgReader {
+    pub org: OrgId,
+}
+
+/// Proof that the caller is the superuser.
+#[derive(Debug, Clone, Copy)]
+pub struct Superuser(());
+
+impl Principal {
+    pub fn has_org_role(&self, org: OrgId, role: OrgRole) -> bool {
+        self.superuser || self.org_roles.iter().any(|a| a.org_id == org && a.role == role)
+    }
+
+    pub fn is_member(&self, org: OrgId) -> bool {
+        self.superuser || self.org_roles.iter().any(|a| a.org_id == org)
+    }
+
+    pub fn has_cluster_privilege(&self, wanted: ClusterPrivilege) -> bool {
+        self.superuser || self.cluster_privileges.iter().any(|p| p.implies(wanted))
+    }
+
+    pub fn require_org_owner(&self, org: OrgId) -> CoreResult<OrgOwner> {
+        if self.has_org_role(org, OrgRole::OrgOwner) {
+            Ok(OrgOwner { org })
+        } else {
+            Err(CoreError::Forbidden { needs: Privilege::OrgRole { org, role: OrgRole::OrgOwner } })
+        }
+    }
+
+    pub fn require_member(&self, org: OrgId) -> CoreResult<OrgReader> {
+        if self.is_member(org) {
+            Ok(OrgReader { org })
+        } else {
+            Err(CoreError::Forbidden { needs: Privilege::OrgMembership { org } })
+        }
+    }
+
+    pub fn require_superuser(&self) -> CoreResult<Superuser> {
+        if self.superuser {
+            Ok(Superuser(()))
+        } else {
+            Err(CoreError::Forbidden { needs: Privilege::Superuser })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::HexId;
+    use crate::principal::{OrgRoleAssignment, PrincipalKind};
+
+    fn principal(roles: Vec<OrgRoleAssignment>, superuser: bool) -> Principal {
+        Principal {
+            kind: PrincipalKind::User,
+            id: "u".into(),
+            name: "bob".into(),
+            realm: crate::principal::Realm::native(),
+            superuser,
+            org_roles: roles,
+            cluster_privileges: vec![],
+        }
+    }
+
+    #[test]
+    fn owner_of_one_org_is_not_owner_of_another() {
+        let (a, b) = (HexId::random(), HexId::random());
+        let p = principal(vec![OrgRoleAssignment { org_id: a, role: OrgRole::OrgOwner }], false);
+        assert!(p.require_org_owner(a).is_ok());
+        assert!(matches!(p.require_org_owner(b), Err(CoreError::Forbidden { .. })));
+        assert!(p.require_member(b).is_err());
+    }
+
+    #[test]
+    fn member_is_not_owner_and_superuser_is_everything() {
+        let a = HexId::random();
+        let member = principal(vec![OrgRoleAssignment { org_id: a, role: OrgRole::OrgMember }], false);
+        assert!(member.require_member(a).is_ok());
+        assert!(member.require_org_owner(a).is_err());
+        assert!(member.require_superuser().is_err());
+        let root = principal(vec![], true);
+        assert!(root.require_org_owner(a).is_ok());
+        assert!(root.require_superuser().is_ok());
+    }
+
+    #[test]
+    fn cluster_privileges_nest() {
+        use ClusterPrivilege::*;
+        assert!(ManageSecurity.implies(ManageApiKey));
+        assert!(ManageApiKey.implies(ManageOwnApiKey));
+        assert!(!ManageOwnApiKey.implies(ManageApiKey));
+        assert!(!ManageApiKey.implies(ManageSecurity));
+        assert!(!ReadSecurity.implies(ManageOwnApiKey));
+    }
+
+    #[test]
+    fn role_names_parse_exactly() {
+        assert_eq!(OrgRole::parse("role", "ORG_OWNER").ok(), Some(OrgRole::OrgOwner));
+        assert!(OrgRole::parse("role", "org_owner").is_err());
+        assert!(OrgRole::parse("role", "GROUP_OWNER").is_err());
+    }
+}

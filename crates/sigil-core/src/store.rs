@@ -1,0 +1,84 @@
+//! What the core needs from a store. Every method that changes something takes the audit
+//! event of that change and writes both in one transaction, so nothing is half-written.
+
+use crate::audit::AuditEvent;
+use crate::error::CoreResult;
+use crate::federation::{ConnectedOrgConfig, IdentityProvider, RoleMapping};
+use crate::ids::{FederationSettingsId, IdentityProviderId, OrgId, RoleMappingId, UserId};
+use crate::org::{FederationSettings, Organization};
+use crate::page::{Page, PageRequest};
+use crate::user::User;
+use async_trait::async_trait;
+
+/// What the first start writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    pub org: Organization,
+    pub federation_settings: FederationSettings,
+    pub connected_org_config: ConnectedOrgConfig,
+    pub admin: User,
+    pub events: Vec<AuditEvent>,
+}
+
+/// Everything the core needs; implemented by any type that implements the parts.
+pub trait Store: OrgStore + FederationStore + UserStore + AuditStore {}
+
+impl<T: OrgStore + FederationStore + UserStore + AuditStore> Store for T {}
+
+/// Organizations and their federation settings, and the first start.
+#[async_trait]
+pub trait OrgStore: Send + Sync + 'static {
+    /// Whether the first start's bootstrap has been written.
+    async fn is_bootstrapped(&self) -> CoreResult<bool>;
+    /// Writes the bootstrap unless another node already did; answers whether this call wrote it.
+    async fn bootstrap(&self, bootstrap: &Bootstrap) -> CoreResult<bool>;
+    async fn create_organization(
+        &self,
+        org: &Organization,
+        settings: &FederationSettings,
+        config: &ConnectedOrgConfig,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
+    async fn get_organization(&self, id: OrgId) -> CoreResult<Option<Organization>>;
+    /// Organizations by name; only those in `only` when it is given.
+    async fn list_organizations(&self, only: Option<&[OrgId]>, page: &PageRequest) -> CoreResult<Page<Organization>>;
+    async fn get_federation_settings(&self, id: FederationSettingsId) -> CoreResult<Option<FederationSettings>>;
+}
+
+/// Connected organizations, role mappings and identity providers.
+#[async_trait]
+pub trait FederationStore: Send + Sync + 'static {
+    async fn list_connected_org_configs(&self, fs: FederationSettingsId) -> CoreResult<Vec<ConnectedOrgConfig>>;
+    /// An organization is connected to at most one federation settings.
+    async fn get_connected_org_config(&self, org: OrgId) -> CoreResult<Option<ConnectedOrgConfig>>;
+    async fn put_connected_org_config(&self, config: &ConnectedOrgConfig, event: &AuditEvent) -> CoreResult<()>;
+    /// Deletes the connection and its role mappings.
+    async fn delete_connected_org_config(&self, fs: FederationSettingsId, org: OrgId, event: &AuditEvent) -> CoreResult<bool>;
+    async fn list_role_mappings(&self, fs: FederationSettingsId, org: OrgId) -> CoreResult<Vec<RoleMapping>>;
+    /// `Conflict` when the organization already maps that external group name.
+    async fn insert_role_mapping(&self, mapping: &RoleMapping, event: &AuditEvent) -> CoreResult<()>;
+    async fn update_role_mapping(&self, mapping: &RoleMapping, event: &AuditEvent) -> CoreResult<()>;
+    async fn delete_role_mapping(&self, id: RoleMappingId, event: &AuditEvent) -> CoreResult<bool>;
+    async fn list_identity_providers(&self, fs: FederationSettingsId) -> CoreResult<Vec<IdentityProvider>>;
+    async fn get_identity_provider(&self, fs: FederationSettingsId, id: IdentityProviderId) -> CoreResult<Option<IdentityProvider>>;
+    async fn insert_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()>;
+    async fn update_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()>;
+    /// Deletes the provider and clears every connected organization's reference to it.
+    async fn delete_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()>;
+}
+
+/// Local users.
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    async fn get_user(&self, id: UserId) -> CoreResult<Option<User>>;
+    async fn get_user_by_name(&self, realm: &str, username: &str) -> CoreResult<Option<User>>;
+}
+
+/// The audit trail.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    async fn record_event(&self, event: &AuditEvent) -> CoreResult<()>;
+    /// The organization's events, newest first; with `include_unscoped`, also the events tied
+    /// to no organization (failed authentications of unknown principals).
+    async fn list_events(&self, org: OrgId, include_unscoped: bool, page: &PageRequest) -> CoreResult<Page<AuditEvent>>;
+}

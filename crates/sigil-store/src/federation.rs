@@ -1,0 +1,205 @@
+//! Connected organization configurations, role mappings and identity providers.
+
+use crate::audit::insert_event;
+use crate::connect::{conflict_or_internal, db, SqlStore};
+use crate::rows::{from_doc, from_docs, to_doc};
+use async_trait::async_trait;
+use sigil_core::audit::AuditEvent;
+use sigil_core::error::CoreResult;
+use sigil_core::federation::{ConnectedOrgConfig, IdentityProvider, RoleMapping};
+use sigil_core::ids::{FederationSettingsId, IdentityProviderId, OrgId, RoleMappingId};
+use sigil_core::store::FederationStore;
+use sqlx::{Any, Transaction};
+
+pub(crate) async fn insert_connected_org_config(tx: &mut Transaction<'_, Any>, config: &ConnectedOrgConfig) -> CoreResult<()> {
+    sqlx::query(
+        "INSERT INTO connected_org_configs (org_id, federation_settings_id, doc) VALUES ($1, $2, $3)
+         ON CONFLICT (org_id) DO UPDATE SET federation_settings_id = excluded.federation_settings_id, doc = excluded.doc",
+    )
+    .bind(config.org_id.to_string())
+    .bind(config.federation_settings_id.to_string())
+    .bind(to_doc(config)?)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+fn role_mapping_conflict(mapping: &RoleMapping) -> String {
+    format!("a role mapping for the external group {:?}", mapping.external_group_name)
+}
+
+#[async_trait]
+impl FederationStore for SqlStore {
+    async fn list_connected_org_configs(&self, fs: FederationSettingsId) -> CoreResult<Vec<ConnectedOrgConfig>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT doc FROM connected_org_configs WHERE federation_settings_id = $1 ORDER BY org_id")
+                .bind(fs.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        from_docs(rows)
+    }
+
+    async fn get_connected_org_config(&self, org: OrgId) -> CoreResult<Option<ConnectedOrgConfig>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM connected_org_configs WHERE org_id = $1")
+            .bind(org.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.map(|(doc,)| from_doc(&doc)).transpose()
+    }
+
+    async fn put_connected_org_config(&self, config: &ConnectedOrgConfig, event: &AuditEvent) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        insert_connected_org_config(&mut tx, config).await?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn delete_connected_org_config(&self, fs: FederationSettingsId, org: OrgId, event: &AuditEvent) -> CoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let deleted = sqlx::query("DELETE FROM connected_org_configs WHERE org_id = $1 AND federation_settings_id = $2")
+            .bind(org.to_string())
+            .bind(fs.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        if deleted == 0 {
+            tx.rollback().await.map_err(db)?;
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM role_mappings WHERE org_id = $1")
+            .bind(org.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn list_role_mappings(&self, fs: FederationSettingsId, org: OrgId) -> CoreResult<Vec<RoleMapping>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT doc FROM role_mappings WHERE federation_settings_id = $1 AND org_id = $2 ORDER BY external_group_name",
+        )
+        .bind(fs.to_string())
+        .bind(org.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        from_docs(rows)
+    }
+
+    async fn insert_role_mapping(&self, mapping: &RoleMapping, event: &AuditEvent) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO role_mappings (id, federation_settings_id, org_id, external_group_name, doc) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(mapping.id.to_string())
+        .bind(mapping.federation_settings_id.to_string())
+        .bind(mapping.org_id.to_string())
+        .bind(&mapping.external_group_name)
+        .bind(to_doc(mapping)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_or_internal(e, &role_mapping_conflict(mapping)))?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn update_role_mapping(&self, mapping: &RoleMapping, event: &AuditEvent) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE role_mappings SET external_group_name = $1, doc = $2 WHERE id = $3")
+            .bind(&mapping.external_group_name)
+            .bind(to_doc(mapping)?)
+            .bind(mapping.id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_or_internal(e, &role_mapping_conflict(mapping)))?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn delete_role_mapping(&self, id: RoleMappingId, event: &AuditEvent) -> CoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let deleted = sqlx::query("DELETE FROM role_mappings WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(deleted > 0)
+    }
+
+    async fn list_identity_providers(&self, fs: FederationSettingsId) -> CoreResult<Vec<IdentityProvider>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT doc FROM identity_providers WHERE federation_settings_id = $1 ORDER BY created_at, id")
+                .bind(fs.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        from_docs(rows)
+    }
+
+    async fn get_identity_provider(&self, fs: FederationSettingsId, id: IdentityProviderId) -> CoreResult<Option<IdentityProvider>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT doc FROM identity_providers WHERE id = $1 AND federation_settings_id = $2")
+                .bind(id.to_string())
+                .bind(fs.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        row.map(|(doc,)| from_doc(&doc)).transpose()
+    }
+
+    async fn insert_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("INSERT INTO identity_providers (id, federation_settings_id, created_at, doc) VALUES ($1, $2, $3, $4)")
+            .bind(idp.id.to_string())
+            .bind(idp.federation_settings_id.to_string())
+            .bind(idp.created_at.timestamp())
+            .bind(to_doc(idp)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn update_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE identity_providers SET doc = $1 WHERE id = $2")
+            .bind(to_doc(idp)?)
+            .bind(idp.id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn delete_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT doc FROM connected_org_configs WHERE federation_settings_id = $1")
+            .bind(idp.federation_settings_id.to_string())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        for mut config in from_docs::<ConnectedOrgConfig>(rows)? {
+            if config.forget_identity_provider(idp.id) {
+                insert_connected_org_config(&mut tx, &config).await?;
+            }
+        }
+        sqlx::query("DELETE FROM identity_providers WHERE id = $1")
+            .bind(idp.id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)
+    }
+}

@@ -1,0 +1,16 @@
+//! Sigil's store: one SQL implementation of [`sigil_core::store::Store`] that runs on the
+//! embedded SQLite database and on PostgreSQL, through sqlx's `Any` driver.
+//!
+//! The statements are written once in the dialect both engines share (numbered `$N`
+//! parameters, `ON CONFLICT`, no engine-specific types); only the migrations differ, and they
+//! keep the same numbers in `migrations/sqlite` and `migrations/postgres`.
+
+mod connect;
+mod federation;
+mod org;
+mod rows;
+mod audit;
+pub mod testing;
+mod user;
+
+pub use connect::{Backend, SqlStore};
