@@ -36,11 +36,17 @@ pub struct Actor {
 
 impl Actor {
     pub fn new(principal: &Principal, remote_address: Option<String>) -> Self {
-        Self { principal: Some(format!("{}:{}", principal.realm.name, principal.name)), remote_address }
+        Self {
+            principal: Some(format!("{}:{}", principal.realm.name, principal.name)),
+            remote_address,
+        }
     }
 
     pub fn anonymous(remote_address: Option<String>) -> Self {
-        Self { principal: None, remote_address }
+        Self {
+            principal: None,
+            remote_address,
+        }
     }
 
     pub fn event(

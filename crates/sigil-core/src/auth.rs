@@ -3,6 +3,7 @@
 //! Every change to a credential clears the caches (see [`Core::invalidate_credentials`]).
 
 use crate::audit::{kind, Actor};
+use crate::digest::{DigestError, DigestResponse};
 use crate::error::{CoreError, CoreResult};
 use crate::principal::{Principal, Realm};
 use crate::secret::SecretString;
@@ -39,8 +40,14 @@ impl AuthCache {
         rand::thread_rng().fill_bytes(&mut salt);
         Self {
             salt,
-            passwords: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(CACHE_TTL).build(),
-            digest: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(CACHE_TTL).build(),
+            passwords: Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            digest: Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(CACHE_TTL)
+                .build(),
         }
     }
 
@@ -88,14 +95,56 @@ impl Core {
                 Ok(principal)
             }
             None => {
-                self.authentication_failed(actor, Some(username), "wrong username or password").await;
+                self.authentication_failed(actor, Some(username), "wrong username or password")
+                    .await;
                 Err(CoreError::Unauthenticated)
             }
         }
     }
 
+    /// Verifies an `Authorization: Digest` header's parameters for this request.
+    pub async fn authenticate_digest(
+        &self,
+        params: &str,
+        method: &str,
+        uri: &str,
+        actor: &Actor,
+    ) -> CoreResult<Principal> {
+        let response = match DigestResponse::parse(params) {
+            Ok(r) => r,
+            Err(_) => {
+                self.authentication_failed(actor, None, "malformed Digest credentials")
+                    .await;
+                return Err(CoreError::Unauthenticated);
+            }
+        };
+        let Some(credential) = self.digest_credential(&response.username).await? else {
+            self.authentication_failed(actor, Some(&response.username), "unknown Digest username")
+                .await;
+            return Err(CoreError::Unauthenticated);
+        };
+        match self.nonces.verify(&response, &credential.ha1, method, uri) {
+            Ok(()) => Ok(credential.principal.clone()),
+            Err(DigestError::Stale) => Err(CoreError::StaleNonce),
+            Err(e) => {
+                self.authentication_failed(
+                    actor,
+                    Some(&response.username),
+                    &format!("Digest: {e:?}"),
+                )
+                .await;
+                Err(CoreError::Unauthenticated)
+            }
+        }
+    }
+
+    /// A Digest challenge with a fresh nonce; costs an HMAC, never a store access.
+    pub fn digest_challenge(&self, stale: bool) -> String {
+        self.nonces.challenge(stale)
+    }
+
     /// The Digest secret of `username`, or `None` when no such enabled credential exists.
-    pub async fn digest_credential(&self, username: &str) -> CoreResult<Option<Arc<DigestCredential>>> {
+    async fn digest_credential(&self, username: &str) -> CoreResult<Option<Arc<DigestCredential>>> {
         if let Some(found) = self.auth_cache.digest.get(username) {
             return Ok(Some(found));
         }
@@ -105,15 +154,27 @@ impl Core {
         if !user.enabled {
             return Ok(None);
         }
-        let credential = Arc::new(DigestCredential { ha1: Ha1::open(&user.digest_ha1, &self.master_key)?, principal: user.principal() });
-        self.auth_cache.digest.insert(username.to_owned(), credential.clone());
+        let credential = Arc::new(DigestCredential {
+            ha1: Ha1::open(&user.digest_ha1, &self.master_key)?,
+            principal: user.principal(),
+        });
+        self.auth_cache
+            .digest
+            .insert(username.to_owned(), credential.clone());
         Ok(Some(credential))
     }
 
     /// Records a failed authentication in the audit trail. A store failure here is logged and
     /// swallowed: the caller answers 401 either way.
     pub async fn authentication_failed(&self, actor: &Actor, name: Option<&str>, reason: &str) {
-        let mut event = actor.event(kind::AUTHENTICATION_FAILED, self.now(), None, name.map(str::to_owned)).failed(reason);
+        let mut event = actor
+            .event(
+                kind::AUTHENTICATION_FAILED,
+                self.now(),
+                None,
+                name.map(str::to_owned),
+            )
+            .failed(reason);
         event.principal = name.map(str::to_owned);
         if let Err(e) = self.store.record_event(&event).await {
             tracing::error!(error = %e, "could not record a failed authentication");

@@ -4,10 +4,12 @@ use crate::error::{CoreError, CoreResult};
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
@@ -25,7 +27,10 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// The key-encryption key: values that a protocol needs in more than hashed form (Digest's
 /// HA1) are stored sealed with it (AES-256-GCM, a fresh 96-bit nonce per value).
 #[derive(Clone)]
-pub struct MasterKey(Aes256Gcm);
+pub struct MasterKey {
+    cipher: Aes256Gcm,
+    raw: Zeroizing<[u8; 32]>,
+}
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -40,7 +45,7 @@ impl MasterKey {
         let mut raw = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut raw);
         let text = base64::engine::general_purpose::STANDARD.encode(raw);
-        (Self(Aes256Gcm::new(&raw.into())), text)
+        (Self::from_raw(raw), text)
     }
 
     /// Parses the base64 form of 32 random bytes (`SIGIL_MASTER_KEY`, or the key file).
@@ -48,30 +53,55 @@ impl MasterKey {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|_| CoreError::invalid("master key", "not base64"))?;
-        let key: [u8; 32] =
-            raw.try_into().map_err(|_| CoreError::invalid("master key", "must be 32 bytes"))?;
-        Ok(Self(Aes256Gcm::new(&key.into())))
+        let key: [u8; 32] = raw
+            .try_into()
+            .map_err(|_| CoreError::invalid("master key", "must be 32 bytes"))?;
+        Ok(Self::from_raw(key))
+    }
+
+    fn from_raw(raw: [u8; 32]) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(&raw.into()),
+            raw: Zeroizing::new(raw),
+        }
+    }
+
+    /// A subkey for one purpose (`label`), so no two uses share key material.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.raw.as_ref()) else {
+            return Sha256::digest([self.raw.as_ref(), label.as_bytes()].concat()).into();
+        };
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     pub fn seal(&self, plaintext: &[u8]) -> CoreResult<String> {
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);
-        let sealed = self.0.encrypt(Nonce::from_slice(&nonce), plaintext).map_err(CoreError::internal)?;
+        let sealed = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), plaintext)
+            .map_err(CoreError::internal)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        Ok(format!("{SEALED_PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(out)))
+        Ok(format!(
+            "{SEALED_PREFIX}{}",
+            base64::engine::general_purpose::STANDARD.encode(out)
+        ))
     }
 
     pub fn open(&self, sealed: &str) -> CoreResult<Vec<u8>> {
         let body = sealed
             .strip_prefix(SEALED_PREFIX)
             .ok_or_else(|| CoreError::internal("sealed value has an unknown version"))?;
-        let raw = base64::engine::general_purpose::STANDARD.decode(body).map_err(CoreError::internal)?;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(CoreError::internal)?;
         if raw.len() < 12 {
             return Err(CoreError::internal("sealed value is truncated"));
         }
         let (nonce, ciphertext) = raw.split_at(12);
-        self.0
+        self.cipher
             .decrypt(Nonce::from_slice(nonce), ciphertext)
             .map_err(|_| CoreError::internal("sealed value does not open with this master key"))
     }
@@ -88,7 +118,10 @@ mod tests {
         assert!(!sealed.contains("ha1"));
         assert_eq!(key.open(&sealed).ok(), Some(b"ha1".to_vec()));
         let again = MasterKey::from_base64(&text).ok();
-        assert_eq!(again.and_then(|k| k.open(&sealed).ok()), Some(b"ha1".to_vec()));
+        assert_eq!(
+            again.and_then(|k| k.open(&sealed).ok()),
+            Some(b"ha1".to_vec())
+        );
         let (other, _) = MasterKey::generate();
         assert!(other.open(&sealed).is_err());
     }

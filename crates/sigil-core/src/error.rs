@@ -52,6 +52,9 @@ pub enum CoreError {
     LimitReached { what: String },
     #[error("not authenticated")]
     Unauthenticated,
+    /// A Digest nonce expired: not a failure, the client retries with a fresh one.
+    #[error("the Digest nonce has expired")]
+    StaleNonce,
     #[error("insufficient privileges: needs {needs}")]
     Forbidden { needs: Privilege },
     #[error("too many failed authentications")]
@@ -65,15 +68,23 @@ pub type CoreResult<T> = Result<T, CoreError>;
 
 impl CoreError {
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Invalid { field: field.into(), reason: reason.into() }
+        Self::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     pub fn missing(field: impl Into<String>) -> Self {
-        Self::Missing { field: field.into() }
+        Self::Missing {
+            field: field.into(),
+        }
     }
 
     pub fn not_found(kind: ResourceKind, id: impl ToString) -> Self {
-        Self::NotFound { kind, id: id.to_string() }
+        Self::NotFound {
+            kind,
+            id: id.to_string(),
+        }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {

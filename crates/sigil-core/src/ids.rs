@@ -17,10 +17,14 @@ impl HexId {
 
     /// Parses `text` as the value of the field or path parameter `field`.
     pub fn parse(field: &str, text: &str) -> Result<Self, CoreError> {
-        let valid = text.len() == 24 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let valid =
+            text.len() == 24 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         let mut bytes = [0u8; 12];
         if !valid || hex::decode_to_slice(text, &mut bytes).is_err() {
-            return Err(CoreError::invalid(field, format!("{text:?} is not a 24-hexadecimal-digit id")));
+            return Err(CoreError::invalid(
+                field,
+                format!("{text:?} is not a 24-hexadecimal-digit id"),
+            ));
         }
         Ok(Self(bytes))
     }
@@ -66,9 +70,19 @@ mod tests {
     fn parses_24_lowercase_hex_only() {
         let id = HexId::random();
         assert_eq!(HexId::parse("orgId", &id.to_string()).ok(), Some(id));
-        for bad in ["", "abc", "66b544825867ba071c85469", "66B544825867BA071C85469D", "66b544825867ba071c85469g", "66b544825867ba071c85469d0"] {
+        for bad in [
+            "",
+            "abc",
+            "66b544825867ba071c85469",
+            "66B544825867BA071C85469D",
+            "66b544825867ba071c85469g",
+            "66b544825867ba071c85469d0",
+        ] {
             let err = HexId::parse("orgId", bad).err();
-            assert!(matches!(err, Some(CoreError::Invalid { ref field, .. }) if field == "orgId"), "{bad}");
+            assert!(
+                matches!(err, Some(CoreError::Invalid { ref field, .. }) if field == "orgId"),
+                "{bad}"
+            );
         }
     }
 }

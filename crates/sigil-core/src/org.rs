@@ -41,15 +41,27 @@ pub const ORG_NAME_MAX: usize = 64;
 impl Organization {
     /// A new organization with its own federation settings, connected to them.
     pub fn new(name: String, now: DateTime<Utc>) -> (Self, FederationSettings, ConnectedOrgConfig) {
-        let settings = FederationSettings { id: HexId::random(), created_at: now };
-        let org = Self { id: HexId::random(), name, federation_settings_id: settings.id, created_at: now };
+        let settings = FederationSettings {
+            id: HexId::random(),
+            created_at: now,
+        };
+        let org = Self {
+            id: HexId::random(),
+            name,
+            federation_settings_id: settings.id,
+            created_at: now,
+        };
         let config = ConnectedOrgConfig::new(settings.id, org.id);
         (org, settings, config)
     }
 }
 
 impl Core {
-    pub async fn list_organizations(&self, who: &Principal, page: &PageRequest) -> CoreResult<Page<Organization>> {
+    pub async fn list_organizations(
+        &self,
+        who: &Principal,
+        page: &PageRequest,
+    ) -> CoreResult<Page<Organization>> {
         if who.superuser {
             self.store.list_organizations(None, page).await
         } else {
@@ -57,11 +69,23 @@ impl Core {
         }
     }
 
-    pub async fn create_organization(&self, _: Superuser, actor: &Actor, name: Option<String>) -> CoreResult<Organization> {
+    pub async fn create_organization(
+        &self,
+        _: Superuser,
+        actor: &Actor,
+        name: Option<String>,
+    ) -> CoreResult<Organization> {
         let name = text_field("name", name, 1, ORG_NAME_MAX)?;
         let (org, settings, config) = Organization::new(name, self.now());
-        let event = actor.event(kind::ORG_CREATED, self.now(), Some(org.id), Some(org.id.to_string()));
-        self.store.create_organization(&org, &settings, &config, &event).await?;
+        let event = actor.event(
+            kind::ORG_CREATED,
+            self.now(),
+            Some(org.id),
+            Some(org.id.to_string()),
+        );
+        self.store
+            .create_organization(&org, &settings, &config, &event)
+            .await?;
         Ok(org)
     }
 
@@ -76,7 +100,10 @@ impl Core {
             .ok_or_else(|| CoreError::not_found(ResourceKind::Organization, id))
     }
 
-    pub(crate) async fn federation_settings(&self, id: FederationSettingsId) -> CoreResult<FederationSettings> {
+    pub(crate) async fn federation_settings(
+        &self,
+        id: FederationSettingsId,
+    ) -> CoreResult<FederationSettings> {
         self.store
             .get_federation_settings(id)
             .await?
@@ -84,21 +111,36 @@ impl Core {
     }
 
     /// The federation settings view, with what its connected organizations contribute.
-    pub async fn federation_settings_view(&self, id: FederationSettingsId) -> CoreResult<FederationSettingsView> {
+    pub async fn federation_settings_view(
+        &self,
+        id: FederationSettingsId,
+    ) -> CoreResult<FederationSettingsView> {
         let settings = self.federation_settings(id).await?;
         let configs = self.store.list_connected_org_configs(id).await?;
-        let mut federated_domains: Vec<String> =
-            configs.iter().flat_map(|c| c.domain_allow_list.iter().cloned()).collect();
+        let mut federated_domains: Vec<String> = configs
+            .iter()
+            .flat_map(|c| c.domain_allow_list.iter().cloned())
+            .collect();
         federated_domains.sort();
         federated_domains.dedup();
         let mut has_role_mappings = false;
         for config in &configs {
-            if !self.store.list_role_mappings(id, config.org_id).await?.is_empty() {
+            if !self
+                .store
+                .list_role_mappings(id, config.org_id)
+                .await?
+                .is_empty()
+            {
                 has_role_mappings = true;
                 break;
             }
         }
         let identity_provider_id = configs.iter().find_map(|c| c.identity_provider_id);
-        Ok(FederationSettingsView { settings, federated_domains, has_role_mappings, identity_provider_id })
+        Ok(FederationSettingsView {
+            settings,
+            federated_domains,
+            has_role_mappings,
+            identity_provider_id,
+        })
     }
 }

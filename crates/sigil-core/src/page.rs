@@ -15,18 +15,31 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self { page_num: 1, items_per_page: DEFAULT_ITEMS_PER_PAGE, include_count: true }
+        Self {
+            page_num: 1,
+            items_per_page: DEFAULT_ITEMS_PER_PAGE,
+            include_count: true,
+        }
     }
 }
 
 impl PageRequest {
     /// Parses the three query parameters as given (absent means the default).
-    pub fn parse(page_num: Option<&str>, items_per_page: Option<&str>, include_count: Option<&str>) -> CoreResult<Self> {
+    pub fn parse(
+        page_num: Option<&str>,
+        items_per_page: Option<&str>,
+        include_count: Option<&str>,
+    ) -> CoreResult<Self> {
         let page_num = match page_num {
             None => 1,
             Some(text) => match text.parse::<u32>() {
                 Ok(n) if n >= 1 => n,
-                _ => return Err(CoreError::invalid("pageNum", format!("{text:?} is not an integer of at least 1"))),
+                _ => {
+                    return Err(CoreError::invalid(
+                        "pageNum",
+                        format!("{text:?} is not an integer of at least 1"),
+                    ))
+                }
             },
         };
         let items_per_page = match items_per_page {
@@ -45,7 +58,11 @@ impl PageRequest {
             None => true,
             Some(text) => parse_bool("includeCount", text)?,
         };
-        Ok(Self { page_num, items_per_page, include_count })
+        Ok(Self {
+            page_num,
+            items_per_page,
+            include_count,
+        })
     }
 
     pub fn offset(&self) -> u64 {
@@ -58,9 +75,16 @@ impl PageRequest {
 
     /// The slice of an in-memory list this page covers.
     pub fn slice<T: Clone>(&self, all: &[T]) -> Page<T> {
-        let start = usize::try_from(self.offset()).unwrap_or(usize::MAX).min(all.len());
-        let end = start.saturating_add(self.items_per_page as usize).min(all.len());
-        Page { items: all[start..end].to_vec(), total: all.len() as u64 }
+        let start = usize::try_from(self.offset())
+            .unwrap_or(usize::MAX)
+            .min(all.len());
+        let end = start
+            .saturating_add(self.items_per_page as usize)
+            .min(all.len());
+        Page {
+            items: all[start..end].to_vec(),
+            total: all.len() as u64,
+        }
     }
 }
 
@@ -69,7 +93,10 @@ pub fn parse_bool(field: &str, text: &str) -> CoreResult<bool> {
     match text {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(CoreError::invalid(field, format!("{text:?} is not true or false"))),
+        _ => Err(CoreError::invalid(
+            field,
+            format!("{text:?} is not true or false"),
+        )),
     }
 }
 
@@ -81,7 +108,10 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), total: self.total }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+        }
     }
 
     /// Whether a page after `request` has anything in it.
@@ -96,8 +126,18 @@ mod tests {
 
     #[test]
     fn items_per_page_is_1_to_500() {
-        assert_eq!(PageRequest::parse(None, Some("1"), None).map(|p| p.items_per_page).ok(), Some(1));
-        assert_eq!(PageRequest::parse(None, Some("500"), None).map(|p| p.items_per_page).ok(), Some(500));
+        assert_eq!(
+            PageRequest::parse(None, Some("1"), None)
+                .map(|p| p.items_per_page)
+                .ok(),
+            Some(1)
+        );
+        assert_eq!(
+            PageRequest::parse(None, Some("500"), None)
+                .map(|p| p.items_per_page)
+                .ok(),
+            Some(500)
+        );
         for bad in ["0", "501", "-1", "abc", "1.5", ""] {
             assert!(
                 matches!(PageRequest::parse(None, Some(bad), None), Err(CoreError::Invalid { ref field, .. }) if field == "itemsPerPage"),
@@ -110,19 +150,33 @@ mod tests {
     fn page_num_starts_at_one() {
         assert!(PageRequest::parse(Some("0"), None, None).is_err());
         let p = PageRequest::parse(Some("3"), Some("10"), Some("false")).ok();
-        assert_eq!(p, Some(PageRequest { page_num: 3, items_per_page: 10, include_count: false }));
+        assert_eq!(
+            p,
+            Some(PageRequest {
+                page_num: 3,
+                items_per_page: 10,
+                include_count: false
+            })
+        );
         assert!(PageRequest::parse(None, None, Some("yes")).is_err());
     }
 
     #[test]
     fn slices_and_knows_the_next_page() {
         let all: Vec<u32> = (0..7).collect();
-        let req = PageRequest { page_num: 2, items_per_page: 3, include_count: true };
+        let req = PageRequest {
+            page_num: 2,
+            items_per_page: 3,
+            include_count: true,
+        };
         let page = req.slice(&all);
         assert_eq!(page.items, vec![3, 4, 5]);
         assert!(page.has_next(&req));
         let last = PageRequest { page_num: 3, ..req };
         assert!(!last.slice(&all).has_next(&last));
-        assert!(PageRequest { page_num: 9, ..req }.slice(&all).items.is_empty());
+        assert!(PageRequest { page_num: 9, ..req }
+            .slice(&all)
+            .items
+            .is_empty());
     }
 }

@@ -31,7 +31,10 @@ impl Realm {
     pub const NATIVE: &'static str = "default_native";
 
     pub fn native() -> Self {
-        Self { name: Self::NATIVE.into(), kind: "native".into() }
+        Self {
+            name: Self::NATIVE.into(),
+            kind: "native".into(),
+        }
     }
 }
 

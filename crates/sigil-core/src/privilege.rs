@@ -19,8 +19,13 @@ pub enum OrgRole {
 }
 
 impl OrgRole {
-    pub const ALL: [OrgRole; 5] =
-        [Self::OrgOwner, Self::OrgMember, Self::OrgReadOnly, Self::OrgGroupCreator, Self::OrgBillingAdmin];
+    pub const ALL: [OrgRole; 5] = [
+        Self::OrgOwner,
+        Self::OrgMember,
+        Self::OrgReadOnly,
+        Self::OrgGroupCreator,
+        Self::OrgBillingAdmin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -34,9 +39,18 @@ impl OrgRole {
 
     /// Parses a role name given in the field `field`.
     pub fn parse(field: &str, text: &str) -> CoreResult<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == text).ok_or_else(|| {
-            CoreError::invalid(field, format!("{text:?} is not an organization role (one of {})", Self::names()))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or_else(|| {
+                CoreError::invalid(
+                    field,
+                    format!(
+                        "{text:?} is not an organization role (one of {})",
+                        Self::names()
+                    ),
+                )
+            })
     }
 
     fn names() -> String {
@@ -125,7 +139,11 @@ pub struct Superuser(());
 
 impl Principal {
     pub fn has_org_role(&self, org: OrgId, role: OrgRole) -> bool {
-        self.superuser || self.org_roles.iter().any(|a| a.org_id == org && a.role == role)
+        self.superuser
+            || self
+                .org_roles
+                .iter()
+                .any(|a| a.org_id == org && a.role == role)
     }
 
     pub fn is_member(&self, org: OrgId) -> bool {
@@ -140,7 +158,12 @@ impl Principal {
         if self.has_org_role(org, OrgRole::OrgOwner) {
             Ok(OrgOwner { org })
         } else {
-            Err(CoreError::Forbidden { needs: Privilege::OrgRole { org, role: OrgRole::OrgOwner } })
+            Err(CoreError::Forbidden {
+                needs: Privilege::OrgRole {
+                    org,
+                    role: OrgRole::OrgOwner,
+                },
+            })
         }
     }
 
@@ -148,7 +171,9 @@ impl Principal {
         if self.is_member(org) {
             Ok(OrgReader { org })
         } else {
-            Err(CoreError::Forbidden { needs: Privilege::OrgMembership { org } })
+            Err(CoreError::Forbidden {
+                needs: Privilege::OrgMembership { org },
+            })
         }
     }
 
@@ -156,7 +181,9 @@ impl Principal {
         if self.superuser {
             Ok(Superuser(()))
         } else {
-            Err(CoreError::Forbidden { needs: Privilege::Superuser })
+            Err(CoreError::Forbidden {
+                needs: Privilege::Superuser,
+            })
         }
     }
 }
@@ -182,16 +209,31 @@ mod tests {
     #[test]
     fn owner_of_one_org_is_not_owner_of_another() {
         let (a, b) = (HexId::random(), HexId::random());
-        let p = principal(vec![OrgRoleAssignment { org_id: a, role: OrgRole::OrgOwner }], false);
+        let p = principal(
+            vec![OrgRoleAssignment {
+                org_id: a,
+                role: OrgRole::OrgOwner,
+            }],
+            false,
+        );
         assert!(p.require_org_owner(a).is_ok());
-        assert!(matches!(p.require_org_owner(b), Err(CoreError::Forbidden { .. })));
+        assert!(matches!(
+            p.require_org_owner(b),
+            Err(CoreError::Forbidden { .. })
+        ));
         assert!(p.require_member(b).is_err());
     }
 
     #[test]
     fn member_is_not_owner_and_superuser_is_everything() {
         let a = HexId::random();
-        let member = principal(vec![OrgRoleAssignment { org_id: a, role: OrgRole::OrgMember }], false);
+        let member = principal(
+            vec![OrgRoleAssignment {
+                org_id: a,
+                role: OrgRole::OrgMember,
+            }],
+            false,
+        );
         assert!(member.require_member(a).is_ok());
         assert!(member.require_org_owner(a).is_err());
         assert!(member.require_superuser().is_err());
@@ -212,7 +254,10 @@ mod tests {
 
     #[test]
     fn role_names_parse_exactly() {
-        assert_eq!(OrgRole::parse("role", "ORG_OWNER").ok(), Some(OrgRole::OrgOwner));
+        assert_eq!(
+            OrgRole::parse("role", "ORG_OWNER").ok(),
+            Some(OrgRole::OrgOwner)
+        );
         assert!(OrgRole::parse("role", "org_owner").is_err());
         assert!(OrgRole::parse("role", "GROUP_OWNER").is_err());
     }

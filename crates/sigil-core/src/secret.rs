@@ -72,7 +72,13 @@ mod tests {
         struct Holder {
             password: SecretString,
         }
-        assert!(!format!("{:?}", Holder { password: s.clone() }).contains("hunter2"));
+        assert!(!format!(
+            "{:?}",
+            Holder {
+                password: s.clone()
+            }
+        )
+        .contains("hunter2"));
         assert_eq!(s.expose(), "hunter2-very-secret");
     }
 

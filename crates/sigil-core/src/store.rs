@@ -41,30 +41,80 @@ pub trait OrgStore: Send + Sync + 'static {
     ) -> CoreResult<()>;
     async fn get_organization(&self, id: OrgId) -> CoreResult<Option<Organization>>;
     /// Organizations by name; only those in `only` when it is given.
-    async fn list_organizations(&self, only: Option<&[OrgId]>, page: &PageRequest) -> CoreResult<Page<Organization>>;
-    async fn get_federation_settings(&self, id: FederationSettingsId) -> CoreResult<Option<FederationSettings>>;
+    async fn list_organizations(
+        &self,
+        only: Option<&[OrgId]>,
+        page: &PageRequest,
+    ) -> CoreResult<Page<Organization>>;
+    async fn get_federation_settings(
+        &self,
+        id: FederationSettingsId,
+    ) -> CoreResult<Option<FederationSettings>>;
 }
 
 /// Connected organizations, role mappings and identity providers.
 #[async_trait]
 pub trait FederationStore: Send + Sync + 'static {
-    async fn list_connected_org_configs(&self, fs: FederationSettingsId) -> CoreResult<Vec<ConnectedOrgConfig>>;
+    async fn list_connected_org_configs(
+        &self,
+        fs: FederationSettingsId,
+    ) -> CoreResult<Vec<ConnectedOrgConfig>>;
     /// An organization is connected to at most one federation settings.
     async fn get_connected_org_config(&self, org: OrgId) -> CoreResult<Option<ConnectedOrgConfig>>;
-    async fn put_connected_org_config(&self, config: &ConnectedOrgConfig, event: &AuditEvent) -> CoreResult<()>;
+    async fn put_connected_org_config(
+        &self,
+        config: &ConnectedOrgConfig,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
     /// Deletes the connection and its role mappings.
-    async fn delete_connected_org_config(&self, fs: FederationSettingsId, org: OrgId, event: &AuditEvent) -> CoreResult<bool>;
-    async fn list_role_mappings(&self, fs: FederationSettingsId, org: OrgId) -> CoreResult<Vec<RoleMapping>>;
+    async fn delete_connected_org_config(
+        &self,
+        fs: FederationSettingsId,
+        org: OrgId,
+        event: &AuditEvent,
+    ) -> CoreResult<bool>;
+    async fn list_role_mappings(
+        &self,
+        fs: FederationSettingsId,
+        org: OrgId,
+    ) -> CoreResult<Vec<RoleMapping>>;
     /// `Conflict` when the organization already maps that external group name.
-    async fn insert_role_mapping(&self, mapping: &RoleMapping, event: &AuditEvent) -> CoreResult<()>;
-    async fn update_role_mapping(&self, mapping: &RoleMapping, event: &AuditEvent) -> CoreResult<()>;
+    async fn insert_role_mapping(
+        &self,
+        mapping: &RoleMapping,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
+    async fn update_role_mapping(
+        &self,
+        mapping: &RoleMapping,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
     async fn delete_role_mapping(&self, id: RoleMappingId, event: &AuditEvent) -> CoreResult<bool>;
-    async fn list_identity_providers(&self, fs: FederationSettingsId) -> CoreResult<Vec<IdentityProvider>>;
-    async fn get_identity_provider(&self, fs: FederationSettingsId, id: IdentityProviderId) -> CoreResult<Option<IdentityProvider>>;
-    async fn insert_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()>;
-    async fn update_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()>;
+    async fn list_identity_providers(
+        &self,
+        fs: FederationSettingsId,
+    ) -> CoreResult<Vec<IdentityProvider>>;
+    async fn get_identity_provider(
+        &self,
+        fs: FederationSettingsId,
+        id: IdentityProviderId,
+    ) -> CoreResult<Option<IdentityProvider>>;
+    async fn insert_identity_provider(
+        &self,
+        idp: &IdentityProvider,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
+    async fn update_identity_provider(
+        &self,
+        idp: &IdentityProvider,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
     /// Deletes the provider and clears every connected organization's reference to it.
-    async fn delete_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()>;
+    async fn delete_identity_provider(
+        &self,
+        idp: &IdentityProvider,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
 }
 
 /// Local users.
@@ -80,5 +130,10 @@ pub trait AuditStore: Send + Sync + 'static {
     async fn record_event(&self, event: &AuditEvent) -> CoreResult<()>;
     /// The organization's events, newest first; with `include_unscoped`, also the events tied
     /// to no organization (failed authentications of unknown principals).
-    async fn list_events(&self, org: OrgId, include_unscoped: bool, page: &PageRequest) -> CoreResult<Page<AuditEvent>>;
+    async fn list_events(
+        &self,
+        org: OrgId,
+        include_unscoped: bool,
+        page: &PageRequest,
+    ) -> CoreResult<Page<AuditEvent>>;
 }

@@ -5,7 +5,9 @@ use crate::error::{CoreError, CoreResult};
 use crate::ids::UserId;
 use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind, Realm};
 use crate::secret::SecretString;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -47,20 +49,31 @@ pub struct Ha1 {
 impl Ha1 {
     pub fn compute(username: &str, password: &SecretString) -> Self {
         let input = format!("{username}:{DIGEST_REALM}:{}", password.expose());
-        let ha1 = Self { md5: SecretString::new(md5_hex(input.as_bytes())), sha256: SecretString::new(sha256_hex(input.as_bytes())) };
+        let ha1 = Self {
+            md5: SecretString::new(md5_hex(input.as_bytes())),
+            sha256: SecretString::new(sha256_hex(input.as_bytes())),
+        };
         drop(SecretString::new(input));
         ha1
     }
 
     pub fn seal(&self, key: &MasterKey) -> CoreResult<SealedHa1> {
-        Ok(SealedHa1 { md5: key.seal(self.md5.expose().as_bytes())?, sha256: key.seal(self.sha256.expose().as_bytes())? })
+        Ok(SealedHa1 {
+            md5: key.seal(self.md5.expose().as_bytes())?,
+            sha256: key.seal(self.sha256.expose().as_bytes())?,
+        })
     }
 
     pub fn open(sealed: &SealedHa1, key: &MasterKey) -> CoreResult<Self> {
         let open = |s: &str| -> CoreResult<SecretString> {
-            String::from_utf8(key.open(s)?).map(SecretString::new).map_err(CoreError::internal)
+            String::from_utf8(key.open(s)?)
+                .map(SecretString::new)
+                .map_err(CoreError::internal)
         };
-        Ok(Self { md5: open(&sealed.md5)?, sha256: open(&sealed.sha256)? })
+        Ok(Self {
+            md5: open(&sealed.md5)?,
+            sha256: open(&sealed.sha256)?,
+        })
     }
 }
 
@@ -76,7 +89,11 @@ pub fn hash_password(password: &SecretString) -> CoreResult<String> {
 
 pub fn verify_password(password: &SecretString, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|hash| Argon2::default().verify_password(password.expose().as_bytes(), &hash).is_ok())
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.expose().as_bytes(), &hash)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -86,7 +103,10 @@ impl User {
             kind: PrincipalKind::User,
             id: self.id.to_string(),
             name: self.username.clone(),
-            realm: Realm { name: self.realm.clone(), kind: "native".into() },
+            realm: Realm {
+                name: self.realm.clone(),
+                kind: "native".into(),
+            },
             superuser: self.superuser,
             org_roles: self.org_roles.clone(),
             cluster_privileges: vec![],
@@ -114,7 +134,13 @@ mod tests {
     fn ha1_matches_rfc_7616_definition() {
         // RFC 7616 §3.9.1: HA1 = H(username ":" realm ":" passwd).
         let ha1 = Ha1::compute("Mufasa", &SecretString::new("Circle of Life"));
-        assert_eq!(ha1.md5.expose(), md5_hex(b"Mufasa:MMS Public API:Circle of Life"));
-        assert_eq!(ha1.sha256.expose(), sha256_hex(b"Mufasa:MMS Public API:Circle of Life"));
+        assert_eq!(
+            ha1.md5.expose(),
+            md5_hex(b"Mufasa:MMS Public API:Circle of Life")
+        );
+        assert_eq!(
+            ha1.sha256.expose(),
+            sha256_hex(b"Mufasa:MMS Public API:Circle of Life")
+        );
     }
 }

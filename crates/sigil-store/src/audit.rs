@@ -11,7 +11,10 @@ use sigil_core::store::AuditStore;
 use sqlx::{Any, Transaction};
 
 /// Writes `event` inside the transaction of the change it records.
-pub(crate) async fn insert_event(tx: &mut Transaction<'_, Any>, event: &AuditEvent) -> CoreResult<()> {
+pub(crate) async fn insert_event(
+    tx: &mut Transaction<'_, Any>,
+    event: &AuditEvent,
+) -> CoreResult<()> {
     sqlx::query("INSERT INTO audit_events (id, org_id, created, doc) VALUES ($1, $2, $3, $4)")
         .bind(event.id.to_string())
         .bind(event.org_id.map(|o| o.to_string()))
@@ -31,21 +34,35 @@ impl AuditStore for SqlStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn list_events(&self, org: OrgId, include_unscoped: bool, page: &PageRequest) -> CoreResult<Page<AuditEvent>> {
-        let filter = if include_unscoped { "org_id = $1 OR org_id IS NULL" } else { "org_id = $1" };
-        let rows: Vec<(String,)> =
-            sqlx::query_as(&format!("SELECT doc FROM audit_events WHERE {filter} ORDER BY seq DESC LIMIT $2 OFFSET $3"))
+    async fn list_events(
+        &self,
+        org: OrgId,
+        include_unscoped: bool,
+        page: &PageRequest,
+    ) -> CoreResult<Page<AuditEvent>> {
+        let filter = if include_unscoped {
+            "org_id = $1 OR org_id IS NULL"
+        } else {
+            "org_id = $1"
+        };
+        let rows: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT doc FROM audit_events WHERE {filter} ORDER BY seq DESC LIMIT $2 OFFSET $3"
+        ))
+        .bind(org.to_string())
+        .bind(page.limit() as i64)
+        .bind(page.offset() as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let (total,): (i64,) =
+            sqlx::query_as(&format!("SELECT COUNT(*) FROM audit_events WHERE {filter}"))
                 .bind(org.to_string())
-                .bind(page.limit() as i64)
-                .bind(page.offset() as i64)
-                .fetch_all(&self.pool)
+                .fetch_one(&self.pool)
                 .await
                 .map_err(db)?;
-        let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM audit_events WHERE {filter}"))
-            .bind(org.to_string())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(Page { items: from_docs(rows)?, total: total as u64 })
+        Ok(Page {
+            items: from_docs(rows)?,
+            total: total as u64,
+        })
     }
 }

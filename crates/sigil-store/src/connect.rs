@@ -1,7 +1,7 @@
 //! Opening the database, applying migrations, and the error mapping every statement shares.
 
 use sigil_core::error::{CoreError, CoreResult};
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::AnyPool;
 use std::path::Path;
@@ -25,8 +25,12 @@ pub struct SqlStore {
 impl SqlStore {
     /// The embedded database `sigil.db` in `data_dir`, created with the directory if missing.
     pub async fn open_data_dir(data_dir: &Path) -> CoreResult<Self> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| CoreError::internal(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            CoreError::internal(format!(
+                "cannot create data directory {}: {e}",
+                data_dir.display()
+            ))
+        })?;
         let path = data_dir.join("sigil.db");
         Self::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
     }
@@ -39,7 +43,10 @@ impl SqlStore {
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            return Err(CoreError::invalid("database-url", "must start with postgres:// or sqlite://"));
+            return Err(CoreError::invalid(
+                "database-url",
+                "must start with postgres:// or sqlite://",
+            ));
         };
         // SQLite allows one writer at a time; a single connection serialises writes without
         // `database is locked` errors, and the hot path reads from memory, not from here.
@@ -54,13 +61,19 @@ impl SqlStore {
             .await
             .map_err(|e| CoreError::internal(format!("cannot open the database: {e}")))?;
         if backend == Backend::Sqlite {
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await.map_err(db)?;
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await
+                .map_err(db)?;
         }
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&pool).await.map_err(|e| CoreError::internal(format!("migration failed: {e}")))?;
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|e| CoreError::internal(format!("migration failed: {e}")))?;
         Ok(Self { pool, backend })
     }
 
@@ -82,7 +95,9 @@ pub(crate) fn db(e: sqlx::Error) -> CoreError {
 pub(crate) fn conflict_or_internal(e: sqlx::Error, what: &str) -> CoreError {
     if let Some(d) = e.as_database_error() {
         if d.is_unique_violation() {
-            return CoreError::Conflict { what: what.to_owned() };
+            return CoreError::Conflict {
+                what: what.to_owned(),
+            };
         }
     }
     CoreError::internal(e)

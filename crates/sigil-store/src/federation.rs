@@ -11,7 +11,10 @@ use sigil_core::ids::{FederationSettingsId, IdentityProviderId, OrgId, RoleMappi
 use sigil_core::store::FederationStore;
 use sqlx::{Any, Transaction};
 
-pub(crate) async fn insert_connected_org_config(tx: &mut Transaction<'_, Any>, config: &ConnectedOrgConfig) -> CoreResult<()> {
+pub(crate) async fn insert_connected_org_config(
+    tx: &mut Transaction<'_, Any>,
+    config: &ConnectedOrgConfig,
+) -> CoreResult<()> {
     sqlx::query(
         "INSERT INTO connected_org_configs (org_id, federation_settings_id, doc) VALUES ($1, $2, $3)
          ON CONFLICT (org_id) DO UPDATE SET federation_settings_id = excluded.federation_settings_id, doc = excluded.doc",
@@ -26,12 +29,18 @@ pub(crate) async fn insert_connected_org_config(tx: &mut Transaction<'_, Any>, c
 }
 
 fn role_mapping_conflict(mapping: &RoleMapping) -> String {
-    format!("a role mapping for the external group {:?}", mapping.external_group_name)
+    format!(
+        "a role mapping for the external group {:?}",
+        mapping.external_group_name
+    )
 }
 
 #[async_trait]
 impl FederationStore for SqlStore {
-    async fn list_connected_org_configs(&self, fs: FederationSettingsId) -> CoreResult<Vec<ConnectedOrgConfig>> {
+    async fn list_connected_org_configs(
+        &self,
+        fs: FederationSettingsId,
+    ) -> CoreResult<Vec<ConnectedOrgConfig>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT doc FROM connected_org_configs WHERE federation_settings_id = $1 ORDER BY org_id")
                 .bind(fs.to_string())
@@ -42,30 +51,42 @@ impl FederationStore for SqlStore {
     }
 
     async fn get_connected_org_config(&self, org: OrgId) -> CoreResult<Option<ConnectedOrgConfig>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM connected_org_configs WHERE org_id = $1")
-            .bind(org.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT doc FROM connected_org_configs WHERE org_id = $1")
+                .bind(org.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
     }
 
-    async fn put_connected_org_config(&self, config: &ConnectedOrgConfig, event: &AuditEvent) -> CoreResult<()> {
+    async fn put_connected_org_config(
+        &self,
+        config: &ConnectedOrgConfig,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         insert_connected_org_config(&mut tx, config).await?;
         insert_event(&mut tx, event).await?;
         tx.commit().await.map_err(db)
     }
 
-    async fn delete_connected_org_config(&self, fs: FederationSettingsId, org: OrgId, event: &AuditEvent) -> CoreResult<bool> {
+    async fn delete_connected_org_config(
+        &self,
+        fs: FederationSettingsId,
+        org: OrgId,
+        event: &AuditEvent,
+    ) -> CoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let deleted = sqlx::query("DELETE FROM connected_org_configs WHERE org_id = $1 AND federation_settings_id = $2")
-            .bind(org.to_string())
-            .bind(fs.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
+        let deleted = sqlx::query(
+            "DELETE FROM connected_org_configs WHERE org_id = $1 AND federation_settings_id = $2",
+        )
+        .bind(org.to_string())
+        .bind(fs.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
         if deleted == 0 {
             tx.rollback().await.map_err(db)?;
             return Ok(false);
@@ -80,7 +101,11 @@ impl FederationStore for SqlStore {
         Ok(true)
     }
 
-    async fn list_role_mappings(&self, fs: FederationSettingsId, org: OrgId) -> CoreResult<Vec<RoleMapping>> {
+    async fn list_role_mappings(
+        &self,
+        fs: FederationSettingsId,
+        org: OrgId,
+    ) -> CoreResult<Vec<RoleMapping>> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT doc FROM role_mappings WHERE federation_settings_id = $1 AND org_id = $2 ORDER BY external_group_name",
         )
@@ -92,7 +117,11 @@ impl FederationStore for SqlStore {
         from_docs(rows)
     }
 
-    async fn insert_role_mapping(&self, mapping: &RoleMapping, event: &AuditEvent) -> CoreResult<()> {
+    async fn insert_role_mapping(
+        &self,
+        mapping: &RoleMapping,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query(
             "INSERT INTO role_mappings (id, federation_settings_id, org_id, external_group_name, doc) VALUES ($1, $2, $3, $4, $5)",
@@ -109,7 +138,11 @@ impl FederationStore for SqlStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn update_role_mapping(&self, mapping: &RoleMapping, event: &AuditEvent) -> CoreResult<()> {
+    async fn update_role_mapping(
+        &self,
+        mapping: &RoleMapping,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("UPDATE role_mappings SET external_group_name = $1, doc = $2 WHERE id = $3")
             .bind(&mapping.external_group_name)
@@ -135,7 +168,10 @@ impl FederationStore for SqlStore {
         Ok(deleted > 0)
     }
 
-    async fn list_identity_providers(&self, fs: FederationSettingsId) -> CoreResult<Vec<IdentityProvider>> {
+    async fn list_identity_providers(
+        &self,
+        fs: FederationSettingsId,
+    ) -> CoreResult<Vec<IdentityProvider>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT doc FROM identity_providers WHERE federation_settings_id = $1 ORDER BY created_at, id")
                 .bind(fs.to_string())
@@ -145,18 +181,27 @@ impl FederationStore for SqlStore {
         from_docs(rows)
     }
 
-    async fn get_identity_provider(&self, fs: FederationSettingsId, id: IdentityProviderId) -> CoreResult<Option<IdentityProvider>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT doc FROM identity_providers WHERE id = $1 AND federation_settings_id = $2")
-                .bind(id.to_string())
-                .bind(fs.to_string())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db)?;
+    async fn get_identity_provider(
+        &self,
+        fs: FederationSettingsId,
+        id: IdentityProviderId,
+    ) -> CoreResult<Option<IdentityProvider>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT doc FROM identity_providers WHERE id = $1 AND federation_settings_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(fs.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
     }
 
-    async fn insert_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()> {
+    async fn insert_identity_provider(
+        &self,
+        idp: &IdentityProvider,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("INSERT INTO identity_providers (id, federation_settings_id, created_at, doc) VALUES ($1, $2, $3, $4)")
             .bind(idp.id.to_string())
@@ -170,7 +215,11 @@ impl FederationStore for SqlStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn update_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()> {
+    async fn update_identity_provider(
+        &self,
+        idp: &IdentityProvider,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("UPDATE identity_providers SET doc = $1 WHERE id = $2")
             .bind(to_doc(idp)?)
@@ -182,13 +231,19 @@ impl FederationStore for SqlStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn delete_identity_provider(&self, idp: &IdentityProvider, event: &AuditEvent) -> CoreResult<()> {
+    async fn delete_identity_provider(
+        &self,
+        idp: &IdentityProvider,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT doc FROM connected_org_configs WHERE federation_settings_id = $1")
-            .bind(idp.federation_settings_id.to_string())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db)?;
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT doc FROM connected_org_configs WHERE federation_settings_id = $1",
+        )
+        .bind(idp.federation_settings_id.to_string())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
         for mut config in from_docs::<ConnectedOrgConfig>(rows)? {
             if config.forget_identity_provider(idp.id) {
                 insert_connected_org_config(&mut tx, &config).await?;

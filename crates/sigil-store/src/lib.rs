@@ -5,11 +5,11 @@
 //! parameters, `ON CONFLICT`, no engine-specific types); only the migrations differ, and they
 //! keep the same numbers in `migrations/sqlite` and `migrations/postgres`.
 
+mod audit;
 mod connect;
 mod federation;
 mod org;
 mod rows;
-mod audit;
 pub mod testing;
 mod user;
 

@@ -41,7 +41,10 @@ async fn insert_organization(
 impl OrgStore for SqlStore {
     async fn is_bootstrapped(&self) -> CoreResult<bool> {
         let row: Option<(String,)> =
-            sqlx::query_as("SELECT value FROM meta WHERE key = 'bootstrapped'").fetch_optional(&self.pool).await.map_err(db)?;
+            sqlx::query_as("SELECT value FROM meta WHERE key = 'bootstrapped'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
         Ok(row.is_some())
     }
 
@@ -58,7 +61,13 @@ impl OrgStore for SqlStore {
             tx.rollback().await.map_err(db)?;
             return Ok(false);
         }
-        insert_organization(&mut tx, &b.org, &b.federation_settings, &b.connected_org_config).await?;
+        insert_organization(
+            &mut tx,
+            &b.org,
+            &b.federation_settings,
+            &b.connected_org_config,
+        )
+        .await?;
         insert_user(&mut tx, &b.admin).await?;
         for event in &b.events {
             insert_event(&mut tx, event).await?;
@@ -89,7 +98,11 @@ impl OrgStore for SqlStore {
         row.map(|(doc,)| from_doc(&doc)).transpose()
     }
 
-    async fn list_organizations(&self, only: Option<&[OrgId]>, page: &PageRequest) -> CoreResult<Page<Organization>> {
+    async fn list_organizations(
+        &self,
+        only: Option<&[OrgId]>,
+        page: &PageRequest,
+    ) -> CoreResult<Page<Organization>> {
         match only {
             // A principal belongs to a handful of organizations: read them by id.
             Some(ids) => {
@@ -101,25 +114,36 @@ impl OrgStore for SqlStore {
                 Ok(page.slice(&orgs))
             }
             None => {
-                let rows: Vec<(String,)> = sqlx::query_as("SELECT doc FROM organizations ORDER BY name LIMIT $1 OFFSET $2")
-                    .bind(page.limit() as i64)
-                    .bind(page.offset() as i64)
-                    .fetch_all(&self.pool)
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT doc FROM organizations ORDER BY name LIMIT $1 OFFSET $2",
+                )
+                .bind(page.limit() as i64)
+                .bind(page.offset() as i64)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+                let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations")
+                    .fetch_one(&self.pool)
                     .await
                     .map_err(db)?;
-                let (total,): (i64,) =
-                    sqlx::query_as("SELECT COUNT(*) FROM organizations").fetch_one(&self.pool).await.map_err(db)?;
-                Ok(Page { items: from_docs(rows)?, total: total as u64 })
+                Ok(Page {
+                    items: from_docs(rows)?,
+                    total: total as u64,
+                })
             }
         }
     }
 
-    async fn get_federation_settings(&self, id: FederationSettingsId) -> CoreResult<Option<FederationSettings>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM federation_settings WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+    async fn get_federation_settings(
+        &self,
+        id: FederationSettingsId,
+    ) -> CoreResult<Option<FederationSettings>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT doc FROM federation_settings WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
     }
 }

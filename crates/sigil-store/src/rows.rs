@@ -1,8 +1,8 @@
 //! Resources are kept as JSON documents beside the columns they are looked up by.
 
-use sigil_core::error::{CoreError, CoreResult};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use sigil_core::error::{CoreError, CoreResult};
 
 pub(crate) fn to_doc<T: Serialize>(value: &T) -> CoreResult<String> {
     serde_json::to_string(value).map_err(CoreError::internal)

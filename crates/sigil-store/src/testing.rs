@@ -15,7 +15,9 @@ pub fn postgres_test_url() -> Option<String> {
                 std::env::var("CI").as_deref() != Ok("true"),
                 "CI=true but SIGIL_TEST_DATABASE_URL is not set: the PostgreSQL suite must run in CI"
             );
-            eprintln!("SKIPPED: PostgreSQL tests (set SIGIL_TEST_DATABASE_URL=postgres://… to run them)");
+            eprintln!(
+                "SKIPPED: PostgreSQL tests (set SIGIL_TEST_DATABASE_URL=postgres://… to run them)"
+            );
             None
         }
     }
@@ -26,7 +28,10 @@ pub async fn fresh_postgres_database(base_url: &str) -> CoreResult<String> {
     sqlx::any::install_default_drivers();
     let name = format!("sigil_test_{}", sigil_core::ids::HexId::random());
     let mut conn = sqlx::AnyConnection::connect(base_url).await.map_err(db)?;
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.map_err(db)?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .map_err(db)?;
     conn.close().await.map_err(db)?;
     let (server, _) = base_url.rsplit_once('/').unwrap_or((base_url, ""));
     Ok(format!("{server}/{name}"))
@@ -35,8 +40,14 @@ pub async fn fresh_postgres_database(base_url: &str) -> CoreResult<String> {
 /// A store on a fresh PostgreSQL database when the test server is configured.
 pub async fn fresh_postgres_store() -> Option<SqlStore> {
     let base = postgres_test_url()?;
-    let url = fresh_postgres_database(&base).await.unwrap_or_else(|e| panic_unreachable(&base, e));
-    Some(SqlStore::connect(&url).await.unwrap_or_else(|e| panic_unreachable(&url, e)))
+    let url = fresh_postgres_database(&base)
+        .await
+        .unwrap_or_else(|e| panic_unreachable(&base, e));
+    Some(
+        SqlStore::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic_unreachable(&url, e)),
+    )
 }
 
 #[allow(clippy::panic)]

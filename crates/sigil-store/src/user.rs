@@ -24,18 +24,22 @@ pub(crate) async fn insert_user(tx: &mut Transaction<'_, Any>, user: &User) -> C
 #[async_trait]
 impl UserStore for SqlStore {
     async fn get_user(&self, id: UserId) -> CoreResult<Option<User>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT doc FROM users WHERE id = $1").bind(id.to_string()).fetch_optional(&self.pool).await.map_err(db)?;
+        let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
     }
 
     async fn get_user_by_name(&self, realm: &str, username: &str) -> CoreResult<Option<User>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM users WHERE realm = $1 AND username = $2")
-            .bind(realm)
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT doc FROM users WHERE realm = $1 AND username = $2")
+                .bind(realm)
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
     }
 }

@@ -1,11 +1,14 @@
 //! One conformance suite for every store: each test runs on SQLite, and on PostgreSQL when
 //! `SIGIL_TEST_DATABASE_URL` is set (always in CI).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use chrono::{DateTime, Utc};
 use sigil_core::audit::{Actor, AuditEvent};
 use sigil_core::error::CoreError;
 use sigil_core::federation::{
-    AuthorizationType, ConnectedOrgConfig, IdentityProvider, IdpType, KeySetSource, KeySetStatus, RoleAssignment, RoleMapping,
+    AuthorizationType, ConnectedOrgConfig, IdentityProvider, IdpType, KeySetSource, KeySetStatus,
+    RoleAssignment, RoleMapping,
 };
 use sigil_core::ids::HexId;
 use sigil_core::org::Organization;
@@ -30,12 +33,18 @@ fn user(name: &str, org: HexId) -> User {
         username: name.into(),
         realm: "default_native".into(),
         password_hash: "$argon2id$…".into(),
-        digest_ha1: SealedHa1 { md5: "v1.x".into(), sha256: "v1.y".into() },
+        digest_ha1: SealedHa1 {
+            md5: "v1.x".into(),
+            sha256: "v1.y".into(),
+        },
         superuser: false,
         full_name: None,
         email: None,
         enabled: true,
-        org_roles: vec![OrgRoleAssignment { org_id: org, role: OrgRole::OrgOwner }],
+        org_roles: vec![OrgRoleAssignment {
+            org_id: org,
+            role: OrgRole::OrgOwner,
+        }],
         created_at: now(),
     }
 }
@@ -57,30 +66,63 @@ fn idp(fs: HexId) -> IdentityProvider {
         associated_domains: vec![],
         created_at: now(),
         updated_at: now(),
-        key_set: KeySetStatus { source: KeySetSource::Discovery, key_ids: vec![], fetched_at: None, revoked_at: None, last_error: None },
+        key_set: KeySetStatus {
+            source: KeySetSource::Discovery,
+            key_ids: vec![],
+            fetched_at: None,
+            revoked_at: None,
+            last_error: None,
+        },
     }
 }
 
 async fn create_org(store: &dyn Store, name: &str) -> (Organization, HexId) {
     let (org, fs, config) = Organization::new(name.into(), now());
-    store.create_organization(&org, &fs, &config, &event("ORG_CREATED", Some(org.id))).await.expect("create org");
+    store
+        .create_organization(&org, &fs, &config, &event("ORG_CREATED", Some(org.id)))
+        .await
+        .expect("create org");
     let fs_id = fs.id;
     (org, fs_id)
 }
 
 async fn bootstrap_runs_once(store: &dyn Store) {
     assert!(!store.is_bootstrapped().await.expect("read"));
-    let (org, federation_settings, connected_org_config) = Organization::new("default".into(), now());
+    let (org, federation_settings, connected_org_config) =
+        Organization::new("default".into(), now());
     let admin = user("admin", org.id);
-    let b = Bootstrap { org, federation_settings, connected_org_config, admin: admin.clone(), events: vec![event("X", None)] };
+    let b = Bootstrap {
+        org,
+        federation_settings,
+        connected_org_config,
+        admin: admin.clone(),
+        events: vec![event("X", None)],
+    };
     assert!(store.bootstrap(&b).await.expect("first"));
     assert!(store.is_bootstrapped().await.expect("read"));
     let (org2, fs2, c2) = Organization::new("other".into(), now());
-    let again = Bootstrap { org: org2, federation_settings: fs2, connected_org_config: c2, admin: user("admin2", HexId::random()), events: vec![] };
-    assert!(!store.bootstrap(&again).await.expect("second"), "a second bootstrap writes nothing");
-    let found = store.get_user_by_name("default_native", "admin").await.expect("read").expect("admin");
+    let again = Bootstrap {
+        org: org2,
+        federation_settings: fs2,
+        connected_org_config: c2,
+        admin: user("admin2", HexId::random()),
+        events: vec![],
+    };
+    assert!(
+        !store.bootstrap(&again).await.expect("second"),
+        "a second bootstrap writes nothing"
+    );
+    let found = store
+        .get_user_by_name("default_native", "admin")
+        .await
+        .expect("read")
+        .expect("admin");
     assert_eq!(found.id, admin.id);
-    assert!(store.get_user_by_name("default_native", "admin2").await.expect("read").is_none());
+    assert!(store
+        .get_user_by_name("default_native", "admin2")
+        .await
+        .expect("read")
+        .is_none());
     assert!(store.get_user(admin.id).await.expect("read").is_some());
 }
 
@@ -89,17 +131,45 @@ async fn organization_names_are_unique_and_listed_by_page(store: &dyn Store) {
     create_org(store, "beta").await;
     create_org(store, "gamma").await;
     let (dup, dfs, dc) = Organization::new("alpha".into(), now());
-    let err = store.create_organization(&dup, &dfs, &dc, &event("ORG_CREATED", None)).await.err();
+    let err = store
+        .create_organization(&dup, &dfs, &dc, &event("ORG_CREATED", None))
+        .await
+        .err();
     assert!(matches!(err, Some(CoreError::Conflict { .. })), "{err:?}");
-    assert!(store.get_federation_settings(dfs.id).await.expect("read").is_none(), "nothing half-written");
-    let page = PageRequest { page_num: 2, items_per_page: 2, include_count: true };
+    assert!(
+        store
+            .get_federation_settings(dfs.id)
+            .await
+            .expect("read")
+            .is_none(),
+        "nothing half-written"
+    );
+    let page = PageRequest {
+        page_num: 2,
+        items_per_page: 2,
+        include_count: true,
+    };
     let listed = store.list_organizations(None, &page).await.expect("list");
     assert_eq!(listed.total, 3);
-    assert_eq!(listed.items.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), vec!["gamma"]);
-    let only = store.list_organizations(Some(&[a.id]), &PageRequest::default()).await.expect("list");
+    assert_eq!(
+        listed
+            .items
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["gamma"]
+    );
+    let only = store
+        .list_organizations(Some(&[a.id]), &PageRequest::default())
+        .await
+        .expect("list");
     assert_eq!(only.items, vec![a.clone()]);
     assert_eq!(store.get_organization(a.id).await.expect("read"), Some(a));
-    assert!(store.get_federation_settings(fs).await.expect("read").is_some());
+    assert!(store
+        .get_federation_settings(fs)
+        .await
+        .expect("read")
+        .is_some());
 }
 
 async fn role_mappings_are_unique_per_org_and_go_with_the_connection(store: &dyn Store) {
@@ -109,40 +179,123 @@ async fn role_mappings_are_unique_per_org_and_go_with_the_connection(store: &dyn
         federation_settings_id: fs,
         org_id: org.id,
         external_group_name: name.into(),
-        role_assignments: vec![RoleAssignment { org_id: org.id, role: OrgRole::OrgMember }],
+        role_assignments: vec![RoleAssignment {
+            org_id: org.id,
+            role: OrgRole::OrgMember,
+        }],
     };
     let m = mapping("devs");
-    store.insert_role_mapping(&m, &event("RM", Some(org.id))).await.expect("insert");
-    let err = store.insert_role_mapping(&mapping("devs"), &event("RM", Some(org.id))).await.err();
+    store
+        .insert_role_mapping(&m, &event("RM", Some(org.id)))
+        .await
+        .expect("insert");
+    let err = store
+        .insert_role_mapping(&mapping("devs"), &event("RM", Some(org.id)))
+        .await
+        .err();
     assert!(matches!(err, Some(CoreError::Conflict { .. })), "{err:?}");
     let other = mapping("ops");
-    store.insert_role_mapping(&other, &event("RM", Some(org.id))).await.expect("insert");
-    let renamed = RoleMapping { external_group_name: "devs".into(), ..other.clone() };
-    assert!(matches!(store.update_role_mapping(&renamed, &event("RM", None)).await, Err(CoreError::Conflict { .. })));
-    assert_eq!(store.list_role_mappings(fs, org.id).await.expect("list").len(), 2);
-    assert!(store.delete_role_mapping(other.id, &event("RM", None)).await.expect("delete"));
-    assert!(!store.delete_role_mapping(other.id, &event("RM", None)).await.expect("delete"));
-    assert!(store.delete_connected_org_config(fs, org.id, &event("CO", None)).await.expect("delete"));
-    assert!(store.get_connected_org_config(org.id).await.expect("read").is_none());
-    assert!(store.list_role_mappings(fs, org.id).await.expect("list").is_empty());
-    assert!(!store.delete_connected_org_config(fs, org.id, &event("CO", None)).await.expect("delete"));
+    store
+        .insert_role_mapping(&other, &event("RM", Some(org.id)))
+        .await
+        .expect("insert");
+    let renamed = RoleMapping {
+        external_group_name: "devs".into(),
+        ..other.clone()
+    };
+    assert!(matches!(
+        store
+            .update_role_mapping(&renamed, &event("RM", None))
+            .await,
+        Err(CoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        store
+            .list_role_mappings(fs, org.id)
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
+    assert!(store
+        .delete_role_mapping(other.id, &event("RM", None))
+        .await
+        .expect("delete"));
+    assert!(!store
+        .delete_role_mapping(other.id, &event("RM", None))
+        .await
+        .expect("delete"));
+    assert!(store
+        .delete_connected_org_config(fs, org.id, &event("CO", None))
+        .await
+        .expect("delete"));
+    assert!(store
+        .get_connected_org_config(org.id)
+        .await
+        .expect("read")
+        .is_none());
+    assert!(store
+        .list_role_mappings(fs, org.id)
+        .await
+        .expect("list")
+        .is_empty());
+    assert!(!store
+        .delete_connected_org_config(fs, org.id, &event("CO", None))
+        .await
+        .expect("delete"));
 }
 
 async fn deleting_an_identity_provider_clears_references(store: &dyn Store) {
     let (org, fs) = create_org(store, "acme").await;
     let provider = idp(fs);
-    store.insert_identity_provider(&provider, &event("IDP", None)).await.expect("insert");
+    store
+        .insert_identity_provider(&provider, &event("IDP", None))
+        .await
+        .expect("insert");
     let mut config = ConnectedOrgConfig::new(fs, org.id);
     config.identity_provider_id = Some(provider.id);
     config.data_access_identity_provider_ids = vec![provider.id];
-    store.put_connected_org_config(&config, &event("CO", None)).await.expect("put");
-    let updated = IdentityProvider { display_name: "renamed".into(), ..provider.clone() };
-    store.update_identity_provider(&updated, &event("IDP", None)).await.expect("update");
-    assert_eq!(store.get_identity_provider(fs, provider.id).await.expect("read"), Some(updated.clone()));
-    assert!(store.get_identity_provider(HexId::random(), provider.id).await.expect("read").is_none(), "scoped by settings");
-    store.delete_identity_provider(&updated, &event("IDP", None)).await.expect("delete");
-    assert!(store.list_identity_providers(fs).await.expect("list").is_empty());
-    let config = store.get_connected_org_config(org.id).await.expect("read").expect("config");
+    store
+        .put_connected_org_config(&config, &event("CO", None))
+        .await
+        .expect("put");
+    let updated = IdentityProvider {
+        display_name: "renamed".into(),
+        ..provider.clone()
+    };
+    store
+        .update_identity_provider(&updated, &event("IDP", None))
+        .await
+        .expect("update");
+    assert_eq!(
+        store
+            .get_identity_provider(fs, provider.id)
+            .await
+            .expect("read"),
+        Some(updated.clone())
+    );
+    assert!(
+        store
+            .get_identity_provider(HexId::random(), provider.id)
+            .await
+            .expect("read")
+            .is_none(),
+        "scoped by settings"
+    );
+    store
+        .delete_identity_provider(&updated, &event("IDP", None))
+        .await
+        .expect("delete");
+    assert!(store
+        .list_identity_providers(fs)
+        .await
+        .expect("list")
+        .is_empty());
+    let config = store
+        .get_connected_org_config(org.id)
+        .await
+        .expect("read")
+        .expect("config");
     assert_eq!(config.identity_provider_id, None);
     assert!(config.data_access_identity_provider_ids.is_empty());
 }
@@ -150,13 +303,33 @@ async fn deleting_an_identity_provider_clears_references(store: &dyn Store) {
 async fn events_are_listed_newest_first(store: &dyn Store) {
     let (org, _) = create_org(store, "acme").await;
     for i in 0..3 {
-        store.record_event(&event(&format!("E{i}"), Some(org.id))).await.expect("record");
+        store
+            .record_event(&event(&format!("E{i}"), Some(org.id)))
+            .await
+            .expect("record");
     }
-    store.record_event(&event("UNSCOPED", None)).await.expect("record");
-    let page = store.list_events(org.id, false, &PageRequest::default()).await.expect("list");
+    store
+        .record_event(&event("UNSCOPED", None))
+        .await
+        .expect("record");
+    let page = store
+        .list_events(org.id, false, &PageRequest::default())
+        .await
+        .expect("list");
     let kinds: Vec<&str> = page.items.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(kinds, vec!["E2", "E1", "E0", "ORG_CREATED"]);
-    let with_unscoped = store.list_events(org.id, true, &PageRequest { page_num: 1, items_per_page: 2, include_count: true }).await.expect("list");
+    let with_unscoped = store
+        .list_events(
+            org.id,
+            true,
+            &PageRequest {
+                page_num: 1,
+                items_per_page: 2,
+                include_count: true,
+            },
+        )
+        .await
+        .expect("list");
     assert_eq!(with_unscoped.total, 5);
     assert_eq!(with_unscoped.items[0].event_type, "UNSCOPED");
 }
@@ -201,6 +374,9 @@ async fn sqlite_reopens_with_its_data() {
     create_org(&store, "kept").await;
     store.close().await;
     let again = SqlStore::open_data_dir(dir.path()).await.expect("reopen");
-    let orgs = again.list_organizations(None, &PageRequest::default()).await.expect("list");
+    let orgs = again
+        .list_organizations(None, &PageRequest::default())
+        .await
+        .expect("list");
     assert_eq!(orgs.items.len(), 1);
 }

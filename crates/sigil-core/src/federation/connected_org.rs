@@ -36,17 +36,24 @@ impl ConnectedOrgConfig {
 
     /// Removes every reference to a deleted identity provider.
     pub fn forget_identity_provider(&mut self, idp: IdentityProviderId) -> bool {
-        let before = (self.identity_provider_id, self.data_access_identity_provider_ids.len());
+        let before = (
+            self.identity_provider_id,
+            self.data_access_identity_provider_ids.len(),
+        );
         if self.identity_provider_id == Some(idp) {
             self.identity_provider_id = None;
         }
         self.data_access_identity_provider_ids.retain(|i| *i != idp);
-        before != (self.identity_provider_id, self.data_access_identity_provider_ids.len())
+        before
+            != (
+                self.identity_provider_id,
+                self.data_access_identity_provider_ids.len(),
+            )
     }
 }
 
 /// A PATCH of a connected organization configuration: absent fields keep their value.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConnectedOrgConfigDraft {
     pub org_id: Option<String>,
@@ -58,6 +65,7 @@ pub struct ConnectedOrgConfigDraft {
     pub post_auth_role_grants: Option<Vec<String>>,
     /// Read-only; accepted so a client may send back what it read.
     #[serde(default)]
+    #[schema(value_type = Option<Object>, read_only)]
     pub role_mappings: Option<serde::de::IgnoredAny>,
 }
 
@@ -83,7 +91,10 @@ impl Core {
         owner: ConnectedOrgOwner,
     ) -> CoreResult<(ConnectedOrgConfig, Vec<RoleMapping>)> {
         let config = self.connected_config(owner).await?;
-        let mappings = self.store.list_role_mappings(owner.federation_settings_id, owner.org_id).await?;
+        let mappings = self
+            .store
+            .list_role_mappings(owner.federation_settings_id, owner.org_id)
+            .await?;
         Ok((config, mappings))
     }
 
@@ -100,29 +111,46 @@ impl Core {
             Some(c) if c.federation_settings_id == fs => c,
             Some(c) => {
                 return Err(CoreError::Conflict {
-                    what: format!("a connection of organization {} to federation settings {}", c.org_id, c.federation_settings_id),
+                    what: format!(
+                        "a connection of organization {} to federation settings {}",
+                        c.org_id, c.federation_settings_id
+                    ),
                 })
             }
             None => ConnectedOrgConfig::new(fs, owner.org_id),
         };
         if let Some(org) = draft.org_id {
             if org != owner.org_id.to_string() {
-                return Err(CoreError::invalid("orgId", "must equal the orgId of the path"));
+                return Err(CoreError::invalid(
+                    "orgId",
+                    "must equal the orgId of the path",
+                ));
             }
         }
         if let Some(id) = draft.federation_settings_id {
             if id != fs.to_string() {
-                return Err(CoreError::invalid("federationSettingsId", "must equal the federationSettingsId of the path"));
+                return Err(CoreError::invalid(
+                    "federationSettingsId",
+                    "must equal the federationSettingsId of the path",
+                ));
             }
         }
-        let known: Vec<IdentityProviderId> =
-            self.store.list_identity_providers(fs).await?.into_iter().map(|i| i.id).collect();
+        let known: Vec<IdentityProviderId> = self
+            .store
+            .list_identity_providers(fs)
+            .await?
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
         let known_idp = |field: &str, text: &str| -> CoreResult<IdentityProviderId> {
             let id = HexId::parse(field, text)?;
             if known.contains(&id) {
                 Ok(id)
             } else {
-                Err(CoreError::invalid(field, format!("no identity provider {id} in these federation settings")))
+                Err(CoreError::invalid(
+                    field,
+                    format!("no identity provider {id} in these federation settings"),
+                ))
             }
         };
         if let Some(text) = draft.identity_provider_id {
@@ -131,7 +159,10 @@ impl Core {
         if let Some(ids) = draft.data_access_identity_provider_ids {
             let mut parsed = vec![];
             for (i, text) in ids.iter().enumerate() {
-                parsed.push(known_idp(&format!("dataAccessIdentityProviderIds[{i}]"), text)?);
+                parsed.push(known_idp(
+                    &format!("dataAccessIdentityProviderIds[{i}]"),
+                    text,
+                )?);
             }
             parsed.sort();
             parsed.dedup();
@@ -141,10 +172,16 @@ impl Core {
             let domains = string_list("domainAllowList", domains, DOMAIN_MAX, MAX_LIST)?;
             for (i, d) in domains.iter().enumerate() {
                 if !is_domain_name(d) {
-                    return Err(CoreError::invalid(format!("domainAllowList[{i}]"), format!("{d:?} is not a domain name")));
+                    return Err(CoreError::invalid(
+                        format!("domainAllowList[{i}]"),
+                        format!("{d:?} is not a domain name"),
+                    ));
                 }
             }
-            config.domain_allow_list = domains.into_iter().map(|d| d.to_ascii_lowercase()).collect();
+            config.domain_allow_list = domains
+                .into_iter()
+                .map(|d| d.to_ascii_lowercase())
+                .collect();
         }
         if let Some(enabled) = draft.domain_restriction_enabled {
             config.domain_restriction_enabled = enabled;
@@ -158,20 +195,41 @@ impl Core {
             parsed.dedup();
             config.post_auth_role_grants = parsed;
         }
-        let event = actor.event(kind::CONNECTED_ORG_CONFIG_UPDATED, self.now(), Some(owner.org_id), Some(owner.org_id.to_string()));
+        let event = actor.event(
+            kind::CONNECTED_ORG_CONFIG_UPDATED,
+            self.now(),
+            Some(owner.org_id),
+            Some(owner.org_id.to_string()),
+        );
         self.store.put_connected_org_config(&config, &event).await?;
         let mappings = self.store.list_role_mappings(fs, owner.org_id).await?;
         Ok((config, mappings))
     }
 
     /// Disconnects the organization; its role mappings go with it.
-    pub async fn remove_connected_org_config(&self, owner: ConnectedOrgOwner, actor: &Actor) -> CoreResult<()> {
+    pub async fn remove_connected_org_config(
+        &self,
+        owner: ConnectedOrgOwner,
+        actor: &Actor,
+    ) -> CoreResult<()> {
         self.connected_config(owner).await?;
-        let event = actor.event(kind::CONNECTED_ORG_CONFIG_REMOVED, self.now(), Some(owner.org_id), Some(owner.org_id.to_string()));
-        if self.store.delete_connected_org_config(owner.federation_settings_id, owner.org_id, &event).await? {
+        let event = actor.event(
+            kind::CONNECTED_ORG_CONFIG_REMOVED,
+            self.now(),
+            Some(owner.org_id),
+            Some(owner.org_id.to_string()),
+        );
+        if self
+            .store
+            .delete_connected_org_config(owner.federation_settings_id, owner.org_id, &event)
+            .await?
+        {
             Ok(())
         } else {
-            Err(CoreError::not_found(ResourceKind::ConnectedOrgConfig, owner.org_id))
+            Err(CoreError::not_found(
+                ResourceKind::ConnectedOrgConfig,
+                owner.org_id,
+            ))
         }
     }
 }
@@ -184,7 +242,9 @@ fn is_domain_name(text: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
@@ -196,14 +256,26 @@ mod tests {
     fn domain_names() {
         assert!(is_domain_name("example.com"));
         assert!(is_domain_name("a-b.example.co.uk"));
-        for bad in ["example", "-a.com", "a..com", "a b.com", "exa_mple.com", ".com"] {
+        for bad in [
+            "example",
+            "-a.com",
+            "a..com",
+            "a b.com",
+            "exa_mple.com",
+            ".com",
+        ] {
             assert!(!is_domain_name(bad), "{bad}");
         }
     }
 
     #[test]
     fn forgetting_an_identity_provider_clears_every_reference() {
-        let (fs, org, idp, other) = (HexId::random(), HexId::random(), HexId::random(), HexId::random());
+        let (fs, org, idp, other) = (
+            HexId::random(),
+            HexId::random(),
+            HexId::random(),
+            HexId::random(),
+        );
         let mut c = ConnectedOrgConfig::new(fs, org);
         c.identity_provider_id = Some(idp);
         c.data_access_identity_provider_ids = vec![idp, other];

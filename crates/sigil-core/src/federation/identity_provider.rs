@@ -31,7 +31,10 @@ impl IdpType {
         match text {
             "WORKFORCE" => Ok(Self::Workforce),
             "WORKLOAD" => Ok(Self::Workload),
-            _ => Err(CoreError::invalid(field, format!("{text:?} is not WORKFORCE or WORKLOAD"))),
+            _ => Err(CoreError::invalid(
+                field,
+                format!("{text:?} is not WORKFORCE or WORKLOAD"),
+            )),
         }
     }
 }
@@ -55,7 +58,10 @@ impl AuthorizationType {
         match text {
             "GROUP" => Ok(Self::Group),
             "USER" => Ok(Self::User),
-            _ => Err(CoreError::invalid("authorizationType", format!("{text:?} is not GROUP or USER"))),
+            _ => Err(CoreError::invalid(
+                "authorizationType",
+                format!("{text:?} is not GROUP or USER"),
+            )),
         }
     }
 }
@@ -104,7 +110,7 @@ impl IdentityProvider {
 }
 
 /// A create (POST) or update (PATCH) of an identity provider, as the client sent it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IdentityProviderDraft {
     pub protocol: Option<String>,
@@ -121,12 +127,16 @@ pub struct IdentityProviderDraft {
     pub associated_domains: Option<Vec<String>>,
     // Read-only fields a client may send back after a GET; ignored.
     #[serde(default)]
+    #[schema(value_type = Option<Object>, read_only)]
     pub id: Option<IgnoredAny>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>, read_only)]
     pub created_at: Option<IgnoredAny>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>, read_only)]
     pub updated_at: Option<IgnoredAny>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>, read_only)]
     pub key_set: Option<IgnoredAny>,
 }
 
@@ -142,37 +152,70 @@ fn protocol(field_value: Option<String>, required: bool) -> CoreResult<()> {
     match field_value.as_deref() {
         None if required => Err(CoreError::missing("protocol")),
         None | Some("OIDC") => Ok(()),
-        Some("SAML") => Err(CoreError::invalid("protocol", "Sigil supports only OIDC identity providers")),
-        Some(other) => Err(CoreError::invalid("protocol", format!("{other:?} is not OIDC"))),
+        Some("SAML") => Err(CoreError::invalid(
+            "protocol",
+            "Sigil supports only OIDC identity providers",
+        )),
+        Some(other) => Err(CoreError::invalid(
+            "protocol",
+            format!("{other:?} is not OIDC"),
+        )),
     }
 }
 
 /// Checks the issuer: an absolute `https://` URL, or `http://` when insecure issuers are allowed.
 pub fn check_issuer_uri(text: &str, allow_insecure: bool) -> CoreResult<()> {
     check_length("issuerUri", text, 1, URI_MAX)?;
-    let url = url::Url::parse(text).map_err(|e| CoreError::invalid("issuerUri", format!("not an absolute URL: {e}")))?;
+    let url = url::Url::parse(text)
+        .map_err(|e| CoreError::invalid("issuerUri", format!("not an absolute URL: {e}")))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_insecure => {}
-        "http" => return Err(CoreError::invalid("issuerUri", "must be an https:// URL (http:// needs --allow-insecure-issuers)")),
-        other => return Err(CoreError::invalid("issuerUri", format!("scheme {other:?} is not https"))),
+        "http" => {
+            return Err(CoreError::invalid(
+                "issuerUri",
+                "must be an https:// URL (http:// needs --allow-insecure-issuers)",
+            ))
+        }
+        other => {
+            return Err(CoreError::invalid(
+                "issuerUri",
+                format!("scheme {other:?} is not https"),
+            ))
+        }
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(CoreError::invalid("issuerUri", "must name a host"));
     }
     if url.fragment().is_some() || url.query().is_some() {
-        return Err(CoreError::invalid("issuerUri", "must not carry a query or fragment"));
+        return Err(CoreError::invalid(
+            "issuerUri",
+            "must not carry a query or fragment",
+        ));
     }
     Ok(())
 }
 
 impl IdentityProviderDraft {
-    fn into_new(self, fs: FederationSettingsId, now: DateTime<Utc>, allow_insecure: bool) -> CoreResult<IdentityProvider> {
+    fn into_new(
+        self,
+        fs: FederationSettingsId,
+        now: DateTime<Utc>,
+        allow_insecure: bool,
+    ) -> CoreResult<IdentityProvider> {
         protocol(self.protocol, true)?;
-        let idp_type = IdpType::parse("idpType", &self.idp_type.ok_or_else(|| CoreError::missing("idpType"))?)?;
-        let authorization_type =
-            AuthorizationType::parse(&self.authorization_type.ok_or_else(|| CoreError::missing("authorizationType"))?)?;
-        let issuer_uri = self.issuer_uri.ok_or_else(|| CoreError::missing("issuerUri"))?;
+        let idp_type = IdpType::parse(
+            "idpType",
+            &self.idp_type.ok_or_else(|| CoreError::missing("idpType"))?,
+        )?;
+        let authorization_type = AuthorizationType::parse(
+            &self
+                .authorization_type
+                .ok_or_else(|| CoreError::missing("authorizationType"))?,
+        )?;
+        let issuer_uri = self
+            .issuer_uri
+            .ok_or_else(|| CoreError::missing("issuerUri"))?;
         check_issuer_uri(&issuer_uri, allow_insecure)?;
         let idp = IdentityProvider {
             id: HexId::random(),
@@ -185,21 +228,46 @@ impl IdentityProviderDraft {
             audience: text_field("audience", self.audience, 1, CLIENT_ID_MAX)?,
             authorization_type,
             groups_claim: optional_text("groupsClaim", self.groups_claim, 1, CLAIM_MAX)?,
-            user_claim: optional_text("userClaim", self.user_claim, 1, CLAIM_MAX)?.unwrap_or_else(|| "sub".into()),
-            requested_scopes: string_list("requestedScopes", self.requested_scopes.unwrap_or_default(), LIST_ITEM_MAX, LIST_MAX)?,
-            associated_domains: string_list("associatedDomains", self.associated_domains.unwrap_or_default(), LIST_ITEM_MAX, LIST_MAX)?,
+            user_claim: optional_text("userClaim", self.user_claim, 1, CLAIM_MAX)?
+                .unwrap_or_else(|| "sub".into()),
+            requested_scopes: string_list(
+                "requestedScopes",
+                self.requested_scopes.unwrap_or_default(),
+                LIST_ITEM_MAX,
+                LIST_MAX,
+            )?,
+            associated_domains: string_list(
+                "associatedDomains",
+                self.associated_domains.unwrap_or_default(),
+                LIST_ITEM_MAX,
+                LIST_MAX,
+            )?,
             created_at: now,
             updated_at: now,
-            key_set: KeySetStatus { source: KeySetSource::Discovery, key_ids: vec![], fetched_at: None, revoked_at: None, last_error: None },
+            key_set: KeySetStatus {
+                source: KeySetSource::Discovery,
+                key_ids: vec![],
+                fetched_at: None,
+                revoked_at: None,
+                last_error: None,
+            },
         };
         idp.checked()
     }
 
-    fn apply_to(self, mut idp: IdentityProvider, now: DateTime<Utc>, allow_insecure: bool) -> CoreResult<IdentityProvider> {
+    fn apply_to(
+        self,
+        mut idp: IdentityProvider,
+        now: DateTime<Utc>,
+        allow_insecure: bool,
+    ) -> CoreResult<IdentityProvider> {
         protocol(self.protocol, false)?;
         if let Some(text) = self.idp_type {
             if IdpType::parse("idpType", &text)? != idp.idp_type {
-                return Err(CoreError::invalid("idpType", "cannot be changed; create a new identity provider"));
+                return Err(CoreError::invalid(
+                    "idpType",
+                    "cannot be changed; create a new identity provider",
+                ));
             }
         }
         if let Some(text) = self.authorization_type {
@@ -231,7 +299,8 @@ impl IdentityProviderDraft {
             idp.requested_scopes = string_list("requestedScopes", scopes, LIST_ITEM_MAX, LIST_MAX)?;
         }
         if let Some(domains) = self.associated_domains {
-            idp.associated_domains = string_list("associatedDomains", domains, LIST_ITEM_MAX, LIST_MAX)?;
+            idp.associated_domains =
+                string_list("associatedDomains", domains, LIST_ITEM_MAX, LIST_MAX)?;
         }
         idp.updated_at = now;
         idp.checked()
@@ -279,8 +348,14 @@ impl Core {
         owner: FederationOwner,
         filter: &IdentityProviderFilter,
     ) -> CoreResult<Vec<IdentityProvider>> {
-        let all = self.store.list_identity_providers(owner.federation_settings_id).await?;
-        Ok(all.into_iter().filter(|i| filter.idp_types.is_empty() || filter.idp_types.contains(&i.idp_type)).collect())
+        let all = self
+            .store
+            .list_identity_providers(owner.federation_settings_id)
+            .await?;
+        Ok(all
+            .into_iter()
+            .filter(|i| filter.idp_types.is_empty() || filter.idp_types.contains(&i.idp_type))
+            .collect())
     }
 
     pub async fn create_identity_provider(
@@ -289,13 +364,26 @@ impl Core {
         actor: &Actor,
         draft: IdentityProviderDraft,
     ) -> CoreResult<IdentityProvider> {
-        let idp = draft.into_new(owner.federation_settings_id, self.now(), self.config.allow_insecure_issuers)?;
-        let event = actor.event(kind::IDENTITY_PROVIDER_CREATED, self.now(), None, Some(idp.id.to_string()));
+        let idp = draft.into_new(
+            owner.federation_settings_id,
+            self.now(),
+            self.config.allow_insecure_issuers,
+        )?;
+        let event = actor.event(
+            kind::IDENTITY_PROVIDER_CREATED,
+            self.now(),
+            owner.org_id,
+            Some(idp.id.to_string()),
+        );
         self.store.insert_identity_provider(&idp, &event).await?;
         Ok(idp)
     }
 
-    pub async fn get_identity_provider(&self, owner: FederationOwner, id: IdentityProviderId) -> CoreResult<IdentityProvider> {
+    pub async fn get_identity_provider(
+        &self,
+        owner: FederationOwner,
+        id: IdentityProviderId,
+    ) -> CoreResult<IdentityProvider> {
         self.store
             .get_identity_provider(owner.federation_settings_id, id)
             .await?
@@ -311,15 +399,30 @@ impl Core {
     ) -> CoreResult<IdentityProvider> {
         let current = self.get_identity_provider(owner, id).await?;
         let idp = draft.apply_to(current, self.now(), self.config.allow_insecure_issuers)?;
-        let event = actor.event(kind::IDENTITY_PROVIDER_UPDATED, self.now(), None, Some(id.to_string()));
+        let event = actor.event(
+            kind::IDENTITY_PROVIDER_UPDATED,
+            self.now(),
+            owner.org_id,
+            Some(id.to_string()),
+        );
         self.store.update_identity_provider(&idp, &event).await?;
         Ok(idp)
     }
 
     /// Deletes the provider and every connected organization's reference to it.
-    pub async fn delete_identity_provider(&self, owner: FederationOwner, actor: &Actor, id: IdentityProviderId) -> CoreResult<()> {
+    pub async fn delete_identity_provider(
+        &self,
+        owner: FederationOwner,
+        actor: &Actor,
+        id: IdentityProviderId,
+    ) -> CoreResult<()> {
         let idp = self.get_identity_provider(owner, id).await?;
-        let event = actor.event(kind::IDENTITY_PROVIDER_DELETED, self.now(), None, Some(id.to_string()));
+        let event = actor.event(
+            kind::IDENTITY_PROVIDER_DELETED,
+            self.now(),
+            owner.org_id,
+            Some(id.to_string()),
+        );
         self.store.delete_identity_provider(&idp, &event).await
     }
 }
@@ -354,31 +457,122 @@ mod tests {
     #[test]
     fn defaults_fill_claims() {
         let idp = create(workload()).ok();
-        assert_eq!(idp.as_ref().and_then(|i| i.groups_claim.clone()).as_deref(), Some("groups"));
+        assert_eq!(
+            idp.as_ref().and_then(|i| i.groups_claim.clone()).as_deref(),
+            Some("groups")
+        );
         assert_eq!(idp.map(|i| i.user_claim).as_deref(), Some("sub"));
     }
 
     #[test]
     fn every_required_field_is_named_when_missing() {
-        assert_eq!(field(create(IdentityProviderDraft { protocol: None, ..workload() })).as_deref(), Some("protocol"));
-        assert_eq!(field(create(IdentityProviderDraft { idp_type: None, ..workload() })).as_deref(), Some("idpType"));
-        assert_eq!(field(create(IdentityProviderDraft { display_name: None, ..workload() })).as_deref(), Some("displayName"));
-        assert_eq!(field(create(IdentityProviderDraft { issuer_uri: None, ..workload() })).as_deref(), Some("issuerUri"));
-        assert_eq!(field(create(IdentityProviderDraft { audience: None, ..workload() })).as_deref(), Some("audience"));
-        assert_eq!(field(create(IdentityProviderDraft { authorization_type: None, ..workload() })).as_deref(), Some("authorizationType"));
-        let workforce = IdentityProviderDraft { idp_type: Some("WORKFORCE".into()), ..workload() };
+        assert_eq!(
+            field(create(IdentityProviderDraft {
+                protocol: None,
+                ..workload()
+            }))
+            .as_deref(),
+            Some("protocol")
+        );
+        assert_eq!(
+            field(create(IdentityProviderDraft {
+                idp_type: None,
+                ..workload()
+            }))
+            .as_deref(),
+            Some("idpType")
+        );
+        assert_eq!(
+            field(create(IdentityProviderDraft {
+                display_name: None,
+                ..workload()
+            }))
+            .as_deref(),
+            Some("displayName")
+        );
+        assert_eq!(
+            field(create(IdentityProviderDraft {
+                issuer_uri: None,
+                ..workload()
+            }))
+            .as_deref(),
+            Some("issuerUri")
+        );
+        assert_eq!(
+            field(create(IdentityProviderDraft {
+                audience: None,
+                ..workload()
+            }))
+            .as_deref(),
+            Some("audience")
+        );
+        assert_eq!(
+            field(create(IdentityProviderDraft {
+                authorization_type: None,
+                ..workload()
+            }))
+            .as_deref(),
+            Some("authorizationType")
+        );
+        let workforce = IdentityProviderDraft {
+            idp_type: Some("WORKFORCE".into()),
+            ..workload()
+        };
         assert_eq!(field(create(workforce)).as_deref(), Some("clientId"));
     }
 
     #[test]
     fn enums_and_lengths() {
-        assert_eq!(field(create(IdentityProviderDraft { protocol: Some("SAML".into()), ..workload() })).as_deref(), Some("protocol"));
-        assert_eq!(field(create(IdentityProviderDraft { idp_type: Some("ROBOT".into()), ..workload() })).as_deref(), Some("idpType"));
-        assert_eq!(field(create(IdentityProviderDraft { authorization_type: Some("ROLE".into()), ..workload() })).as_deref(), Some("authorizationType"));
-        assert!(create(IdentityProviderDraft { display_name: Some("d".repeat(50)), ..workload() }).is_ok());
-        assert_eq!(field(create(IdentityProviderDraft { display_name: Some("d".repeat(51)), ..workload() })).as_deref(), Some("displayName"));
-        assert!(create(IdentityProviderDraft { description: Some("d".repeat(250)), ..workload() }).is_ok());
-        assert_eq!(field(create(IdentityProviderDraft { description: Some("d".repeat(251)), ..workload() })).as_deref(), Some("description"));
+        assert_eq!(
+            field(create(IdentityProviderDraft {
+                protocol: Some("SAML".into()),
+                ..workload()
+            }))
+            .as_deref(),
+            Some("protocol")
+        );
+        assert_eq!(
+            field(create(IdentityProviderDraft {
+                idp_type: Some("ROBOT".into()),
+                ..workload()
+            }))
+            .as_deref(),
+            Some("idpType")
+        );
+        assert_eq!(
+            field(create(IdentityProviderDraft {
+                authorization_type: Some("ROLE".into()),
+                ..workload()
+            }))
+            .as_deref(),
+            Some("authorizationType")
+        );
+        assert!(create(IdentityProviderDraft {
+            display_name: Some("d".repeat(50)),
+            ..workload()
+        })
+        .is_ok());
+        assert_eq!(
+            field(create(IdentityProviderDraft {
+                display_name: Some("d".repeat(51)),
+                ..workload()
+            }))
+            .as_deref(),
+            Some("displayName")
+        );
+        assert!(create(IdentityProviderDraft {
+            description: Some("d".repeat(250)),
+            ..workload()
+        })
+        .is_ok());
+        assert_eq!(
+            field(create(IdentityProviderDraft {
+                description: Some("d".repeat(251)),
+                ..workload()
+            }))
+            .as_deref(),
+            Some("description")
+        );
     }
 
     #[test]
@@ -386,20 +580,39 @@ mod tests {
         assert!(check_issuer_uri("https://idp.example.com/realms/x", false).is_ok());
         assert!(check_issuer_uri("http://127.0.0.1:8080", false).is_err());
         assert!(check_issuer_uri("http://127.0.0.1:8080", true).is_ok());
-        for bad in ["idp.example.com", "ftp://idp.example.com", "https://", "https://idp.example.com/#x", "https://idp.example.com/?a=b"] {
+        for bad in [
+            "idp.example.com",
+            "ftp://idp.example.com",
+            "https://",
+            "https://idp.example.com/#x",
+            "https://idp.example.com/?a=b",
+        ] {
             assert!(check_issuer_uri(bad, true).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn patch_keeps_what_it_does_not_carry_and_refuses_type_changes() {
-        let idp = create(workload()).ok();
-        let Some(idp) = idp else { return assert!(false, "valid draft") };
-        let patched = IdentityProviderDraft { description: Some("new".into()), ..Default::default() }.apply_to(idp.clone(), DateTime::default(), false);
+        let idp = create(workload()).expect("valid draft");
+        let patched = IdentityProviderDraft {
+            description: Some("new".into()),
+            ..Default::default()
+        }
+        .apply_to(idp.clone(), DateTime::default(), false);
         let patched = patched.ok();
-        assert_eq!(patched.as_ref().and_then(|p| p.description.as_deref()), Some("new"));
-        assert_eq!(patched.map(|p| p.display_name), Some(idp.display_name.clone()));
-        let change = IdentityProviderDraft { idp_type: Some("WORKFORCE".into()), ..Default::default() }.apply_to(idp, DateTime::default(), false);
+        assert_eq!(
+            patched.as_ref().and_then(|p| p.description.as_deref()),
+            Some("new")
+        );
+        assert_eq!(
+            patched.map(|p| p.display_name),
+            Some(idp.display_name.clone())
+        );
+        let change = IdentityProviderDraft {
+            idp_type: Some("WORKFORCE".into()),
+            ..Default::default()
+        }
+        .apply_to(idp, DateTime::default(), false);
         assert_eq!(field(change).as_deref(), Some("idpType"));
     }
 

@@ -7,8 +7,8 @@ mod role_mapping;
 
 pub use connected_org::{ConnectedOrgConfig, ConnectedOrgConfigDraft};
 pub use identity_provider::{
-    IdentityProviderFilter,
-    AuthorizationType, IdentityProvider, IdentityProviderDraft, IdpType, KeySetSource, KeySetStatus,
+    AuthorizationType, IdentityProvider, IdentityProviderDraft, IdentityProviderFilter, IdpType,
+    KeySetSource, KeySetStatus,
 };
 pub use role_mapping::{RoleAssignment, RoleAssignmentDraft, RoleMapping, RoleMappingDraft};
 
@@ -22,6 +22,9 @@ use crate::Core;
 #[derive(Debug, Clone, Copy)]
 pub struct FederationOwner {
     pub federation_settings_id: FederationSettingsId,
+    /// The connected organization through which the caller is an owner: the audit trail of
+    /// settings-wide changes is kept there.
+    pub org_id: Option<OrgId>,
 }
 
 /// Proof that the caller is ORG_OWNER of `org`, and that these settings exist.
@@ -39,16 +42,27 @@ impl Core {
         fs: FederationSettingsId,
     ) -> CoreResult<FederationOwner> {
         self.federation_settings(fs).await?;
-        let owner = FederationOwner { federation_settings_id: fs };
-        if who.superuser {
-            return Ok(owner);
-        }
         let connected = self.store.list_connected_org_configs(fs).await?;
-        if connected.iter().any(|c| who.has_org_role(c.org_id, OrgRole::OrgOwner)) {
-            return Ok(owner);
+        if let Some(c) = connected
+            .iter()
+            .find(|c| who.has_org_role(c.org_id, OrgRole::OrgOwner))
+        {
+            return Ok(FederationOwner {
+                federation_settings_id: fs,
+                org_id: Some(c.org_id),
+            });
+        }
+        if who.superuser {
+            return Ok(FederationOwner {
+                federation_settings_id: fs,
+                org_id: None,
+            });
         }
         let needs = match connected.first() {
-            Some(c) => Privilege::OrgRole { org: c.org_id, role: OrgRole::OrgOwner },
+            Some(c) => Privilege::OrgRole {
+                org: c.org_id,
+                role: OrgRole::OrgOwner,
+            },
             None => Privilege::Superuser,
         };
         Err(CoreError::Forbidden { needs })
@@ -63,14 +77,23 @@ impl Core {
     ) -> CoreResult<ConnectedOrgOwner> {
         self.federation_settings(fs).await?;
         who.require_org_owner(org)?;
-        Ok(ConnectedOrgOwner { federation_settings_id: fs, org_id: org })
+        Ok(ConnectedOrgOwner {
+            federation_settings_id: fs,
+            org_id: org,
+        })
     }
 
     /// The connected organization's configuration; 404 when that organization is not connected.
-    pub(crate) async fn connected_config(&self, owner: ConnectedOrgOwner) -> CoreResult<ConnectedOrgConfig> {
+    pub(crate) async fn connected_config(
+        &self,
+        owner: ConnectedOrgOwner,
+    ) -> CoreResult<ConnectedOrgConfig> {
         match self.store.get_connected_org_config(owner.org_id).await? {
             Some(c) if c.federation_settings_id == owner.federation_settings_id => Ok(c),
-            _ => Err(CoreError::not_found(ResourceKind::ConnectedOrgConfig, owner.org_id)),
+            _ => Err(CoreError::not_found(
+                ResourceKind::ConnectedOrgConfig,
+                owner.org_id,
+            )),
         }
     }
 }

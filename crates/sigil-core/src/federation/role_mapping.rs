@@ -24,16 +24,17 @@ pub struct RoleAssignment {
     pub role: OrgRole,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleMappingDraft {
     #[serde(default)]
+    #[schema(value_type = Option<Object>, read_only)]
     pub id: Option<serde::de::IgnoredAny>,
     pub external_group_name: Option<String>,
     pub role_assignments: Option<Vec<RoleAssignmentDraft>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleAssignmentDraft {
     pub org_id: Option<String>,
@@ -47,18 +48,34 @@ const MAX_ASSIGNMENTS: usize = 20;
 impl RoleMappingDraft {
     /// Checks every rule and builds the mapping for the organization `org`.
     fn into_mapping(self, id: RoleMappingId, owner: ConnectedOrgOwner) -> CoreResult<RoleMapping> {
-        let external_group_name = text_field("externalGroupName", self.external_group_name, 1, EXTERNAL_GROUP_NAME_MAX)?;
-        let drafts = self.role_assignments.ok_or_else(|| CoreError::missing("roleAssignments"))?;
+        let external_group_name = text_field(
+            "externalGroupName",
+            self.external_group_name,
+            1,
+            EXTERNAL_GROUP_NAME_MAX,
+        )?;
+        let drafts = self
+            .role_assignments
+            .ok_or_else(|| CoreError::missing("roleAssignments"))?;
         if drafts.is_empty() {
-            return Err(CoreError::invalid("roleAssignments", "must hold at least one role assignment"));
+            return Err(CoreError::invalid(
+                "roleAssignments",
+                "must hold at least one role assignment",
+            ));
         }
         if drafts.len() > MAX_ASSIGNMENTS {
-            return Err(CoreError::invalid("roleAssignments", format!("may hold at most {MAX_ASSIGNMENTS} role assignments")));
+            return Err(CoreError::invalid(
+                "roleAssignments",
+                format!("may hold at most {MAX_ASSIGNMENTS} role assignments"),
+            ));
         }
         let mut role_assignments = vec![];
         for (i, d) in drafts.into_iter().enumerate() {
             if d.group_id.is_some() {
-                return Err(CoreError::invalid(format!("roleAssignments[{i}].groupId"), "Sigil has no projects; assign organization roles"));
+                return Err(CoreError::invalid(
+                    format!("roleAssignments[{i}].groupId"),
+                    "Sigil has no projects; assign organization roles",
+                ));
             }
             let field = format!("roleAssignments[{i}].orgId");
             let org_id = match d.org_id {
@@ -66,10 +83,16 @@ impl RoleMappingDraft {
                 Some(text) => HexId::parse(&field, &text)?,
             };
             if org_id != owner.org_id {
-                return Err(CoreError::invalid(field, "must be the connected organization of the path"));
+                return Err(CoreError::invalid(
+                    field,
+                    "must be the connected organization of the path",
+                ));
             }
             let role_field = format!("roleAssignments[{i}].role");
-            let role = OrgRole::parse(&role_field, &d.role.ok_or_else(|| CoreError::missing(&role_field))?)?;
+            let role = OrgRole::parse(
+                &role_field,
+                &d.role.ok_or_else(|| CoreError::missing(&role_field))?,
+            )?;
             let assignment = RoleAssignment { org_id, role };
             if !role_assignments.contains(&assignment) {
                 role_assignments.push(assignment);
@@ -86,9 +109,14 @@ impl RoleMappingDraft {
 }
 
 impl Core {
-    pub async fn list_role_mappings(&self, owner: ConnectedOrgOwner) -> CoreResult<Vec<RoleMapping>> {
+    pub async fn list_role_mappings(
+        &self,
+        owner: ConnectedOrgOwner,
+    ) -> CoreResult<Vec<RoleMapping>> {
         self.connected_config(owner).await?;
-        self.store.list_role_mappings(owner.federation_settings_id, owner.org_id).await
+        self.store
+            .list_role_mappings(owner.federation_settings_id, owner.org_id)
+            .await
     }
 
     pub async fn create_role_mapping(
@@ -99,12 +127,21 @@ impl Core {
     ) -> CoreResult<RoleMapping> {
         self.connected_config(owner).await?;
         let mapping = draft.into_mapping(HexId::random(), owner)?;
-        let event = actor.event(kind::ROLE_MAPPING_CREATED, self.now(), Some(owner.org_id), Some(mapping.id.to_string()));
+        let event = actor.event(
+            kind::ROLE_MAPPING_CREATED,
+            self.now(),
+            Some(owner.org_id),
+            Some(mapping.id.to_string()),
+        );
         self.store.insert_role_mapping(&mapping, &event).await?;
         Ok(mapping)
     }
 
-    pub async fn get_role_mapping(&self, owner: ConnectedOrgOwner, id: RoleMappingId) -> CoreResult<RoleMapping> {
+    pub async fn get_role_mapping(
+        &self,
+        owner: ConnectedOrgOwner,
+        id: RoleMappingId,
+    ) -> CoreResult<RoleMapping> {
         self.connected_config(owner).await?;
         self.store
             .list_role_mappings(owner.federation_settings_id, owner.org_id)
@@ -124,14 +161,29 @@ impl Core {
     ) -> CoreResult<RoleMapping> {
         self.get_role_mapping(owner, id).await?;
         let mapping = draft.into_mapping(id, owner)?;
-        let event = actor.event(kind::ROLE_MAPPING_UPDATED, self.now(), Some(owner.org_id), Some(id.to_string()));
+        let event = actor.event(
+            kind::ROLE_MAPPING_UPDATED,
+            self.now(),
+            Some(owner.org_id),
+            Some(id.to_string()),
+        );
         self.store.update_role_mapping(&mapping, &event).await?;
         Ok(mapping)
     }
 
-    pub async fn delete_role_mapping(&self, owner: ConnectedOrgOwner, actor: &Actor, id: RoleMappingId) -> CoreResult<()> {
+    pub async fn delete_role_mapping(
+        &self,
+        owner: ConnectedOrgOwner,
+        actor: &Actor,
+        id: RoleMappingId,
+    ) -> CoreResult<()> {
         self.get_role_mapping(owner, id).await?;
-        let event = actor.event(kind::ROLE_MAPPING_DELETED, self.now(), Some(owner.org_id), Some(id.to_string()));
+        let event = actor.event(
+            kind::ROLE_MAPPING_DELETED,
+            self.now(),
+            Some(owner.org_id),
+            Some(id.to_string()),
+        );
         if self.store.delete_role_mapping(id, &event).await? {
             Ok(())
         } else {
@@ -145,14 +197,21 @@ mod tests {
     use super::*;
 
     fn owner() -> ConnectedOrgOwner {
-        ConnectedOrgOwner { federation_settings_id: HexId::random(), org_id: HexId::random() }
+        ConnectedOrgOwner {
+            federation_settings_id: HexId::random(),
+            org_id: HexId::random(),
+        }
     }
 
     fn draft(name: &str, org: &str, role: &str) -> RoleMappingDraft {
         RoleMappingDraft {
             id: None,
             external_group_name: Some(name.into()),
-            role_assignments: Some(vec![RoleAssignmentDraft { org_id: Some(org.into()), group_id: None, role: Some(role.into()) }]),
+            role_assignments: Some(vec![RoleAssignmentDraft {
+                org_id: Some(org.into()),
+                group_id: None,
+                role: Some(role.into()),
+            }]),
         }
     }
 
@@ -167,14 +226,39 @@ mod tests {
     fn a_mapping_assigns_known_roles_in_its_own_org() {
         let o = owner();
         let org = o.org_id.to_string();
-        assert!(draft("admins", &org, "ORG_OWNER").into_mapping(HexId::random(), o).is_ok());
-        assert_eq!(field_of(draft("admins", &org, "ROOT").into_mapping(HexId::random(), o)).as_deref(), Some("roleAssignments[0].role"));
+        assert!(draft("admins", &org, "ORG_OWNER")
+            .into_mapping(HexId::random(), o)
+            .is_ok());
+        assert_eq!(
+            field_of(draft("admins", &org, "ROOT").into_mapping(HexId::random(), o)).as_deref(),
+            Some("roleAssignments[0].role")
+        );
         let other = HexId::random().to_string();
-        assert_eq!(field_of(draft("admins", &other, "ORG_OWNER").into_mapping(HexId::random(), o)).as_deref(), Some("roleAssignments[0].orgId"));
-        assert_eq!(field_of(draft("admins", "xyz", "ORG_OWNER").into_mapping(HexId::random(), o)).as_deref(), Some("roleAssignments[0].orgId"));
-        assert_eq!(field_of(draft(&"g".repeat(201), &org, "ORG_OWNER").into_mapping(HexId::random(), o)).as_deref(), Some("externalGroupName"));
-        assert!(draft(&"g".repeat(200), &org, "ORG_OWNER").into_mapping(HexId::random(), o).is_ok());
-        let empty = RoleMappingDraft { role_assignments: Some(vec![]), ..draft("a", &org, "ORG_OWNER") };
-        assert_eq!(field_of(empty.into_mapping(HexId::random(), o)).as_deref(), Some("roleAssignments"));
+        assert_eq!(
+            field_of(draft("admins", &other, "ORG_OWNER").into_mapping(HexId::random(), o))
+                .as_deref(),
+            Some("roleAssignments[0].orgId")
+        );
+        assert_eq!(
+            field_of(draft("admins", "xyz", "ORG_OWNER").into_mapping(HexId::random(), o))
+                .as_deref(),
+            Some("roleAssignments[0].orgId")
+        );
+        assert_eq!(
+            field_of(draft(&"g".repeat(201), &org, "ORG_OWNER").into_mapping(HexId::random(), o))
+                .as_deref(),
+            Some("externalGroupName")
+        );
+        assert!(draft(&"g".repeat(200), &org, "ORG_OWNER")
+            .into_mapping(HexId::random(), o)
+            .is_ok());
+        let empty = RoleMappingDraft {
+            role_assignments: Some(vec![]),
+            ..draft("a", &org, "ORG_OWNER")
+        };
+        assert_eq!(
+            field_of(empty.into_mapping(HexId::random(), o)).as_deref(),
+            Some("roleAssignments")
+        );
     }
 }

@@ -1,0 +1,61 @@
+//! The application state, built once at start, and the router every face is merged into.
+
+use crate::auth::Authenticator;
+use crate::faces;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{Json, Router};
+use sigil_core::Core;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// The largest request body any face accepts.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub core: Arc<Core>,
+    pub auth: Authenticator,
+    /// The base of links and the issuer of Sigil's tokens, without a trailing slash.
+    pub public_url: String,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(core: Arc<Core>, public_url: String) -> Self {
+        Self(Arc::new(Inner {
+            auth: Authenticator::new(core.clone()),
+            core,
+            public_url,
+        }))
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(crate::openapi::serve))
+        .nest("/api/atlas/v2", faces::atlas::router())
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Answers once the server accepts requests.
+#[utoipa::path(get, path = "/health", tag = "health", operation_id = "getHealth",
+    responses((status = 200, description = "The server accepts requests", body = Object, example = json!({"status": "ok"}))))]
+pub async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}

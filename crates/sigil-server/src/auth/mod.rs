@@ -1,0 +1,135 @@
+//! Resolving a request's credentials to a [`Principal`], for every face alike. The core
+//! verifies and audits; this module reads headers, limits failures per address, and leaves
+//! to each face only how a refusal looks.
+
+pub mod basic;
+pub mod rate_limit;
+
+use axum::extract::{ConnectInfo, OriginalUri};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use rate_limit::FailureLimiter;
+use sigil_core::audit::Actor;
+use sigil_core::principal::Principal;
+use sigil_core::{Core, CoreError};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+/// Failed authentications allowed per address before 429, and their refill rate.
+const FAILURE_BURST: u32 = 10;
+const FAILURE_REFILL_PER_SECOND: f64 = 0.2;
+
+/// Why a request is not authenticated; each face renders it in its own format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No credentials at all (the first request of every Digest client).
+    Missing,
+    /// Credentials that do not verify.
+    Invalid,
+    /// A Digest nonce that expired: the client should retry with the new one.
+    StaleNonce,
+    /// Too many failures from this address.
+    RateLimited,
+    /// The store failed; logged, answered 500.
+    Internal,
+}
+
+/// A verified caller and how the audit trail names it.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub principal: Principal,
+    pub actor: Actor,
+}
+
+pub struct Authenticator {
+    core: Arc<Core>,
+    limiter: FailureLimiter,
+}
+
+/// The address of the client, when the server was started with connection info.
+pub fn remote_ip(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+impl Authenticator {
+    pub fn new(core: Arc<Core>) -> Self {
+        Self {
+            core,
+            limiter: FailureLimiter::new(FAILURE_BURST, FAILURE_REFILL_PER_SECOND),
+        }
+    }
+
+    pub fn digest_challenge(&self, stale: bool) -> String {
+        self.core.digest_challenge(stale)
+    }
+
+    pub async fn authenticate(&self, parts: &Parts) -> Result<Authenticated, AuthFailure> {
+        let ip = remote_ip(parts);
+        let actor = Actor::anonymous(ip.map(|i| i.to_string()));
+        let Some((scheme, credentials)) = authorization(&parts.headers) else {
+            return Err(AuthFailure::Missing);
+        };
+        if ip.is_some_and(|ip| !self.limiter.allows(ip)) {
+            return Err(AuthFailure::RateLimited);
+        }
+        let result = match scheme.to_ascii_lowercase().as_str() {
+            "digest" => {
+                // The URI as the client sent it: nested routers see it without their prefix.
+                let uri = parts
+                    .extensions
+                    .get::<OriginalUri>()
+                    .map_or(&parts.uri, |o| &o.0);
+                let uri = uri.path_and_query().map_or("/", |p| p.as_str());
+                self.core
+                    .authenticate_digest(credentials, parts.method.as_str(), uri, &actor)
+                    .await
+            }
+            "basic" => match basic::decode(credentials) {
+                Some((user, password)) => {
+                    self.core
+                        .authenticate_password(&user, password, &actor)
+                        .await
+                }
+                None => {
+                    self.core
+                        .authentication_failed(&actor, None, "malformed Basic credentials")
+                        .await;
+                    Err(CoreError::Unauthenticated)
+                }
+            },
+            other => {
+                self.core
+                    .authentication_failed(&actor, None, &format!("unsupported scheme {other:?}"))
+                    .await;
+                Err(CoreError::Unauthenticated)
+            }
+        };
+        match result {
+            Ok(principal) => Ok(Authenticated {
+                actor: Actor::new(&principal, actor.remote_address),
+                principal,
+            }),
+            Err(CoreError::StaleNonce) => Err(AuthFailure::StaleNonce),
+            Err(CoreError::Unauthenticated) => {
+                if let Some(ip) = ip {
+                    self.limiter.record_failure(ip);
+                }
+                Err(AuthFailure::Invalid)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "authentication failed on a store error");
+                Err(AuthFailure::Internal)
+            }
+        }
+    }
+}
+
+/// The scheme and credentials of the `Authorization` header.
+fn authorization(headers: &HeaderMap) -> Option<(&str, &str)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    Some((scheme, rest.trim()))
+}

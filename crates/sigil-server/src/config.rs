@@ -1,0 +1,254 @@
+//! `sigil server` configuration: flags beat environment beat the TOML file beat defaults.
+
+use anyhow::{bail, Context};
+use clap::builder::BoolishValueParser;
+use serde::Deserialize;
+use sigil_core::crypto::MasterKey;
+use sigil_core::secret::SecretString;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8420";
+pub const DEFAULT_DATA_DIR: &str = "./sigil-data";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// The flags of `sigil server`; each also reads its `SIGIL_*` variable and the config file.
+#[derive(Debug, Clone, Default, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerArgs {
+    /// Address to serve on [default: 127.0.0.1:8420]
+    #[arg(long, env = "SIGIL_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory of the embedded SQLite database, created if missing [default: ./sigil-data]
+    #[arg(long, env = "SIGIL_DATA_DIR")]
+    #[serde(alias = "data-dir")]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://… or sqlite://…; when set, overrides --data-dir for the database
+    #[arg(long, env = "SIGIL_DATABASE_URL")]
+    #[serde(alias = "database-url")]
+    pub database_url: Option<String>,
+    /// The issuer of Sigil's own tokens and the base of links [default: http://<listen>]
+    #[arg(long, env = "SIGIL_PUBLIC_URL")]
+    #[serde(alias = "public-url")]
+    pub public_url: Option<String>,
+    /// A TOML file with the same keys (snake_case or kebab-case)
+    #[arg(long, env = "SIGIL_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Allow http:// and loopback identity-provider issuers (development and tests only)
+    #[arg(long, env = "SIGIL_ALLOW_INSECURE_ISSUERS", num_args = 0..=1, default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    #[serde(alias = "allow-insecure-issuers")]
+    pub allow_insecure_issuers: Option<bool>,
+    /// Log format [default: human]
+    #[arg(long, env = "SIGIL_LOG_FORMAT", value_enum)]
+    #[serde(alias = "log-format")]
+    pub log_format: Option<LogFormat>,
+    /// File holding the base64 master key [default: <data-dir>/master.key; SIGIL_MASTER_KEY wins]
+    #[arg(long, env = "SIGIL_MASTER_KEY_FILE")]
+    #[serde(alias = "master-key-file")]
+    pub master_key_file: Option<PathBuf>,
+}
+
+/// The configuration the server runs with, every layer applied.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    /// Without a trailing slash.
+    pub public_url: Option<String>,
+    pub allow_insecure_issuers: bool,
+    pub log_format: LogFormat,
+    pub master_key_file: Option<PathBuf>,
+    /// `SIGIL_MASTER_KEY`, base64 of 32 bytes.
+    pub master_key: Option<SecretString>,
+    /// `SIGIL_ADMIN_PASSWORD`: the admin's password on the first start.
+    pub admin_password: Option<SecretString>,
+}
+
+impl ServerArgs {
+    /// Applies the config file under what flags and environment already set.
+    pub fn resolve(self) -> anyhow::Result<ServerConfig> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None => ServerArgs::default(),
+        };
+        let env_secret = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(SecretString::new)
+        };
+        let listen = match self.listen.or(file.listen) {
+            Some(addr) => addr,
+            None => DEFAULT_LISTEN.parse().context("default listen address")?,
+        };
+        let public_url = self
+            .public_url
+            .or(file.public_url)
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url {
+            let parsed = url::Url::parse(url)
+                .with_context(|| format!("--public-url {url:?} is not an absolute URL"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                bail!("--public-url must be an http:// or https:// URL");
+            }
+        }
+        Ok(ServerConfig {
+            listen,
+            data_dir: self
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            database_url: self.database_url.or(file.database_url),
+            public_url,
+            allow_insecure_issuers: self
+                .allow_insecure_issuers
+                .or(file.allow_insecure_issuers)
+                .unwrap_or(false),
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+            master_key_file: self.master_key_file.or(file.master_key_file),
+            master_key: env_secret("SIGIL_MASTER_KEY"),
+            admin_password: env_secret("SIGIL_ADMIN_PASSWORD"),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<ServerArgs> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("config file {} is not valid", path.display()))
+}
+
+impl ServerConfig {
+    /// A configuration for tests and embedding: everything default but the given directory.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.into(),
+            database_url: None,
+            public_url: None,
+            allow_insecure_issuers: false,
+            log_format: LogFormat::Human,
+            master_key_file: None,
+            master_key: None,
+            admin_password: None,
+        }
+    }
+
+    /// The master key: `SIGIL_MASTER_KEY`, else the key file, else one generated into the
+    /// data directory on the first start (with a warning: it must be backed up).
+    pub fn load_master_key(&self) -> anyhow::Result<MasterKey> {
+        if let Some(text) = &self.master_key {
+            return MasterKey::from_base64(text.expose())
+                .map_err(|e| anyhow::anyhow!("SIGIL_MASTER_KEY: {e}"));
+        }
+        let path = self
+            .master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"));
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            return MasterKey::from_base64(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let (key, text) = MasterKey::generate();
+        write_private(&path, &text)?;
+        tracing::warn!(path = %path.display(), "generated a new master key: back it up; without it, stored Digest secrets cannot be opened");
+        Ok(key)
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot create {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ServerArgs,
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_defaults_fill_the_rest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("sigil.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata-dir = \"/tmp/from-file\"\nallow_insecure_issuers = true\n").expect("write");
+        let cli = Cli::try_parse_from([
+            "sigil",
+            "--config",
+            file.to_str().unwrap_or_default(),
+            "--listen",
+            "127.0.0.1:9100",
+        ])
+        .expect("parse");
+        let config = cli.args.resolve().expect("resolve");
+        assert_eq!(config.listen.port(), 9100);
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/from-file"));
+        assert!(config.allow_insecure_issuers);
+        assert_eq!(config.log_format, LogFormat::Human);
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("sigil.toml");
+        std::fs::write(&file, "listn = \"127.0.0.1:9000\"\n").expect("write");
+        let args = ServerArgs {
+            config: Some(file),
+            ..Default::default()
+        };
+        assert!(args.resolve().is_err());
+    }
+
+    #[test]
+    fn the_master_key_is_generated_once_and_kept_private() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = ServerConfig::for_data_dir(dir.path());
+        let key = config.load_master_key().expect("generate");
+        let sealed = key.seal(b"x").expect("seal");
+        let again = config.load_master_key().expect("load");
+        assert_eq!(again.open(&sealed).expect("open"), b"x");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("master.key"))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Extractors whose every rejection is an Atlas error: the caller, the JSON body, the path
+//! and the query.
+
+use super::error::AtlasError;
+use crate::app::AppState;
+use crate::auth::Authenticated;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use sigil_core::ids::HexId;
+use sigil_core::page::{parse_bool, PageRequest};
+
+/// The authenticated caller.
+pub struct Caller(pub Authenticated);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AtlasError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AtlasError> {
+        match state.auth.authenticate(parts).await {
+            Ok(a) => Ok(Self(a)),
+            Err(failure) => Err(AtlasError::from_auth(failure, |stale| {
+                state.auth.digest_challenge(stale)
+            })),
+        }
+    }
+}
+
+/// A JSON body; a type error names the field by its path (`roleAssignments[0].role`).
+pub struct AtlasJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AtlasJson<T> {
+    type Rejection = AtlasError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AtlasError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
+            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AtlasError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    format!(
+                        "The request body is larger than {} bytes.",
+                        crate::app::MAX_BODY_BYTES
+                    ),
+                )
+            } else {
+                AtlasError::validation(None, &r.body_text())
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(AtlasError::validation(None, "a JSON body is required"));
+        }
+        parse_json(&bytes).map(AtlasJson)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AtlasError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return AtlasError::validation(None, &format!("not valid JSON: {inner}"));
+        }
+        let message = inner.to_string();
+        // serde names an unknown field only in its message; make it the field.
+        let unknown = message
+            .strip_prefix("unknown field `")
+            .and_then(|m| m.split('`').next());
+        let path = e.path().to_string();
+        let field = match (unknown, path.as_str()) {
+            (Some(name), "." | "") => name.to_owned(),
+            (Some(name), parent) => format!("{parent}.{name}"),
+            (None, path) => path.to_owned(),
+        };
+        AtlasError::validation(Some(&field), &message)
+    })?;
+    de.end()
+        .map_err(|e| AtlasError::validation(None, &format!("not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// The path parameters, each parsed by name.
+pub struct AtlasPath(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for AtlasPath {
+    type Rejection = AtlasError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AtlasError> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| {
+                AtlasError::new(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_PATH_PARAMETER",
+                    e.body_text(),
+                )
+            })?;
+        Ok(Self(
+            raw.iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        ))
+    }
+}
+
+impl AtlasPath {
+    fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// A 24-hex id; anything else is 400 `INVALID_PATH_PARAMETER`, not 404.
+    pub fn hex(&self, name: &str) -> Result<HexId, AtlasError> {
+        let value = self.get(name);
+        HexId::parse(name, value)
+            .map_err(|_| AtlasError::invalid_path(name, value, "must be 24 hexadecimal digits"))
+    }
+}
+
+/// The query string's parameters.
+pub struct Params(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = AtlasError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AtlasError> {
+        Ok(Self::parse(parts.uri.query()))
+    }
+}
+
+impl Params {
+    pub fn parse(query: Option<&str>) -> Self {
+        Self(
+            url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn flag(&self, name: &str) -> Result<bool, AtlasError> {
+        self.get(name)
+            .map_or(Ok(false), |v| parse_bool(name, v))
+            .map_err(AtlasError::from)
+    }
+
+    pub fn page(&self) -> Result<PageRequest, AtlasError> {
+        Ok(PageRequest::parse(
+            self.get("pageNum"),
+            self.get("itemsPerPage"),
+            self.get("includeCount"),
+        )?)
+    }
+}

@@ -1,0 +1,141 @@
+//! Federation settings and connected organization configurations (spec 10).
+
+use super::conventions::{paginated, CommonParams, PageParams, Paginated};
+use super::error::{AtlasError, AtlasErrors};
+use super::extract::{AtlasJson, AtlasPath, Caller, Params};
+use super::organizations::link_base;
+use super::views::{ConnectedOrgConfigView, FederationSettingsResponse};
+use crate::app::AppState;
+use axum::extract::{OriginalUri, State};
+use axum::http::StatusCode;
+use axum::Json;
+use sigil_core::federation::ConnectedOrgConfigDraft;
+
+/// Returns federation settings. ORG_OWNER of a connected organization only.
+#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}", tag = "federatedAuthentication",
+    operation_id = "getFederationSettingsById",
+    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"), CommonParams),
+    responses((status = 200, body = FederationSettingsResponse), AtlasErrors))]
+pub async fn get_federation_settings_by_id(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: AtlasPath,
+) -> Result<Json<FederationSettingsResponse>, AtlasError> {
+    let owner = state
+        .core
+        .authorize_federation_owner(&caller.principal, path.hex("federationSettingsId")?)
+        .await?;
+    Ok(Json(
+        state
+            .core
+            .federation_settings_view(owner.federation_settings_id)
+            .await?
+            .into(),
+    ))
+}
+
+/// Lists the organizations connected to these federation settings.
+#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs",
+    tag = "federatedAuthentication", operation_id = "listConnectedOrgConfigs",
+    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"), PageParams, CommonParams),
+    responses((status = 200, body = Paginated<ConnectedOrgConfigView>), AtlasErrors))]
+pub async fn list_connected_org_configs(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: AtlasPath,
+    params: Params,
+    uri: OriginalUri,
+) -> Result<Json<Paginated<ConnectedOrgConfigView>>, AtlasError> {
+    let request = params.page()?;
+    let owner = state
+        .core
+        .authorize_federation_owner(&caller.principal, path.hex("federationSettingsId")?)
+        .await?;
+    let all = state.core.list_connected_org_configs(owner).await?;
+    Ok(Json(paginated(
+        request.slice(&all),
+        &request,
+        &link_base(&state, &uri),
+        uri.query(),
+        ConnectedOrgConfigView::new,
+    )))
+}
+
+/// Returns one connected organization's configuration. ORG_OWNER of that organization only.
+#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
+    tag = "federatedAuthentication", operation_id = "getConnectedOrgConfig",
+    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
+        ("orgId" = String, Path, description = "24-hex id of the connected organization"), CommonParams),
+    responses((status = 200, body = ConnectedOrgConfigView), AtlasErrors))]
+pub async fn get_connected_org_config(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: AtlasPath,
+) -> Result<Json<ConnectedOrgConfigView>, AtlasError> {
+    let owner = state
+        .core
+        .authorize_connected_org_owner(
+            &caller.principal,
+            path.hex("federationSettingsId")?,
+            path.hex("orgId")?,
+        )
+        .await?;
+    Ok(Json(ConnectedOrgConfigView::new(
+        state.core.get_connected_org_config(owner).await?,
+    )))
+}
+
+/// Updates a connected organization's configuration; connects the organization when it is
+/// not connected yet. ORG_OWNER of that organization only.
+#[utoipa::path(patch, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
+    tag = "federatedAuthentication", operation_id = "updateConnectedOrgConfig",
+    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
+        ("orgId" = String, Path, description = "24-hex id of the connected organization"), CommonParams),
+    request_body = ConnectedOrgConfigDraft,
+    responses((status = 200, body = ConnectedOrgConfigView), AtlasErrors))]
+pub async fn update_connected_org_config(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: AtlasPath,
+    AtlasJson(draft): AtlasJson<ConnectedOrgConfigDraft>,
+) -> Result<Json<ConnectedOrgConfigView>, AtlasError> {
+    let owner = state
+        .core
+        .authorize_connected_org_owner(
+            &caller.principal,
+            path.hex("federationSettingsId")?,
+            path.hex("orgId")?,
+        )
+        .await?;
+    let updated = state
+        .core
+        .update_connected_org_config(owner, &caller.actor, draft)
+        .await?;
+    Ok(Json(ConnectedOrgConfigView::new(updated)))
+}
+
+/// Disconnects an organization from these federation settings; its role mappings go too.
+#[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
+    tag = "federatedAuthentication", operation_id = "removeConnectedOrgConfig",
+    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
+        ("orgId" = String, Path, description = "24-hex id of the connected organization"), CommonParams),
+    responses((status = 204, description = "Removed"), AtlasErrors))]
+pub async fn remove_connected_org_config(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: AtlasPath,
+) -> Result<StatusCode, AtlasError> {
+    let owner = state
+        .core
+        .authorize_connected_org_owner(
+            &caller.principal,
+            path.hex("federationSettingsId")?,
+            path.hex("orgId")?,
+        )
+        .await?;
+    state
+        .core
+        .remove_connected_org_config(owner, &caller.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

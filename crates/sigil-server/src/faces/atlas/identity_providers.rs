@@ -1,0 +1,150 @@
+//! OIDC identity providers of federation settings (spec 10).
+
+use super::conventions::{paginated, CommonParams, PageParams, Paginated};
+use super::error::{AtlasError, AtlasErrors};
+use super::extract::{AtlasJson, AtlasPath, Caller, Params};
+use super::organizations::link_base;
+use super::views::IdentityProviderView;
+use crate::app::AppState;
+use axum::extract::{OriginalUri, State};
+use axum::http::StatusCode;
+use axum::Json;
+use sigil_core::federation::{FederationOwner, IdentityProviderDraft, IdentityProviderFilter};
+use utoipa::IntoParams;
+
+async fn owner(
+    state: &AppState,
+    caller: &Caller,
+    path: &AtlasPath,
+) -> Result<FederationOwner, AtlasError> {
+    Ok(state
+        .core
+        .authorize_federation_owner(&caller.0.principal, path.hex("federationSettingsId")?)
+        .await?)
+}
+
+/// The filters of listIdentityProviders.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, non_snake_case)]
+pub struct IdentityProviderQuery {
+    /// `OIDC` (the only protocol Sigil supports; `SAML` is refused).
+    #[param(default = "OIDC")]
+    protocol: Option<String>,
+    /// Comma-separated `WORKFORCE`, `WORKLOAD`.
+    idpType: Option<String>,
+}
+
+/// Lists the identity providers. ORG_OWNER of a connected organization only.
+#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders",
+    tag = "federatedAuthentication", operation_id = "listIdentityProviders",
+    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
+        IdentityProviderQuery, PageParams, CommonParams),
+    responses((status = 200, body = Paginated<IdentityProviderView>), AtlasErrors))]
+pub async fn list_identity_providers(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+    params: Params,
+    uri: OriginalUri,
+) -> Result<Json<Paginated<IdentityProviderView>>, AtlasError> {
+    let request = params.page()?;
+    let filter = IdentityProviderFilter::parse(params.get("protocol"), params.get("idpType"))?;
+    let all = state
+        .core
+        .list_identity_providers(owner(&state, &caller, &path).await?, &filter)
+        .await?;
+    Ok(Json(paginated(
+        request.slice(&all),
+        &request,
+        &link_base(&state, &uri),
+        uri.query(),
+        IdentityProviderView::from,
+    )))
+}
+
+/// Creates an OIDC identity provider. Answers 200, as Atlas does.
+#[utoipa::path(post, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders",
+    tag = "federatedAuthentication", operation_id = "createIdentityProvider",
+    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"), CommonParams),
+    request_body = IdentityProviderDraft,
+    responses((status = 200, body = IdentityProviderView), AtlasErrors))]
+pub async fn create_identity_provider(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+    AtlasJson(draft): AtlasJson<IdentityProviderDraft>,
+) -> Result<Json<IdentityProviderView>, AtlasError> {
+    let owner = owner(&state, &caller, &path).await?;
+    Ok(Json(
+        state
+            .core
+            .create_identity_provider(owner, &caller.0.actor, draft)
+            .await?
+            .into(),
+    ))
+}
+
+/// Returns one identity provider.
+#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
+    tag = "federatedAuthentication", operation_id = "getIdentityProvider",
+    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
+        ("identityProviderId" = String, Path, description = "24-hex id of the identity provider"), CommonParams),
+    responses((status = 200, body = IdentityProviderView), AtlasErrors))]
+pub async fn get_identity_provider(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+) -> Result<Json<IdentityProviderView>, AtlasError> {
+    let owner = owner(&state, &caller, &path).await?;
+    Ok(Json(
+        state
+            .core
+            .get_identity_provider(owner, path.hex("identityProviderId")?)
+            .await?
+            .into(),
+    ))
+}
+
+/// Updates the fields the body carries; the others keep their value.
+#[utoipa::path(patch, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
+    tag = "federatedAuthentication", operation_id = "updateIdentityProvider",
+    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
+        ("identityProviderId" = String, Path, description = "24-hex id of the identity provider"), CommonParams),
+    request_body = IdentityProviderDraft,
+    responses((status = 200, body = IdentityProviderView), AtlasErrors))]
+pub async fn update_identity_provider(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+    AtlasJson(draft): AtlasJson<IdentityProviderDraft>,
+) -> Result<Json<IdentityProviderView>, AtlasError> {
+    let owner = owner(&state, &caller, &path).await?;
+    let id = path.hex("identityProviderId")?;
+    Ok(Json(
+        state
+            .core
+            .update_identity_provider(owner, &caller.0.actor, id, draft)
+            .await?
+            .into(),
+    ))
+}
+
+/// Deletes an identity provider; connected organizations stop referring to it.
+#[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
+    tag = "federatedAuthentication", operation_id = "deleteIdentityProvider",
+    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
+        ("identityProviderId" = String, Path, description = "24-hex id of the identity provider"), CommonParams),
+    responses((status = 204, description = "Deleted"), AtlasErrors))]
+pub async fn delete_identity_provider(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+) -> Result<StatusCode, AtlasError> {
+    let owner = owner(&state, &caller, &path).await?;
+    state
+        .core
+        .delete_identity_provider(owner, &caller.0.actor, path.hex("identityProviderId")?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

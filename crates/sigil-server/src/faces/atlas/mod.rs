@@ -1,0 +1,80 @@
+//! The Atlas Admin API v2 face (`/api/atlas/v2`): organizations, federation settings,
+//! connected organizations, role mappings, identity providers and audit events.
+
+pub mod conventions;
+pub mod error;
+pub mod extract;
+pub mod federation;
+pub mod identity_providers;
+pub mod organizations;
+pub mod role_mappings;
+pub mod views;
+
+use crate::app::AppState;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use error::AtlasError;
+
+pub fn router() -> Router<AppState> {
+    use federation::*;
+    use identity_providers::*;
+    use organizations::*;
+    use role_mappings::*;
+    const FS: &str = "/federationSettings/{federationSettingsId}";
+    Router::new()
+        .route("/orgs", get(list_organizations).post(create_organization))
+        .route("/orgs/{orgId}", get(get_organization))
+        .route(
+            "/orgs/{orgId}/federationSettings",
+            get(get_federation_settings),
+        )
+        .route("/orgs/{orgId}/events", get(list_organization_events))
+        .route(FS, get(get_federation_settings_by_id))
+        .route(
+            &format!("{FS}/connectedOrgConfigs"),
+            get(list_connected_org_configs),
+        )
+        .route(
+            &format!("{FS}/connectedOrgConfigs/{{orgId}}"),
+            get(get_connected_org_config)
+                .patch(update_connected_org_config)
+                .delete(remove_connected_org_config),
+        )
+        .route(
+            &format!("{FS}/connectedOrgConfigs/{{orgId}}/roleMappings"),
+            get(list_role_mappings).post(create_role_mapping),
+        )
+        .route(
+            &format!("{FS}/connectedOrgConfigs/{{orgId}}/roleMappings/{{id}}"),
+            get(get_role_mapping)
+                .put(update_role_mapping)
+                .delete(delete_role_mapping),
+        )
+        .route(
+            &format!("{FS}/identityProviders"),
+            get(list_identity_providers).post(create_identity_provider),
+        )
+        .route(
+            &format!("{FS}/identityProviders/{{identityProviderId}}"),
+            get(get_identity_provider)
+                .patch(update_identity_provider)
+                .delete(delete_identity_provider),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(conventions::apply))
+}
+
+async fn not_found() -> AtlasError {
+    AtlasError::not_found_route()
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    AtlasError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "This resource does not support that method.",
+    )
+}

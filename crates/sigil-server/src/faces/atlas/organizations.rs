@@ -1,0 +1,128 @@
+//! Organizations and their audit events (spec 10, spec 00 "Audit").
+
+use super::conventions::{paginated, CommonParams, PageParams, Paginated};
+use super::error::{AtlasError, AtlasErrors};
+use super::extract::{AtlasJson, AtlasPath, Caller, Params};
+use super::views::{EventView, FederationSettingsResponse, OrganizationView};
+use crate::app::AppState;
+use axum::extract::{OriginalUri, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationRequest {
+    /// 1 to 64 characters, unique.
+    pub name: Option<String>,
+}
+
+pub(super) fn link_base(state: &AppState, uri: &OriginalUri) -> String {
+    format!("{}{}", state.public_url, uri.path())
+}
+
+/// Lists the organizations the caller belongs to; the superuser sees every organization.
+#[utoipa::path(get, path = "/api/atlas/v2/orgs", tag = "organizations", operation_id = "listOrganizations",
+    params(PageParams, CommonParams),
+    responses((status = 200, body = Paginated<OrganizationView>), AtlasErrors))]
+pub async fn list_organizations(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    params: Params,
+    uri: OriginalUri,
+) -> Result<Json<Paginated<OrganizationView>>, AtlasError> {
+    let request = params.page()?;
+    let page = state
+        .core
+        .list_organizations(&caller.principal, &request)
+        .await?;
+    Ok(Json(paginated(
+        page,
+        &request,
+        &link_base(&state, &uri),
+        uri.query(),
+        OrganizationView::from,
+    )))
+}
+
+/// Creates an organization with its own federation settings. Superuser only.
+#[utoipa::path(post, path = "/api/atlas/v2/orgs", tag = "organizations", operation_id = "createOrganization",
+    params(CommonParams), request_body = CreateOrganizationRequest,
+    responses((status = 201, body = OrganizationView), AtlasErrors))]
+pub async fn create_organization(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    AtlasJson(body): AtlasJson<CreateOrganizationRequest>,
+) -> Result<(StatusCode, Json<OrganizationView>), AtlasError> {
+    let superuser = caller.principal.require_superuser()?;
+    let org = state
+        .core
+        .create_organization(superuser, &caller.actor, body.name)
+        .await?;
+    Ok((StatusCode::CREATED, Json(org.into())))
+}
+
+/// Returns one organization. Members of it only.
+#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}", tag = "organizations", operation_id = "getOrganization",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"), CommonParams),
+    responses((status = 200, body = OrganizationView), AtlasErrors))]
+pub async fn get_organization(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: AtlasPath,
+) -> Result<Json<OrganizationView>, AtlasError> {
+    let reader = caller.principal.require_member(path.hex("orgId")?)?;
+    Ok(Json(state.core.get_organization(reader).await?.into()))
+}
+
+/// Returns the federation settings of an organization. ORG_OWNER of it only.
+#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/federationSettings", tag = "federatedAuthentication",
+    operation_id = "getFederationSettings",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"), CommonParams),
+    responses((status = 200, body = FederationSettingsResponse), AtlasErrors))]
+pub async fn get_federation_settings(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: AtlasPath,
+) -> Result<Json<FederationSettingsResponse>, AtlasError> {
+    let owner = caller.principal.require_org_owner(path.hex("orgId")?)?;
+    let org = state
+        .core
+        .get_organization(sigil_core::privilege::OrgReader { org: owner.org })
+        .await?;
+    Ok(Json(
+        state
+            .core
+            .federation_settings_view(org.federation_settings_id)
+            .await?
+            .into(),
+    ))
+}
+
+/// Lists the organization's audit events, newest first. ORG_OWNER of it only; the superuser
+/// also sees events tied to no organization (failed authentications of unknown names).
+#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/events", tag = "events", operation_id = "listOrganizationEvents",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"), PageParams, CommonParams),
+    responses((status = 200, body = Paginated<EventView>), AtlasErrors))]
+pub async fn list_organization_events(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    path: AtlasPath,
+    params: Params,
+    uri: OriginalUri,
+) -> Result<Json<Paginated<EventView>>, AtlasError> {
+    let owner = caller.principal.require_org_owner(path.hex("orgId")?)?;
+    let request = params.page()?;
+    let page = state
+        .core
+        .list_events(owner, caller.principal.superuser, &request)
+        .await?;
+    Ok(Json(paginated(
+        page,
+        &request,
+        &link_base(&state, &uri),
+        uri.query(),
+        EventView::from,
+    )))
+}

@@ -1,0 +1,135 @@
+//! Starting and stopping the server: store, bootstrap, listener, graceful shutdown.
+
+use crate::app::{router, AppState};
+use crate::config::ServerConfig;
+use anyhow::Context;
+use sigil_core::clock::SystemClock;
+use sigil_core::service::BootstrapOutcome;
+use sigil_core::{Core, CoreConfig};
+use sigil_store::SqlStore;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A server accepting requests; dropped or stopped, it finishes in-flight requests and closes
+/// the database.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    /// The admin password generated on the first start (`None` when it was given or the
+    /// store was already bootstrapped).
+    pub generated_admin_password: Option<sigil_core::secret::SecretString>,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Opens the store, bootstraps it on the first start, binds, and starts serving.
+    pub async fn start(config: ServerConfig) -> anyhow::Result<Self> {
+        let store = match &config.database_url {
+            Some(url) => SqlStore::connect(url).await,
+            None => SqlStore::open_data_dir(&config.data_dir).await,
+        }
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let master_key = config.load_master_key()?;
+        let core = Arc::new(Core::new(
+            Arc::new(store.clone()),
+            Arc::new(SystemClock),
+            master_key,
+            CoreConfig {
+                allow_insecure_issuers: config.allow_insecure_issuers,
+            },
+        ));
+        let generated_admin_password = match core
+            .bootstrap(config.admin_password.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?
+        {
+            BootstrapOutcome::AlreadyDone => None,
+            BootstrapOutcome::Done {
+                org_id,
+                generated_password,
+            } => {
+                tracing::info!(%org_id, "first start: created organization \"default\" and user \"admin\"");
+                generated_password
+            }
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let app = router(AppState::new(core, public_url.clone()));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await?;
+            store.close().await;
+            Ok(())
+        });
+        tracing::info!(%addr, %public_url, "sigil is serving");
+        Ok(Self {
+            addr,
+            public_url,
+            generated_admin_password,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and closes the database.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.context("server task")?
+    }
+}
+
+/// `sigil server`: runs until SIGTERM or SIGINT.
+pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
+    let mut server = RunningServer::start(config).await?;
+    if let Some(password) = server.generated_admin_password.take() {
+        // Printed once, on stderr, never logged: the operator must store it now.
+        eprintln!(
+            "sigil: first start: user \"admin\" has the password {}",
+            password.expose()
+        );
+        eprintln!("sigil: it will not be shown again; set SIGIL_ADMIN_PASSWORD on the first start to choose it");
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    server.stop().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,221 @@
+//! Test support: the real server on `127.0.0.1:0` over a fresh store, an HTTP client that
+//! speaks to it, and a Digest client written from RFC 7616 to check the server against.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod digest;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use sigil_server::config::ServerConfig;
+use sigil_server::RunningServer;
+use std::path::PathBuf;
+
+pub const ADMIN_PASSWORD: &str = "admin-test-password-1";
+
+/// Which store a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    server: Option<RunningServer>,
+    _dir: tempfile::TempDir,
+}
+
+/// An answer: status, headers and the body parsed as JSON (`Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestServer {
+    /// A server on the given store; `None` for PostgreSQL when it is not configured
+    /// (outside CI only: in CI its absence fails the test).
+    pub async fn start(kind: StoreKind) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = ServerConfig::for_data_dir(dir.path());
+        if kind == StoreKind::Postgres {
+            let base = sigil_store::testing::postgres_test_url()?;
+            config.database_url = Some(
+                sigil_store::testing::fresh_postgres_database(&base)
+                    .await
+                    .expect("create database"),
+            );
+        }
+        Some(Self::start_with(config, dir).await)
+    }
+
+    pub async fn sqlite() -> Self {
+        Self::start(StoreKind::Sqlite)
+            .await
+            .expect("sqlite always starts")
+    }
+
+    /// Starts the server with `config` (its data dir inside `dir`), the admin password set.
+    pub async fn start_with(mut config: ServerConfig, dir: tempfile::TempDir) -> Self {
+        if config.admin_password.is_none() {
+            config.admin_password = Some(sigil_core::secret::SecretString::new(ADMIN_PASSWORD));
+        }
+        config.allow_insecure_issuers = true;
+        let data_dir = config.data_dir.clone();
+        let database_url = config.database_url.clone();
+        let server = RunningServer::start(config).await.expect("server starts");
+        let url = format!("http://{}", server.addr);
+        let client = reqwest::Client::builder().build().expect("client");
+        Self {
+            url,
+            client,
+            data_dir,
+            database_url,
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server and starts a new one on the same store, as after a restart.
+    pub async fn restart(mut self, admin_password: Option<&str>) -> Self {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("stop");
+        }
+        let mut config = ServerConfig::for_data_dir(&self.data_dir);
+        config.database_url = self.database_url.clone();
+        config.admin_password = admin_password.map(sigil_core::secret::SecretString::new);
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));
+        let mut restarted = Self::start_with(config, dir).await;
+        restarted.data_dir = self.data_dir.clone();
+        restarted
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("stop");
+        }
+    }
+
+    pub fn generated_admin_password(&self) -> Option<String> {
+        self.server
+            .as_ref()?
+            .generated_admin_password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+    }
+
+    /// Sends a request with no credentials.
+    pub async fn anonymous(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        self.request(method, path, body, None).await
+    }
+
+    /// Sends a request as the bootstrap admin (Basic).
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        self.request(method, path, body, Some(("admin", ADMIN_PASSWORD)))
+            .await
+    }
+
+    /// Sends a request with Basic credentials.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        basic: Option<(&str, &str)>,
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.url));
+        if let Some((user, password)) = basic {
+            request = request.basic_auth(user, Some(password));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await.expect("send")).await
+    }
+
+    /// Sends a raw request built by the caller.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        answer(request.send().await.expect("send")).await
+    }
+
+    /// The `default` organization's id and its federation settings id.
+    pub async fn default_org(&self) -> (String, String) {
+        let orgs = self.admin(Method::GET, "/api/atlas/v2/orgs", None).await;
+        let org = orgs.body["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|o| o["name"] == "default")
+            .expect("default org");
+        let org_id = org["id"].as_str().expect("id").to_owned();
+        let fs = self
+            .admin(
+                Method::GET,
+                &format!("/api/atlas/v2/orgs/{org_id}/federationSettings"),
+                None,
+            )
+            .await;
+        (org_id, fs.body["id"].as_str().expect("fs id").to_owned())
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            drop(server);
+        }
+    }
+}
+
+pub async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// Runs each listed async test function (taking `&TestServer`) once per store:
+/// `store_tests!(a, b);` makes `sqlite::a`, `postgres::a`, … .
+#[macro_export]
+macro_rules! store_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let server = $crate::TestServer::sqlite().await;
+                    super::$name(&server).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if let Some(server) = $crate::TestServer::start($crate::StoreKind::Postgres).await {
+                        super::$name(&server).await;
+                    }
+                }
+            )*
+        }
+    };
+}
