@@ -7,7 +7,8 @@ use crate::digest::{DigestError, DigestResponse};
 use crate::error::{CoreError, CoreResult};
 use crate::principal::{Principal, Realm};
 use crate::secret::SecretString;
-use crate::user::{verify_password, Ha1};
+use crate::programmatic_keys::is_public_key_form;
+use crate::user::{verify_password, Ha1, SealedHa1};
 use crate::Core;
 use moka::sync::Cache;
 use rand::RngCore;
@@ -148,20 +149,27 @@ impl Core {
         if let Some(found) = self.auth_cache.digest.get(username) {
             return Ok(Some(found));
         }
-        let Some(user) = self.store.get_user_by_name(Realm::NATIVE, username).await? else {
+        let Some((sealed, principal)) = self.lookup_digest_secret(username).await? else {
             return Ok(None);
         };
-        if !user.enabled {
-            return Ok(None);
-        }
-        let credential = Arc::new(DigestCredential {
-            ha1: Ha1::open(&user.digest_ha1, &self.master_key)?,
-            principal: user.principal(),
-        });
+        let credential = Arc::new(DigestCredential { ha1: Ha1::open(&sealed, &self.master_key)?, principal });
         self.auth_cache
             .digest
             .insert(username.to_owned(), credential.clone());
         Ok(Some(credential))
+    }
+
+    /// A programmatic API key by its public key, else an enabled local user by name.
+    async fn lookup_digest_secret(&self, username: &str) -> CoreResult<Option<(SealedHa1, Principal)>> {
+        if is_public_key_form(username) {
+            if let Some(key) = self.store.get_programmatic_key_by_public(username).await? {
+                return Ok(Some((key.digest_ha1.clone(), key.principal())));
+            }
+        }
+        Ok(match self.store.get_user_by_name(Realm::NATIVE, username).await? {
+            Some(user) if user.enabled => Some((user.digest_ha1.clone(), user.principal())),
+            _ => None,
+        })
     }
 
     /// Records a failed authentication in the audit trail. A store failure here is logged and
@@ -184,5 +192,6 @@ impl Core {
     /// Forgets every verified credential: called on every change to a credential.
     pub fn invalidate_credentials(&self) {
         self.auth_cache.clear();
+        self.token_cache.invalidate_all();
     }
 }

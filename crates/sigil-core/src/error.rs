@@ -34,6 +34,12 @@ impl ResourceKind {
     }
 }
 
+/// Limits on how many of a resource may exist; faces name them in their own codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    SecretsPerServiceAccount,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     /// A field has a value the contract does not allow.
@@ -49,7 +55,7 @@ pub enum CoreError {
     Conflict { what: String },
     /// A limit on the number of live resources was reached.
     #[error("{what}")]
-    LimitReached { what: String },
+    LimitReached { limit: Limit, what: String },
     #[error("not authenticated")]
     Unauthenticated,
     /// A Digest nonce expired: not a failure, the client retries with a fresh one.

@@ -15,9 +15,13 @@ pub mod org;
 pub mod page;
 pub mod principal;
 pub mod privilege;
+pub mod programmatic_keys;
+pub mod revocation;
 pub mod secret;
+pub mod service_accounts;
 pub mod service;
 pub mod store;
+pub mod tokens;
 pub mod user;
 pub mod validate;
 

@@ -5,6 +5,10 @@ use crate::auth::AuthCache;
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::digest::NonceKeeper;
+use crate::revocation::{Revocation, RevocationKind, RevocationList};
+use crate::tokens::clients::ClientRecord;
+use crate::tokens::{Keyring, VerifiedToken, ACCESS_TOKEN_SECONDS, CLOCK_SKEW_SECONDS};
+use moka::sync::Cache;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{HexId, OrgId};
 use crate::org::Organization;
@@ -17,11 +21,26 @@ use crate::user::{hash_password, Ha1, User};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CoreConfig {
     /// Accept `http://` identity-provider issuers (development and tests only).
     pub allow_insecure_issuers: bool,
+    /// The `iss` (and `aud`) of Sigil's access tokens: the public URL.
+    pub issuer: String,
+    /// How long a token-signing key signs before a new one replaces it.
+    pub signing_key_rotation: chrono::Duration,
 }
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self { allow_insecure_issuers: false, issuer: "http://127.0.0.1:8420".into(), signing_key_rotation: chrono::Duration::days(30) }
+    }
+}
+
+/// How long a verified token or client is trusted without another look; revocations clear
+/// the caches at once, so this bounds only memory.
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+const CACHE_CAPACITY: u64 = 100_000;
 
 pub struct Core {
     pub(crate) store: Arc<dyn Store>,
@@ -30,6 +49,12 @@ pub struct Core {
     pub(crate) config: CoreConfig,
     pub(crate) auth_cache: AuthCache,
     pub(crate) nonces: NonceKeeper,
+    pub(crate) revocations: RevocationList,
+    pub(crate) keyring: Keyring,
+    pub(crate) token_cache: Cache<[u8; 32], Arc<VerifiedToken>>,
+    pub(crate) clients: Cache<String, Arc<ClientRecord>>,
+    /// Secrets whose `lastUsedAt` was written in the last minute.
+    pub(crate) secret_use_writes: Cache<HexId, ()>,
 }
 
 /// What the first start did.
@@ -59,7 +84,54 @@ impl Core {
             config,
             auth_cache: AuthCache::new(),
             nonces,
+            revocations: RevocationList::default(),
+            keyring: Keyring::default(),
+            token_cache: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(CACHE_TTL).build(),
+            clients: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(CACHE_TTL).build(),
+            secret_use_writes: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(std::time::Duration::from_secs(60)).build(),
         }
+    }
+
+    /// Loads what the hot path needs into memory: signing keys (made on the first start) and
+    /// revocations. Call once before serving.
+    pub async fn load(&self) -> CoreResult<()> {
+        self.ensure_signing_keys().await?;
+        self.reload_revocations().await
+    }
+
+    /// Replaces the in-memory revocations with the store's.
+    pub async fn reload_revocations(&self) -> CoreResult<()> {
+        let all = self.store.list_revocations(self.now()).await?;
+        self.revocations.replace_all(&all);
+        self.token_cache.invalidate_all();
+        Ok(())
+    }
+
+    /// A revocation of `key` from now until every token it can cover has expired.
+    pub(crate) fn revocation(&self, kind: RevocationKind, key: &str) -> Revocation {
+        let now = self.now();
+        Revocation {
+            kind,
+            key: key.to_owned(),
+            revoked_at: now,
+            expires_at: now + chrono::Duration::seconds(ACCESS_TOKEN_SECONDS + CLOCK_SKEW_SECONDS),
+        }
+    }
+
+    /// Applies a revocation already written to the store to this node's memory.
+    pub fn revoked(&self, revocation: &Revocation) {
+        self.revocations.insert(revocation);
+        self.invalidate_credentials();
+    }
+
+    /// The periodic chores: prune expired revocations, audit secrets that expired, rotate
+    /// signing keys. Expiry is enforced on every request regardless of when this runs.
+    pub async fn housekeeping(&self) -> CoreResult<()> {
+        let now = self.now();
+        self.store.prune_revocations(now).await?;
+        self.revocations.prune(now);
+        self.store.record_expired_secrets(now).await?;
+        self.ensure_signing_keys().await
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -8,7 +8,13 @@ use crate::ids::{FederationSettingsId, IdentityProviderId, OrgId, RoleMappingId,
 use crate::org::{FederationSettings, Organization};
 use crate::page::{Page, PageRequest};
 use crate::user::User;
+use crate::programmatic_keys::ProgrammaticApiKey;
+use crate::revocation::Revocation;
+use crate::service_accounts::{ServiceAccount, ServiceAccountSecret};
+use crate::tokens::StoredSigningKey;
+use crate::ids::HexId;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 /// What the first start writes, in one transaction.
 #[derive(Debug, Clone)]
@@ -21,9 +27,15 @@ pub struct Bootstrap {
 }
 
 /// Everything the core needs; implemented by any type that implements the parts.
-pub trait Store: OrgStore + FederationStore + UserStore + AuditStore {}
+pub trait Store:
+    OrgStore + FederationStore + UserStore + AuditStore + ServiceAccountStore + TokenStore + ProgrammaticKeyStore
+{
+}
 
-impl<T: OrgStore + FederationStore + UserStore + AuditStore> Store for T {}
+impl<T> Store for T where
+    T: OrgStore + FederationStore + UserStore + AuditStore + ServiceAccountStore + TokenStore + ProgrammaticKeyStore
+{
+}
 
 /// Organizations and their federation settings, and the first start.
 #[async_trait]
@@ -136,4 +148,49 @@ pub trait AuditStore: Send + Sync + 'static {
         include_unscoped: bool,
         page: &PageRequest,
     ) -> CoreResult<Page<AuditEvent>>;
+}
+
+/// Service accounts and their secrets.
+#[async_trait]
+pub trait ServiceAccountStore: Send + Sync + 'static {
+    async fn insert_service_account(&self, account: &ServiceAccount, secret: &ServiceAccountSecret, event: &AuditEvent) -> CoreResult<()>;
+    async fn get_service_account(&self, client_id: &str) -> CoreResult<Option<ServiceAccount>>;
+    async fn list_service_accounts(&self, org: OrgId, page: &PageRequest) -> CoreResult<Page<ServiceAccount>>;
+    async fn update_service_account(&self, account: &ServiceAccount, event: &AuditEvent) -> CoreResult<()>;
+    /// Deletes the account and its secrets and records the revocation of its tokens.
+    async fn delete_service_account(&self, client_id: &str, revocation: &Revocation, event: &AuditEvent) -> CoreResult<bool>;
+    async fn list_secrets(&self, client_id: &str) -> CoreResult<Vec<ServiceAccountSecret>>;
+    /// Inserts the secret unless the account already has `max_live` secrets unexpired at
+    /// `now`; answers whether it was inserted. Concurrent calls cannot exceed the limit.
+    async fn insert_secret(&self, secret: &ServiceAccountSecret, max_live: usize, now: DateTime<Utc>, event: &AuditEvent) -> CoreResult<bool>;
+    /// Deletes the secret and records the revocation of the tokens issued with it.
+    async fn delete_secret(&self, client_id: &str, secret_id: HexId, revocation: &Revocation, event: &AuditEvent) -> CoreResult<bool>;
+    async fn touch_secret(&self, secret_id: HexId, at: DateTime<Utc>) -> CoreResult<()>;
+    /// Flags every secret expired at `now` and not flagged yet, with one audit event each;
+    /// answers how many.
+    async fn record_expired_secrets(&self, now: DateTime<Utc>) -> CoreResult<u64>;
+}
+
+/// Revocations and Sigil's token-signing keys.
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
+    async fn insert_revocation(&self, revocation: &Revocation, event: &AuditEvent) -> CoreResult<()>;
+    /// Every revocation not yet expired at `now`.
+    async fn list_revocations(&self, now: DateTime<Utc>) -> CoreResult<Vec<Revocation>>;
+    async fn prune_revocations(&self, now: DateTime<Utc>) -> CoreResult<u64>;
+    async fn list_signing_keys(&self) -> CoreResult<Vec<StoredSigningKey>>;
+    async fn insert_signing_key(&self, key: &StoredSigningKey) -> CoreResult<()>;
+    async fn delete_signing_key(&self, kid: &str) -> CoreResult<()>;
+}
+
+/// Programmatic API keys (Digest credentials of an organization).
+#[async_trait]
+pub trait ProgrammaticKeyStore: Send + Sync + 'static {
+    /// `Conflict` when the public key is taken.
+    async fn insert_programmatic_key(&self, key: &ProgrammaticApiKey, event: &AuditEvent) -> CoreResult<()>;
+    async fn get_programmatic_key(&self, id: HexId) -> CoreResult<Option<ProgrammaticApiKey>>;
+    async fn get_programmatic_key_by_public(&self, public_key: &str) -> CoreResult<Option<ProgrammaticApiKey>>;
+    async fn list_programmatic_keys(&self, org: OrgId, page: &PageRequest) -> CoreResult<Page<ProgrammaticApiKey>>;
+    async fn update_programmatic_key(&self, key: &ProgrammaticApiKey, event: &AuditEvent) -> CoreResult<()>;
+    async fn delete_programmatic_key(&self, id: HexId, event: &AuditEvent) -> CoreResult<bool>;
 }

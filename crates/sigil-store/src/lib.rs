@@ -9,6 +9,8 @@ mod audit;
 mod connect;
 mod federation;
 mod org;
+mod programmatic_keys;
+mod revocations;
 mod rows;
 pub mod testing;
 mod user;

@@ -1,0 +1,255 @@
+//! OAuth 2.0 access tokens (RFC 6749 client_credentials, RFC 7009, RFC 7662, RFC 9068):
+//! JWTs signed by Sigil, verified from memory, refused at once when revoked.
+
+pub(crate) mod clients;
+mod keys;
+
+pub use keys::{Keyring, LoadedKey, StoredSigningKey};
+
+use crate::audit::{kind, Actor};
+use crate::error::{CoreError, CoreResult};
+use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind, Realm};
+use crate::revocation::RevocationKind;
+use crate::secret::{random_urlsafe, SecretString};
+use crate::service_accounts::ServiceAccount;
+use crate::Core;
+use chrono::Duration;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// Lifetime of an access token (`expires_in`).
+pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
+pub const CLOCK_SKEW_SECONDS: i64 = 60;
+/// The `typ` of Sigil's access tokens (RFC 9068).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
+/// The claims of a Sigil access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub client_id: String,
+    pub org_id: String,
+    pub roles: Vec<String>,
+    pub scope: String,
+    /// The secret the token was issued with, so deleting the secret revokes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// A freshly issued access token.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub access_token: SecretString,
+    pub expires_in: i64,
+}
+
+/// A verified token, as the cache keeps it.
+#[derive(Debug, Clone)]
+pub(crate) struct VerifiedToken {
+    pub principal: Principal,
+    pub claims: Arc<AccessClaims>,
+}
+
+/// The cache key of a token: its SHA-256, so the cache never holds tokens themselves.
+pub(crate) fn token_key(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+pub(crate) fn service_account_principal(account: &ServiceAccount) -> Principal {
+    Principal {
+        kind: PrincipalKind::ServiceAccount,
+        id: account.client_id.clone(),
+        name: account.client_id.clone(),
+        realm: Realm { name: "service_accounts".into(), kind: "service_account".into() },
+        superuser: false,
+        org_roles: account.roles.iter().map(|role| OrgRoleAssignment { org_id: account.org_id, role: *role }).collect(),
+        cluster_privileges: vec![],
+    }
+}
+
+impl Core {
+    /// RFC 6749 §4.4: a client id and secret for an access token.
+    pub async fn issue_client_credentials(&self, client_id: &str, secret: &SecretString, actor: &Actor) -> CoreResult<IssuedToken> {
+        let (account, secret_id) = self.authenticate_client(client_id, secret, actor).await?;
+        self.sign_access_token(&account, Some(secret_id.to_string()))
+    }
+
+    fn sign_access_token(&self, account: &ServiceAccount, sid: Option<String>) -> CoreResult<IssuedToken> {
+        let key = self.keyring.active().ok_or_else(|| CoreError::internal("no signing key loaded"))?;
+        let now = self.now().timestamp();
+        let claims = AccessClaims {
+            iss: self.config.issuer.clone(),
+            sub: account.client_id.clone(),
+            aud: self.config.issuer.clone(),
+            iat: now,
+            nbf: now,
+            exp: now + ACCESS_TOKEN_SECONDS,
+            jti: random_urlsafe(16),
+            client_id: account.client_id.clone(),
+            org_id: account.org_id.to_string(),
+            roles: account.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            scope: String::new(),
+            sid,
+        };
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(key.kid.clone());
+        header.typ = Some(ACCESS_TOKEN_TYPE.into());
+        let token = jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(CoreError::internal)?;
+        Ok(IssuedToken { access_token: SecretString::new(token), expires_in: ACCESS_TOKEN_SECONDS })
+    }
+
+    /// Checks a Sigil access token: signature by a published key, ES256 only, issuer and
+    /// audience, times with [`CLOCK_SKEW_SECONDS`], and every revocation that covers it.
+    pub async fn verify_access_token(&self, token: &str) -> CoreResult<AccessClaims> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| CoreError::Unauthenticated)?;
+        if header.alg != Algorithm::ES256 {
+            return Err(CoreError::Unauthenticated);
+        }
+        let kid = header.kid.ok_or(CoreError::Unauthenticated)?;
+        let key = match self.keyring.find(&kid) {
+            Some(k) => k,
+            // Another node may have rotated: read the keys once more before refusing.
+            None => {
+                self.reload_signing_keys().await?;
+                self.keyring.find(&kid).ok_or(CoreError::Unauthenticated)?
+            }
+        };
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_issuer(&[&self.config.issuer]);
+        validation.set_audience(&[&self.config.issuer]);
+        // Times are checked below against the core's clock, not the wall clock.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.set_required_spec_claims(&["exp", "iat", "nbf", "iss", "aud", "sub"]);
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation)
+            .map_err(|_| CoreError::Unauthenticated)?
+            .claims;
+        let now = self.now().timestamp();
+        if claims.exp + CLOCK_SKEW_SECONDS <= now || claims.nbf - CLOCK_SKEW_SECONDS > now || claims.iat - CLOCK_SKEW_SECONDS > now {
+            return Err(CoreError::Unauthenticated);
+        }
+        if self.is_access_token_revoked(&claims) {
+            return Err(CoreError::Unauthenticated);
+        }
+        Ok(claims)
+    }
+
+    fn is_access_token_revoked(&self, claims: &AccessClaims) -> bool {
+        let r = &self.revocations;
+        r.is_revoked(RevocationKind::Token, &claims.jti)
+            || r.is_revoked(RevocationKind::ServiceAccount, &claims.client_id)
+            || claims.sid.as_deref().is_some_and(|sid| r.is_revoked(RevocationKind::Secret, sid))
+    }
+
+    /// `Authorization: Bearer` with a Sigil access token. A token seen before is a cache hit.
+    pub async fn authenticate_bearer(&self, token: &str, actor: &Actor) -> CoreResult<Principal> {
+        let key = token_key(token);
+        if let Some(hit) = self.token_cache.get(&key) {
+            if hit.claims.exp + CLOCK_SKEW_SECONDS > self.now().timestamp() {
+                return Ok(hit.principal.clone());
+            }
+        }
+        let verified = match self.verify_access_token(token).await {
+            Ok(claims) => match self.client_record(&claims.client_id).await? {
+                Some(record) => Some(VerifiedToken { principal: service_account_principal(&record.account), claims: Arc::new(claims) }),
+                None => None,
+            },
+            Err(CoreError::Unauthenticated) => None,
+            Err(e) => return Err(e),
+        };
+        match verified {
+            Some(v) => {
+                let principal = v.principal.clone();
+                self.token_cache.insert(key, Arc::new(v));
+                Ok(principal)
+            }
+            None => {
+                self.authentication_failed(actor, None, "bearer token did not verify").await;
+                Err(CoreError::Unauthenticated)
+            }
+        }
+    }
+
+    /// RFC 7009: revokes a token issued to `client_id`. Unknown, malformed and expired tokens
+    /// are accepted silently, as §2.2 asks; another client's token is refused.
+    pub async fn revoke_token(&self, client_id: &str, token: &str, actor: &Actor) -> CoreResult<()> {
+        let Ok(claims) = self.verify_access_token(token).await else {
+            return Ok(());
+        };
+        if claims.client_id != client_id {
+            return Err(CoreError::Forbidden { needs: crate::privilege::Privilege::Superuser });
+        }
+        let revocation = crate::revocation::Revocation {
+            kind: RevocationKind::Token,
+            key: claims.jti.clone(),
+            revoked_at: self.now(),
+            expires_at: chrono::DateTime::from_timestamp(claims.exp + CLOCK_SKEW_SECONDS, 0).unwrap_or_else(|| self.now()),
+        };
+        let org = crate::ids::HexId::parse("org_id", &claims.org_id).ok();
+        let event = actor.event(kind::TOKEN_REVOKED, self.now(), org, Some(claims.jti.clone()));
+        self.store.insert_revocation(&revocation, &event).await?;
+        self.revoked(&revocation);
+        Ok(())
+    }
+
+    /// RFC 7662: the claims of an active token, or `None`.
+    pub async fn introspect_token(&self, token: &str) -> CoreResult<Option<AccessClaims>> {
+        match self.verify_access_token(token).await {
+            Ok(claims) => Ok(self.client_record(&claims.client_id).await?.map(|_| claims)),
+            Err(CoreError::Unauthenticated) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The public signing keys (`/.well-known/jwks.json`).
+    pub fn jwks(&self) -> serde_json::Value {
+        self.keyring.jwks()
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
+    }
+
+    pub(crate) async fn reload_signing_keys(&self) -> CoreResult<()> {
+        let stored = self.store.list_signing_keys().await?;
+        let mut loaded = vec![];
+        for key in &stored {
+            loaded.push(Arc::new(key.load(&self.master_key)?));
+        }
+        self.keyring.replace(loaded);
+        Ok(())
+    }
+
+    /// Makes sure a current signing key exists (rotating when the newest is older than the
+    /// configured period) and retires keys no live token can have been signed with.
+    pub async fn ensure_signing_keys(&self) -> CoreResult<()> {
+        let now = self.now();
+        let mut stored = self.store.list_signing_keys().await?;
+        stored.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        let due = stored.first().is_none_or(|newest| now - newest.created_at >= self.config.signing_key_rotation);
+        if due {
+            let key = StoredSigningKey::generate(&self.master_key, now)?;
+            self.store.insert_signing_key(&key).await?;
+            self.store.record_event(&Actor::default().event(kind::SIGNING_KEY_ROTATED, now, None, Some(key.kid.clone()))).await?;
+            stored.insert(0, key);
+        }
+        // A key replaced more than a token lifetime ago signed nothing still valid.
+        let grace = Duration::seconds(ACCESS_TOKEN_SECONDS + CLOCK_SKEW_SECONDS);
+        for pair in stored.windows(2) {
+            let (successor, old) = (&pair[0], &pair[1]);
+            if now - successor.created_at > grace {
+                self.store.delete_signing_key(&old.kid).await?;
+            }
+        }
+        self.reload_signing_keys().await
+    }
+}
