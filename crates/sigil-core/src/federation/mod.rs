@@ -83,11 +83,13 @@ impl Core {
         })
     }
 
-    /// The connected organization's configuration; 404 when that organization is not connected.
+    /// The connected organization's configuration; 404 when that organization does not exist
+    /// (`Organization`) or is not connected to these settings (`ConnectedOrgConfig`).
     pub(crate) async fn connected_config(
         &self,
         owner: ConnectedOrgOwner,
     ) -> CoreResult<ConnectedOrgConfig> {
+        self.organization(owner.org_id).await?;
         match self.store.get_connected_org_config(owner.org_id).await? {
             Some(c) if c.federation_settings_id == owner.federation_settings_id => Ok(c),
             _ => Err(CoreError::not_found(

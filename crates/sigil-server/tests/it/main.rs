@@ -2,4 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod atlas_conventions;
+mod atlas_events;
+mod atlas_federation;
+mod atlas_identity_providers;
+mod atlas_limits;
+mod atlas_orgs;
+mod atlas_role_mappings;
+mod atlas_support;
 mod smoke;

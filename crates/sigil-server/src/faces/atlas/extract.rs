@@ -57,6 +57,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AtlasJson<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AtlasError> {
+    // serde reads a struct from an array too (`["acme"]` as `{"name": "acme"}`): every Atlas
+    // body is an object.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(AtlasError::validation(
+            None,
+            "the body must be a JSON object",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
@@ -64,15 +72,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AtlasError> {
             return AtlasError::validation(None, &format!("not valid JSON: {inner}"));
         }
         let message = inner.to_string();
-        // serde names an unknown field only in its message; make it the field.
+        // The path of an unknown field already ends with its name; serde also names it in
+        // its message, which is the fallback when the path is empty.
         let unknown = message
             .strip_prefix("unknown field `")
             .and_then(|m| m.split('`').next());
         let path = e.path().to_string();
         let field = match (unknown, path.as_str()) {
             (Some(name), "." | "") => name.to_owned(),
-            (Some(name), parent) => format!("{parent}.{name}"),
-            (None, path) => path.to_owned(),
+            (_, path) => path.to_owned(),
         };
         AtlasError::validation(Some(&field), &message)
     })?;
