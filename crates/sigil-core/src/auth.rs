@@ -6,8 +6,8 @@ use crate::audit::{kind, Actor};
 use crate::digest::{DigestError, DigestResponse};
 use crate::error::{CoreError, CoreResult};
 use crate::principal::{Principal, Realm};
-use crate::secret::SecretString;
 use crate::programmatic_keys::is_public_key_form;
+use crate::secret::SecretString;
 use crate::user::{verify_password, Ha1, SealedHa1};
 use crate::Core;
 use moka::sync::Cache;
@@ -152,7 +152,10 @@ impl Core {
         let Some((sealed, principal)) = self.lookup_digest_secret(username).await? else {
             return Ok(None);
         };
-        let credential = Arc::new(DigestCredential { ha1: Ha1::open(&sealed, &self.master_key)?, principal });
+        let credential = Arc::new(DigestCredential {
+            ha1: Ha1::open(&sealed, &self.master_key)?,
+            principal,
+        });
         self.auth_cache
             .digest
             .insert(username.to_owned(), credential.clone());
@@ -160,16 +163,21 @@ impl Core {
     }
 
     /// A programmatic API key by its public key, else an enabled local user by name.
-    async fn lookup_digest_secret(&self, username: &str) -> CoreResult<Option<(SealedHa1, Principal)>> {
+    async fn lookup_digest_secret(
+        &self,
+        username: &str,
+    ) -> CoreResult<Option<(SealedHa1, Principal)>> {
         if is_public_key_form(username) {
             if let Some(key) = self.store.get_programmatic_key_by_public(username).await? {
                 return Ok(Some((key.digest_ha1.clone(), key.principal())));
             }
         }
-        Ok(match self.store.get_user_by_name(Realm::NATIVE, username).await? {
-            Some(user) if user.enabled => Some((user.digest_ha1.clone(), user.principal())),
-            _ => None,
-        })
+        Ok(
+            match self.store.get_user_by_name(Realm::NATIVE, username).await? {
+                Some(user) if user.enabled => Some((user.digest_ha1.clone(), user.principal())),
+                _ => None,
+            },
+        )
     }
 
     /// Records a failed authentication in the audit trail. A store failure here is logged and

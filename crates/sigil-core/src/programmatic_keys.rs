@@ -49,13 +49,22 @@ pub fn is_public_key_form(name: &str) -> bool {
 
 fn random_public_key() -> String {
     let mut rng = rand::thread_rng();
-    (0..PUBLIC_KEY_LEN).map(|_| char::from(b'a' + rng.gen_range(0..26u8))).collect()
+    (0..PUBLIC_KEY_LEN)
+        .map(|_| char::from(b'a' + rng.gen_range(0..26u8)))
+        .collect()
 }
 
 /// 128 random bits in the 8-4-4-4-12 form of a UUID.
 fn random_private_key() -> SecretString {
     let hex = hex::encode(rand::random::<[u8; 16]>());
-    SecretString::new(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]))
+    SecretString::new(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    ))
 }
 
 impl ProgrammaticApiKey {
@@ -64,9 +73,19 @@ impl ProgrammaticApiKey {
             kind: PrincipalKind::ProgrammaticApiKey,
             id: self.id.to_string(),
             name: self.public_key.clone(),
-            realm: Realm { name: "api_keys".into(), kind: "api_key".into() },
+            realm: Realm {
+                name: "api_keys".into(),
+                kind: "api_key".into(),
+            },
             superuser: false,
-            org_roles: self.roles.iter().map(|role| OrgRoleAssignment { org_id: self.org_id, role: *role }).collect(),
+            org_roles: self
+                .roles
+                .iter()
+                .map(|role| OrgRoleAssignment {
+                    org_id: self.org_id,
+                    role: *role,
+                })
+                .collect(),
             cluster_privileges: vec![],
         }
     }
@@ -97,7 +116,12 @@ impl Core {
                 public_key,
                 created_at: self.now(),
             };
-            let event = actor.event(kind::API_KEY_CREATED, self.now(), Some(owner.org), Some(key.id.to_string()));
+            let event = actor.event(
+                kind::API_KEY_CREATED,
+                self.now(),
+                Some(owner.org),
+                Some(key.id.to_string()),
+            );
             match self.store.insert_programmatic_key(&key, &event).await {
                 Ok(()) => return Ok((key, private)),
                 // 26^8 public keys: a collision is rare; draw again.
@@ -107,12 +131,20 @@ impl Core {
         }
     }
 
-    pub async fn list_programmatic_keys(&self, owner: OrgOwner, page: &PageRequest) -> CoreResult<Page<ProgrammaticApiKey>> {
+    pub async fn list_programmatic_keys(
+        &self,
+        owner: OrgOwner,
+        page: &PageRequest,
+    ) -> CoreResult<Page<ProgrammaticApiKey>> {
         self.organization(owner.org).await?;
         self.store.list_programmatic_keys(owner.org, page).await
     }
 
-    pub async fn get_programmatic_key(&self, owner: OrgOwner, id: HexId) -> CoreResult<ProgrammaticApiKey> {
+    pub async fn get_programmatic_key(
+        &self,
+        owner: OrgOwner,
+        id: HexId,
+    ) -> CoreResult<ProgrammaticApiKey> {
         match self.store.get_programmatic_key(id).await? {
             Some(k) if k.org_id == owner.org => Ok(k),
             _ => Err(CoreError::not_found(ResourceKind::ApiKey, id)),
@@ -133,16 +165,31 @@ impl Core {
         if draft.roles.is_some() {
             key.roles = parse_roles("roles", draft.roles)?;
         }
-        let event = actor.event(kind::API_KEY_UPDATED, self.now(), Some(owner.org), Some(id.to_string()));
+        let event = actor.event(
+            kind::API_KEY_UPDATED,
+            self.now(),
+            Some(owner.org),
+            Some(id.to_string()),
+        );
         self.store.update_programmatic_key(&key, &event).await?;
         self.invalidate_credentials();
         Ok(key)
     }
 
     /// Deletes a key; it stops authenticating at once.
-    pub async fn delete_programmatic_key(&self, owner: OrgOwner, actor: &Actor, id: HexId) -> CoreResult<()> {
+    pub async fn delete_programmatic_key(
+        &self,
+        owner: OrgOwner,
+        actor: &Actor,
+        id: HexId,
+    ) -> CoreResult<()> {
         self.get_programmatic_key(owner, id).await?;
-        let event = actor.event(kind::API_KEY_DELETED, self.now(), Some(owner.org), Some(id.to_string()));
+        let event = actor.event(
+            kind::API_KEY_DELETED,
+            self.now(),
+            Some(owner.org),
+            Some(id.to_string()),
+        );
         if !self.store.delete_programmatic_key(id, &event).await? {
             return Err(CoreError::not_found(ResourceKind::ApiKey, id));
         }

@@ -39,16 +39,21 @@ pub struct Revocation {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Revoked at, and prunable after, per revoked key.
+type Entries = HashMap<(RevocationKind, String), (DateTime<Utc>, DateTime<Utc>)>;
+
 /// The in-memory mirror of the store's revocations.
 #[derive(Default)]
 pub struct RevocationList {
-    entries: RwLock<HashMap<(RevocationKind, String), (DateTime<Utc>, DateTime<Utc>)>>,
+    entries: RwLock<Entries>,
 }
 
 impl RevocationList {
     pub fn insert(&self, r: &Revocation) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        let slot = entries.entry((r.kind, r.key.clone())).or_insert((r.revoked_at, r.expires_at));
+        let slot = entries
+            .entry((r.kind, r.key.clone()))
+            .or_insert((r.revoked_at, r.expires_at));
         // A later revocation of the same key moves the cutoff forward, never back.
         slot.0 = slot.0.max(r.revoked_at);
         slot.1 = slot.1.max(r.expires_at);
@@ -60,7 +65,10 @@ impl RevocationList {
         for r in all {
             fresh.insert(r);
         }
-        let fresh = fresh.entries.into_inner().unwrap_or_else(|p| p.into_inner());
+        let fresh = fresh
+            .entries
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
         *self.entries.write().unwrap_or_else(|p| p.into_inner()) = fresh;
     }
 
@@ -75,7 +83,10 @@ impl RevocationList {
     }
 
     pub fn prune(&self, now: DateTime<Utc>) {
-        self.entries.write().unwrap_or_else(|p| p.into_inner()).retain(|_, (_, expires)| *expires > now);
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (_, expires)| *expires > now);
     }
 
     pub fn len(&self) -> usize {
@@ -98,7 +109,12 @@ mod tests {
     #[test]
     fn revocations_are_found_by_kind_and_key_and_pruned_after_expiry() {
         let list = RevocationList::default();
-        list.insert(&Revocation { kind: RevocationKind::Token, key: "j1".into(), revoked_at: at(10), expires_at: at(100) });
+        list.insert(&Revocation {
+            kind: RevocationKind::Token,
+            key: "j1".into(),
+            revoked_at: at(10),
+            expires_at: at(100),
+        });
         assert!(list.is_revoked(RevocationKind::Token, "j1"));
         assert!(!list.is_revoked(RevocationKind::Secret, "j1"));
         assert!(!list.is_revoked(RevocationKind::Token, "j2"));
@@ -111,11 +127,24 @@ mod tests {
     #[test]
     fn a_later_cutoff_wins_and_replace_all_forgets_the_rest() {
         let list = RevocationList::default();
-        let r = |s| Revocation { kind: RevocationKind::IdentityProvider, key: "idp".into(), revoked_at: at(s), expires_at: at(s + 10) };
+        let r = |s| Revocation {
+            kind: RevocationKind::IdentityProvider,
+            key: "idp".into(),
+            revoked_at: at(s),
+            expires_at: at(s + 10),
+        };
         list.insert(&r(50));
         list.insert(&r(20));
-        assert_eq!(list.revoked_at(RevocationKind::IdentityProvider, "idp"), Some(at(50)));
-        list.replace_all(&[Revocation { kind: RevocationKind::Token, key: "t".into(), revoked_at: at(1), expires_at: at(2) }]);
+        assert_eq!(
+            list.revoked_at(RevocationKind::IdentityProvider, "idp"),
+            Some(at(50))
+        );
+        list.replace_all(&[Revocation {
+            kind: RevocationKind::Token,
+            key: "t".into(),
+            revoked_at: at(1),
+            expires_at: at(2),
+        }]);
         assert!(!list.is_revoked(RevocationKind::IdentityProvider, "idp"));
         assert!(list.is_revoked(RevocationKind::Token, "t"));
     }

@@ -5,20 +5,20 @@ use crate::auth::AuthCache;
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::digest::NonceKeeper;
-use crate::revocation::{Revocation, RevocationKind, RevocationList};
-use crate::tokens::clients::ClientRecord;
-use crate::tokens::{Keyring, VerifiedToken, ACCESS_TOKEN_SECONDS, CLOCK_SKEW_SECONDS};
-use moka::sync::Cache;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{HexId, OrgId};
 use crate::org::Organization;
 use crate::page::{Page, PageRequest};
 use crate::principal::{OrgRoleAssignment, Realm};
 use crate::privilege::{OrgOwner, OrgRole};
+use crate::revocation::{Revocation, RevocationKind, RevocationList};
 use crate::secret::{random_password, SecretString};
 use crate::store::{Bootstrap, Store};
+use crate::tokens::clients::ClientRecord;
+use crate::tokens::{Keyring, VerifiedToken, ACCESS_TOKEN_SECONDS, CLOCK_SKEW_SECONDS};
 use crate::user::{hash_password, Ha1, User};
 use chrono::{DateTime, Utc};
+use moka::sync::Cache;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -33,7 +33,11 @@ pub struct CoreConfig {
 
 impl Default for CoreConfig {
     fn default() -> Self {
-        Self { allow_insecure_issuers: false, issuer: "http://127.0.0.1:8420".into(), signing_key_rotation: chrono::Duration::days(30) }
+        Self {
+            allow_insecure_issuers: false,
+            issuer: "http://127.0.0.1:8420".into(),
+            signing_key_rotation: chrono::Duration::days(30),
+        }
     }
 }
 
@@ -86,9 +90,18 @@ impl Core {
             nonces,
             revocations: RevocationList::default(),
             keyring: Keyring::default(),
-            token_cache: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(CACHE_TTL).build(),
-            clients: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(CACHE_TTL).build(),
-            secret_use_writes: Cache::builder().max_capacity(CACHE_CAPACITY).time_to_live(std::time::Duration::from_secs(60)).build(),
+            token_cache: Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            clients: Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            secret_use_writes: Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(std::time::Duration::from_secs(60))
+                .build(),
         }
     }
 

@@ -4,15 +4,15 @@
 use crate::audit::AuditEvent;
 use crate::error::CoreResult;
 use crate::federation::{ConnectedOrgConfig, IdentityProvider, RoleMapping};
+use crate::ids::HexId;
 use crate::ids::{FederationSettingsId, IdentityProviderId, OrgId, RoleMappingId, UserId};
 use crate::org::{FederationSettings, Organization};
 use crate::page::{Page, PageRequest};
-use crate::user::User;
 use crate::programmatic_keys::ProgrammaticApiKey;
 use crate::revocation::Revocation;
 use crate::service_accounts::{ServiceAccount, ServiceAccountSecret};
 use crate::tokens::StoredSigningKey;
-use crate::ids::HexId;
+use crate::user::User;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -28,12 +28,24 @@ pub struct Bootstrap {
 
 /// Everything the core needs; implemented by any type that implements the parts.
 pub trait Store:
-    OrgStore + FederationStore + UserStore + AuditStore + ServiceAccountStore + TokenStore + ProgrammaticKeyStore
+    OrgStore
+    + FederationStore
+    + UserStore
+    + AuditStore
+    + ServiceAccountStore
+    + TokenStore
+    + ProgrammaticKeyStore
 {
 }
 
 impl<T> Store for T where
-    T: OrgStore + FederationStore + UserStore + AuditStore + ServiceAccountStore + TokenStore + ProgrammaticKeyStore
+    T: OrgStore
+        + FederationStore
+        + UserStore
+        + AuditStore
+        + ServiceAccountStore
+        + TokenStore
+        + ProgrammaticKeyStore
 {
 }
 
@@ -153,18 +165,48 @@ pub trait AuditStore: Send + Sync + 'static {
 /// Service accounts and their secrets.
 #[async_trait]
 pub trait ServiceAccountStore: Send + Sync + 'static {
-    async fn insert_service_account(&self, account: &ServiceAccount, secret: &ServiceAccountSecret, event: &AuditEvent) -> CoreResult<()>;
+    async fn insert_service_account(
+        &self,
+        account: &ServiceAccount,
+        secret: &ServiceAccountSecret,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
     async fn get_service_account(&self, client_id: &str) -> CoreResult<Option<ServiceAccount>>;
-    async fn list_service_accounts(&self, org: OrgId, page: &PageRequest) -> CoreResult<Page<ServiceAccount>>;
-    async fn update_service_account(&self, account: &ServiceAccount, event: &AuditEvent) -> CoreResult<()>;
+    async fn list_service_accounts(
+        &self,
+        org: OrgId,
+        page: &PageRequest,
+    ) -> CoreResult<Page<ServiceAccount>>;
+    async fn update_service_account(
+        &self,
+        account: &ServiceAccount,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
     /// Deletes the account and its secrets and records the revocation of its tokens.
-    async fn delete_service_account(&self, client_id: &str, revocation: &Revocation, event: &AuditEvent) -> CoreResult<bool>;
+    async fn delete_service_account(
+        &self,
+        client_id: &str,
+        revocation: &Revocation,
+        event: &AuditEvent,
+    ) -> CoreResult<bool>;
     async fn list_secrets(&self, client_id: &str) -> CoreResult<Vec<ServiceAccountSecret>>;
     /// Inserts the secret unless the account already has `max_live` secrets unexpired at
     /// `now`; answers whether it was inserted. Concurrent calls cannot exceed the limit.
-    async fn insert_secret(&self, secret: &ServiceAccountSecret, max_live: usize, now: DateTime<Utc>, event: &AuditEvent) -> CoreResult<bool>;
+    async fn insert_secret(
+        &self,
+        secret: &ServiceAccountSecret,
+        max_live: usize,
+        now: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> CoreResult<bool>;
     /// Deletes the secret and records the revocation of the tokens issued with it.
-    async fn delete_secret(&self, client_id: &str, secret_id: HexId, revocation: &Revocation, event: &AuditEvent) -> CoreResult<bool>;
+    async fn delete_secret(
+        &self,
+        client_id: &str,
+        secret_id: HexId,
+        revocation: &Revocation,
+        event: &AuditEvent,
+    ) -> CoreResult<bool>;
     async fn touch_secret(&self, secret_id: HexId, at: DateTime<Utc>) -> CoreResult<()>;
     /// Flags every secret expired at `now` and not flagged yet, with one audit event each;
     /// answers how many.
@@ -174,7 +216,11 @@ pub trait ServiceAccountStore: Send + Sync + 'static {
 /// Revocations and Sigil's token-signing keys.
 #[async_trait]
 pub trait TokenStore: Send + Sync + 'static {
-    async fn insert_revocation(&self, revocation: &Revocation, event: &AuditEvent) -> CoreResult<()>;
+    async fn insert_revocation(
+        &self,
+        revocation: &Revocation,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
     /// Every revocation not yet expired at `now`.
     async fn list_revocations(&self, now: DateTime<Utc>) -> CoreResult<Vec<Revocation>>;
     async fn prune_revocations(&self, now: DateTime<Utc>) -> CoreResult<u64>;
@@ -187,10 +233,25 @@ pub trait TokenStore: Send + Sync + 'static {
 #[async_trait]
 pub trait ProgrammaticKeyStore: Send + Sync + 'static {
     /// `Conflict` when the public key is taken.
-    async fn insert_programmatic_key(&self, key: &ProgrammaticApiKey, event: &AuditEvent) -> CoreResult<()>;
+    async fn insert_programmatic_key(
+        &self,
+        key: &ProgrammaticApiKey,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
     async fn get_programmatic_key(&self, id: HexId) -> CoreResult<Option<ProgrammaticApiKey>>;
-    async fn get_programmatic_key_by_public(&self, public_key: &str) -> CoreResult<Option<ProgrammaticApiKey>>;
-    async fn list_programmatic_keys(&self, org: OrgId, page: &PageRequest) -> CoreResult<Page<ProgrammaticApiKey>>;
-    async fn update_programmatic_key(&self, key: &ProgrammaticApiKey, event: &AuditEvent) -> CoreResult<()>;
+    async fn get_programmatic_key_by_public(
+        &self,
+        public_key: &str,
+    ) -> CoreResult<Option<ProgrammaticApiKey>>;
+    async fn list_programmatic_keys(
+        &self,
+        org: OrgId,
+        page: &PageRequest,
+    ) -> CoreResult<Page<ProgrammaticApiKey>>;
+    async fn update_programmatic_key(
+        &self,
+        key: &ProgrammaticApiKey,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
     async fn delete_programmatic_key(&self, id: HexId, event: &AuditEvent) -> CoreResult<bool>;
 }

@@ -46,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/openapi.json", get(crate::openapi::serve))
         .nest("/api/atlas/v2", faces::atlas::router())
+        .nest("/api/public/v1.0", faces::cloud_manager::router())
+        .merge(faces::oauth::router())
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8420";
 pub const DEFAULT_DATA_DIR: &str = "./sigil-data";
+pub const DEFAULT_SIGNING_KEY_ROTATION_HOURS: i64 = 720;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,6 +51,10 @@ pub struct ServerArgs {
     #[arg(long, env = "SIGIL_LOG_FORMAT", value_enum)]
     #[serde(alias = "log-format")]
     pub log_format: Option<LogFormat>,
+    /// Hours a token-signing key signs before a new one replaces it [default: 720]
+    #[arg(long, env = "SIGIL_SIGNING_KEY_ROTATION_HOURS", value_parser = clap::value_parser!(i64).range(1..=87_600))]
+    #[serde(alias = "signing-key-rotation-hours")]
+    pub signing_key_rotation_hours: Option<i64>,
     /// File holding the base64 master key [default: <data-dir>/master.key; SIGIL_MASTER_KEY wins]
     #[arg(long, env = "SIGIL_MASTER_KEY_FILE")]
     #[serde(alias = "master-key-file")]
@@ -67,6 +72,7 @@ pub struct ServerConfig {
     pub allow_insecure_issuers: bool,
     pub log_format: LogFormat,
     pub master_key_file: Option<PathBuf>,
+    pub signing_key_rotation_hours: i64,
     /// `SIGIL_MASTER_KEY`, base64 of 32 bytes.
     pub master_key: Option<SecretString>,
     /// `SIGIL_ADMIN_PASSWORD`: the admin's password on the first start.
@@ -115,6 +121,10 @@ impl ServerArgs {
                 .unwrap_or(false),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             master_key_file: self.master_key_file.or(file.master_key_file),
+            signing_key_rotation_hours: self
+                .signing_key_rotation_hours
+                .or(file.signing_key_rotation_hours)
+                .unwrap_or(DEFAULT_SIGNING_KEY_ROTATION_HOURS),
             master_key: env_secret("SIGIL_MASTER_KEY"),
             admin_password: env_secret("SIGIL_ADMIN_PASSWORD"),
         })
@@ -138,6 +148,7 @@ impl ServerConfig {
             allow_insecure_issuers: false,
             log_format: LogFormat::Human,
             master_key_file: None,
+            signing_key_rotation_hours: DEFAULT_SIGNING_KEY_ROTATION_HOURS,
             master_key: None,
             admin_password: None,
         }

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations: what the server serves
 //! at `/openapi.json` and what the CLI is built from.
 
-use crate::faces::atlas;
+use crate::faces::{atlas, oauth};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -30,16 +30,80 @@ use utoipa::OpenApi;
         atlas::identity_providers::get_identity_provider,
         atlas::identity_providers::update_identity_provider,
         atlas::identity_providers::delete_identity_provider,
+        atlas::service_accounts::create_service_account,
+        atlas::service_accounts::list_service_accounts,
+        atlas::service_accounts::get_service_account,
+        atlas::service_accounts::update_service_account,
+        atlas::service_accounts::delete_service_account,
+        atlas::service_accounts::create_service_account_secret,
+        atlas::service_accounts::delete_service_account_secret,
+        atlas::api_keys::create_api_key,
+        atlas::api_keys::list_api_keys,
+        atlas::api_keys::get_api_key,
+        atlas::api_keys::update_api_key,
+        atlas::api_keys::delete_api_key,
+        oauth::token::token,
+        oauth::token::revoke,
+        oauth::token::introspect,
+        oauth::discovery::openid_configuration,
+        oauth::discovery::jwks,
     ),
     tags(
         (name = "organizations", description = "Organizations (Atlas v2)"),
         (name = "federatedAuthentication", description = "Federation settings, connected organizations, role mappings and identity providers (Atlas v2)"),
         (name = "events", description = "The audit trail (Atlas v2)"),
+        (name = "serviceAccounts", description = "Service accounts and their secrets (Atlas v2)"),
+        (name = "programmaticApiKeys", description = "Programmatic API keys, used with HTTP Digest (Atlas v2)"),
+        (name = "cloudManagerServiceAccounts", description = "Service accounts and their secrets (Cloud Manager v1.0; every path also takes a trailing slash)"),
+        (name = "oauth", description = "OAuth 2.0 tokens, revocation, introspection and discovery"),
         (name = "health", description = "Liveness"),
     ),
-    modifiers(&Security)
+    modifiers(&Security, &CloudManager)
 )]
 pub struct ApiDoc;
+
+/// The Cloud Manager face serves the Atlas service-account operations under its own base
+/// path; its operations are derived from theirs so the two cannot drift.
+struct CloudManager;
+
+const ATLAS_SERVICE_ACCOUNTS: &str = "/api/atlas/v2/orgs/{orgId}/serviceAccounts";
+const CLOUD_MANAGER_SERVICE_ACCOUNTS: &str = "/api/public/v1.0/orgs/{orgId}/serviceAccounts";
+
+impl utoipa::Modify for CloudManager {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let derived: Vec<(String, utoipa::openapi::PathItem)> = openapi
+            .paths
+            .paths
+            .iter()
+            .filter_map(|(path, item)| {
+                let rest = path.strip_prefix(ATLAS_SERVICE_ACCOUNTS)?;
+                let mut item = item.clone();
+                for op in [
+                    &mut item.get,
+                    &mut item.post,
+                    &mut item.patch,
+                    &mut item.delete,
+                    &mut item.put,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    op.tags = Some(vec!["cloudManagerServiceAccounts".into()]);
+                    op.operation_id = op
+                        .operation_id
+                        .as_ref()
+                        .map(|id| format!("{id}CloudManager"));
+                    op.description = Some(format!(
+                        "{} Secrets may live 8 to 8766 hours here.",
+                        op.description.clone().unwrap_or_default()
+                    ));
+                }
+                Some((format!("{CLOUD_MANAGER_SERVICE_ACCOUNTS}{rest}"), item))
+            })
+            .collect();
+        openapi.paths.paths.extend(derived);
+    }
+}
 
 /// Declares the credentials every operation accepts.
 struct Security;
@@ -56,7 +120,17 @@ impl utoipa::Modify for Security {
             "basic",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
         openapi.security = Some(vec![
+            utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("digest", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("basic", Vec::<String>::new()),
         ]);

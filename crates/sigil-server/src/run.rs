@@ -34,12 +34,23 @@ impl RunningServer {
         }
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         let master_key = config.load_master_key()?;
+        // Bind first: the public URL defaults to the bound address, and it is the issuer.
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
         let core = Arc::new(Core::new(
             Arc::new(store.clone()),
             Arc::new(SystemClock),
             master_key,
             CoreConfig {
                 allow_insecure_issuers: config.allow_insecure_issuers,
+                issuer: public_url.clone(),
+                signing_key_rotation: chrono::Duration::hours(config.signing_key_rotation_hours),
             },
         ));
         let generated_admin_password = match core
@@ -56,14 +67,10 @@ impl RunningServer {
                 generated_password
             }
         };
-        let listener = TcpListener::bind(config.listen)
+        core.load()
             .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let addr = listener.local_addr()?;
-        let public_url = config
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"));
+            .map_err(|e| anyhow::anyhow!("loading keys and revocations: {e}"))?;
+        let housekeeping = tokio::spawn(housekeeping(core.clone()));
         let app = router(AppState::new(core, public_url.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -75,6 +82,7 @@ impl RunningServer {
                 let _ = stopped.await;
             })
             .await?;
+            housekeeping.abort();
             store.close().await;
             Ok(())
         });
@@ -94,6 +102,20 @@ impl RunningServer {
             let _ = stop.send(());
         }
         (&mut self.task).await.context("server task")?
+    }
+}
+
+/// How often expired revocations are pruned, expired secrets audited and keys rotated.
+const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn housekeeping(core: Arc<Core>) {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = core.housekeeping().await {
+            tracing::error!(error = %e, "housekeeping failed; retrying at the next interval");
+        }
     }
 }
 

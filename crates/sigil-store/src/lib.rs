@@ -12,6 +12,7 @@ mod org;
 mod programmatic_keys;
 mod revocations;
 mod rows;
+mod service_accounts;
 pub mod testing;
 mod user;
 

@@ -13,7 +13,11 @@ use sigil_core::store::ProgrammaticKeyStore;
 
 #[async_trait]
 impl ProgrammaticKeyStore for SqlStore {
-    async fn insert_programmatic_key(&self, key: &ProgrammaticApiKey, event: &AuditEvent) -> CoreResult<()> {
+    async fn insert_programmatic_key(
+        &self,
+        key: &ProgrammaticApiKey,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("INSERT INTO programmatic_api_keys (id, org_id, public_key, created_at, doc) VALUES ($1, $2, $3, $4, $5)")
             .bind(key.id.to_string())
@@ -29,24 +33,33 @@ impl ProgrammaticKeyStore for SqlStore {
     }
 
     async fn get_programmatic_key(&self, id: HexId) -> CoreResult<Option<ProgrammaticApiKey>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM programmatic_api_keys WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT doc FROM programmatic_api_keys WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
     }
 
-    async fn get_programmatic_key_by_public(&self, public_key: &str) -> CoreResult<Option<ProgrammaticApiKey>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM programmatic_api_keys WHERE public_key = $1")
-            .bind(public_key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+    async fn get_programmatic_key_by_public(
+        &self,
+        public_key: &str,
+    ) -> CoreResult<Option<ProgrammaticApiKey>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT doc FROM programmatic_api_keys WHERE public_key = $1")
+                .bind(public_key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
     }
 
-    async fn list_programmatic_keys(&self, org: OrgId, page: &PageRequest) -> CoreResult<Page<ProgrammaticApiKey>> {
+    async fn list_programmatic_keys(
+        &self,
+        org: OrgId,
+        page: &PageRequest,
+    ) -> CoreResult<Page<ProgrammaticApiKey>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT doc FROM programmatic_api_keys WHERE org_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3")
                 .bind(org.to_string())
@@ -55,15 +68,23 @@ impl ProgrammaticKeyStore for SqlStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db)?;
-        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM programmatic_api_keys WHERE org_id = $1")
-            .bind(org.to_string())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(Page { items: from_docs(rows)?, total: total as u64 })
+        let (total,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM programmatic_api_keys WHERE org_id = $1")
+                .bind(org.to_string())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(Page {
+            items: from_docs(rows)?,
+            total: total as u64,
+        })
     }
 
-    async fn update_programmatic_key(&self, key: &ProgrammaticApiKey, event: &AuditEvent) -> CoreResult<()> {
+    async fn update_programmatic_key(
+        &self,
+        key: &ProgrammaticApiKey,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("UPDATE programmatic_api_keys SET doc = $1 WHERE id = $2")
             .bind(to_doc(key)?)

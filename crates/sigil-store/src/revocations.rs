@@ -13,7 +13,10 @@ use sigil_core::tokens::StoredSigningKey;
 use sqlx::{Any, Transaction};
 
 /// Records a revocation; a later one of the same key moves its cutoff and expiry forward.
-pub(crate) async fn insert_revocation(tx: &mut Transaction<'_, Any>, r: &Revocation) -> CoreResult<()> {
+pub(crate) async fn insert_revocation(
+    tx: &mut Transaction<'_, Any>,
+    r: &Revocation,
+) -> CoreResult<()> {
     sqlx::query(
         "INSERT INTO revocations (kind, key, revoked_at, expires_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (kind, key) DO UPDATE SET
@@ -31,10 +34,15 @@ pub(crate) async fn insert_revocation(tx: &mut Transaction<'_, Any>, r: &Revocat
 }
 
 fn kind_of(text: &str) -> CoreResult<RevocationKind> {
-    [RevocationKind::Token, RevocationKind::Secret, RevocationKind::ServiceAccount, RevocationKind::IdentityProvider]
-        .into_iter()
-        .find(|k| k.as_str() == text)
-        .ok_or_else(|| CoreError::internal(format!("unknown revocation kind {text:?}")))
+    [
+        RevocationKind::Token,
+        RevocationKind::Secret,
+        RevocationKind::ServiceAccount,
+        RevocationKind::IdentityProvider,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == text)
+    .ok_or_else(|| CoreError::internal(format!("unknown revocation kind {text:?}")))
 }
 
 fn time(seconds: i64) -> DateTime<Utc> {
@@ -43,7 +51,11 @@ fn time(seconds: i64) -> DateTime<Utc> {
 
 #[async_trait]
 impl TokenStore for SqlStore {
-    async fn insert_revocation(&self, revocation: &Revocation, event: &AuditEvent) -> CoreResult<()> {
+    async fn insert_revocation(
+        &self,
+        revocation: &Revocation,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         insert_revocation(&mut tx, revocation).await?;
         insert_event(&mut tx, event).await?;
@@ -51,29 +63,40 @@ impl TokenStore for SqlStore {
     }
 
     async fn list_revocations(&self, now: DateTime<Utc>) -> CoreResult<Vec<Revocation>> {
-        let rows: Vec<(String, String, i64, i64)> =
-            sqlx::query_as("SELECT kind, key, revoked_at, expires_at FROM revocations WHERE expires_at > $1")
-                .bind(now.timestamp())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db)?;
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT kind, key, revoked_at, expires_at FROM revocations WHERE expires_at > $1",
+        )
+        .bind(now.timestamp())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
         rows.into_iter()
             .map(|(kind, key, revoked_at, expires_at)| {
-                Ok(Revocation { kind: kind_of(&kind)?, key, revoked_at: time(revoked_at), expires_at: time(expires_at) })
+                Ok(Revocation {
+                    kind: kind_of(&kind)?,
+                    key,
+                    revoked_at: time(revoked_at),
+                    expires_at: time(expires_at),
+                })
             })
             .collect()
     }
 
     async fn prune_revocations(&self, now: DateTime<Utc>) -> CoreResult<u64> {
-        let done = sqlx::query("DELETE FROM revocations WHERE expires_at <= $1").bind(now.timestamp()).execute(&self.pool).await.map_err(db)?;
+        let done = sqlx::query("DELETE FROM revocations WHERE expires_at <= $1")
+            .bind(now.timestamp())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(done.rows_affected())
     }
 
     async fn list_signing_keys(&self) -> CoreResult<Vec<StoredSigningKey>> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT doc FROM signing_keys ORDER BY created_at DESC, kid")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT doc FROM signing_keys ORDER BY created_at DESC, kid")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
         from_docs(rows)
     }
 
@@ -89,7 +112,11 @@ impl TokenStore for SqlStore {
     }
 
     async fn delete_signing_key(&self, kid: &str) -> CoreResult<()> {
-        sqlx::query("DELETE FROM signing_keys WHERE kid = $1").bind(kid).execute(&self.pool).await.map_err(db)?;
+        sqlx::query("DELETE FROM signing_keys WHERE kid = $1")
+            .bind(kid)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 }

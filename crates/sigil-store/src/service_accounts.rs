@@ -15,7 +15,10 @@ use sigil_core::service_accounts::{ServiceAccount, ServiceAccountSecret};
 use sigil_core::store::ServiceAccountStore;
 use sqlx::{Any, Transaction};
 
-async fn insert_secret_row(tx: &mut Transaction<'_, Any>, secret: &ServiceAccountSecret) -> CoreResult<()> {
+async fn insert_secret_row(
+    tx: &mut Transaction<'_, Any>,
+    secret: &ServiceAccountSecret,
+) -> CoreResult<()> {
     sqlx::query("INSERT INTO service_account_secrets (id, client_id, expires_at, doc) VALUES ($1, $2, $3, $4)")
         .bind(secret.id.to_string())
         .bind(&secret.client_id)
@@ -27,18 +30,28 @@ async fn insert_secret_row(tx: &mut Transaction<'_, Any>, secret: &ServiceAccoun
     Ok(())
 }
 
-async fn secrets_of(tx: &mut Transaction<'_, Any>, client_id: &str) -> CoreResult<Vec<ServiceAccountSecret>> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT doc FROM service_account_secrets WHERE client_id = $1 ORDER BY expires_at, id")
-        .bind(client_id)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(db)?;
+async fn secrets_of(
+    tx: &mut Transaction<'_, Any>,
+    client_id: &str,
+) -> CoreResult<Vec<ServiceAccountSecret>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT doc FROM service_account_secrets WHERE client_id = $1 ORDER BY expires_at, id",
+    )
+    .bind(client_id)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db)?;
     from_docs(rows)
 }
 
 #[async_trait]
 impl ServiceAccountStore for SqlStore {
-    async fn insert_service_account(&self, account: &ServiceAccount, secret: &ServiceAccountSecret, event: &AuditEvent) -> CoreResult<()> {
+    async fn insert_service_account(
+        &self,
+        account: &ServiceAccount,
+        secret: &ServiceAccountSecret,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("INSERT INTO service_accounts (client_id, org_id, created_at, doc) VALUES ($1, $2, $3, $4)")
             .bind(&account.client_id)
@@ -54,15 +67,20 @@ impl ServiceAccountStore for SqlStore {
     }
 
     async fn get_service_account(&self, client_id: &str) -> CoreResult<Option<ServiceAccount>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM service_accounts WHERE client_id = $1")
-            .bind(client_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT doc FROM service_accounts WHERE client_id = $1")
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
     }
 
-    async fn list_service_accounts(&self, org: OrgId, page: &PageRequest) -> CoreResult<Page<ServiceAccount>> {
+    async fn list_service_accounts(
+        &self,
+        org: OrgId,
+        page: &PageRequest,
+    ) -> CoreResult<Page<ServiceAccount>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT doc FROM service_accounts WHERE org_id = $1 ORDER BY created_at, client_id LIMIT $2 OFFSET $3")
                 .bind(org.to_string())
@@ -71,15 +89,23 @@ impl ServiceAccountStore for SqlStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(db)?;
-        let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM service_accounts WHERE org_id = $1")
-            .bind(org.to_string())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(Page { items: from_docs(rows)?, total: total as u64 })
+        let (total,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM service_accounts WHERE org_id = $1")
+                .bind(org.to_string())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(Page {
+            items: from_docs(rows)?,
+            total: total as u64,
+        })
     }
 
-    async fn update_service_account(&self, account: &ServiceAccount, event: &AuditEvent) -> CoreResult<()> {
+    async fn update_service_account(
+        &self,
+        account: &ServiceAccount,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("UPDATE service_accounts SET doc = $1 WHERE client_id = $2")
             .bind(to_doc(account)?)
@@ -91,9 +117,18 @@ impl ServiceAccountStore for SqlStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn delete_service_account(&self, client_id: &str, revocation: &Revocation, event: &AuditEvent) -> CoreResult<bool> {
+    async fn delete_service_account(
+        &self,
+        client_id: &str,
+        revocation: &Revocation,
+        event: &AuditEvent,
+    ) -> CoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("DELETE FROM service_account_secrets WHERE client_id = $1").bind(client_id).execute(&mut *tx).await.map_err(db)?;
+        sqlx::query("DELETE FROM service_account_secrets WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         let deleted = sqlx::query("DELETE FROM service_accounts WHERE client_id = $1")
             .bind(client_id)
             .execute(&mut *tx)
@@ -117,7 +152,13 @@ impl ServiceAccountStore for SqlStore {
         Ok(secrets)
     }
 
-    async fn insert_secret(&self, secret: &ServiceAccountSecret, max_live: usize, now: DateTime<Utc>, event: &AuditEvent) -> CoreResult<bool> {
+    async fn insert_secret(
+        &self,
+        secret: &ServiceAccountSecret,
+        max_live: usize,
+        now: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> CoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         // Writing the account row first takes its lock (PostgreSQL) or the database's write
         // lock (SQLite), so two concurrent inserts cannot both see room for one more.
@@ -126,7 +167,11 @@ impl ServiceAccountStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        let live = secrets_of(&mut tx, &secret.client_id).await?.iter().filter(|s| s.is_live(now)).count();
+        let live = secrets_of(&mut tx, &secret.client_id)
+            .await?
+            .iter()
+            .filter(|s| s.is_live(now))
+            .count();
         if live >= max_live {
             tx.rollback().await.map_err(db)?;
             return Ok(false);
@@ -137,15 +182,22 @@ impl ServiceAccountStore for SqlStore {
         Ok(true)
     }
 
-    async fn delete_secret(&self, client_id: &str, secret_id: HexId, revocation: &Revocation, event: &AuditEvent) -> CoreResult<bool> {
+    async fn delete_secret(
+        &self,
+        client_id: &str,
+        secret_id: HexId,
+        revocation: &Revocation,
+        event: &AuditEvent,
+    ) -> CoreResult<bool> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let deleted = sqlx::query("DELETE FROM service_account_secrets WHERE id = $1 AND client_id = $2")
-            .bind(secret_id.to_string())
-            .bind(client_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
+        let deleted =
+            sqlx::query("DELETE FROM service_account_secrets WHERE id = $1 AND client_id = $2")
+                .bind(secret_id.to_string())
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
         if deleted == 0 {
             tx.rollback().await.map_err(db)?;
             return Ok(false);
@@ -158,11 +210,12 @@ impl ServiceAccountStore for SqlStore {
 
     async fn touch_secret(&self, secret_id: HexId, at: DateTime<Utc>) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM service_account_secrets WHERE id = $1")
-            .bind(secret_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT doc FROM service_account_secrets WHERE id = $1")
+                .bind(secret_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
         if let Some((doc,)) = row {
             let mut secret: ServiceAccountSecret = from_doc(&doc)?;
             secret.last_used_at = Some(at);
@@ -199,7 +252,16 @@ impl ServiceAccountStore for SqlStore {
                 .await
                 .map_err(db)?;
             let org = HexId::parse("org_id", &org).ok();
-            insert_event(&mut tx, &Actor::default().event(kind::SERVICE_ACCOUNT_SECRET_EXPIRED, now, org, Some(secret.id.to_string()))).await?;
+            insert_event(
+                &mut tx,
+                &Actor::default().event(
+                    kind::SERVICE_ACCOUNT_SECRET_EXPIRED,
+                    now,
+                    org,
+                    Some(secret.id.to_string()),
+                ),
+            )
+            .await?;
             marked += 1;
         }
         tx.commit().await.map_err(db)?;

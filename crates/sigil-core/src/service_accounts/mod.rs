@@ -3,7 +3,10 @@
 
 mod secret;
 
-pub use secret::{hash_secret, is_well_formed, mint, SecretLifetimeRule, ServiceAccountSecret, MAX_LIVE_SECRETS, SECRET_PREFIX};
+pub use secret::{
+    hash_secret, is_well_formed, mint, SecretLifetimeRule, ServiceAccountSecret, MAX_LIVE_SECRETS,
+    SECRET_PREFIX,
+};
 
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult, ResourceKind};
@@ -35,7 +38,10 @@ pub struct ServiceAccount {
 pub fn parse_client_id(field: &str, text: &str) -> CoreResult<String> {
     match text.strip_prefix(CLIENT_ID_PREFIX) {
         Some(hex) if HexId::parse(field, hex).is_ok() => Ok(text.to_owned()),
-        _ => Err(CoreError::invalid(field, format!("{text:?} is not a client id ({CLIENT_ID_PREFIX} and 24 hexadecimal digits)"))),
+        _ => Err(CoreError::invalid(
+            field,
+            format!("{text:?} is not a client id ({CLIENT_ID_PREFIX} and 24 hexadecimal digits)"),
+        )),
     }
 }
 
@@ -112,12 +118,23 @@ impl Core {
             created_at: now,
         };
         let (secret, value) = mint(&account.client_id, hours, now);
-        let event = actor.event(kind::SERVICE_ACCOUNT_CREATED, now, Some(owner.org), Some(account.client_id.clone()));
-        self.store.insert_service_account(&account, &secret, &event).await?;
+        let event = actor.event(
+            kind::SERVICE_ACCOUNT_CREATED,
+            now,
+            Some(owner.org),
+            Some(account.client_id.clone()),
+        );
+        self.store
+            .insert_service_account(&account, &secret, &event)
+            .await?;
         Ok((account, secret, value))
     }
 
-    pub async fn list_service_accounts(&self, owner: OrgOwner, page: &PageRequest) -> CoreResult<Page<ServiceAccountWithSecrets>> {
+    pub async fn list_service_accounts(
+        &self,
+        owner: OrgOwner,
+        page: &PageRequest,
+    ) -> CoreResult<Page<ServiceAccountWithSecrets>> {
         self.organization(owner.org).await?;
         let accounts = self.store.list_service_accounts(owner.org, page).await?;
         let mut items = vec![];
@@ -125,17 +142,31 @@ impl Core {
             let secrets = self.store.list_secrets(&account.client_id).await?;
             items.push((account, secrets));
         }
-        Ok(Page { items, total: accounts.total })
+        Ok(Page {
+            items,
+            total: accounts.total,
+        })
     }
 
-    async fn owned_service_account(&self, owner: OrgOwner, client_id: &str) -> CoreResult<ServiceAccount> {
+    async fn owned_service_account(
+        &self,
+        owner: OrgOwner,
+        client_id: &str,
+    ) -> CoreResult<ServiceAccount> {
         match self.store.get_service_account(client_id).await? {
             Some(a) if a.org_id == owner.org => Ok(a),
-            _ => Err(CoreError::not_found(ResourceKind::ServiceAccount, client_id)),
+            _ => Err(CoreError::not_found(
+                ResourceKind::ServiceAccount,
+                client_id,
+            )),
         }
     }
 
-    pub async fn get_service_account(&self, owner: OrgOwner, client_id: &str) -> CoreResult<ServiceAccountWithSecrets> {
+    pub async fn get_service_account(
+        &self,
+        owner: OrgOwner,
+        client_id: &str,
+    ) -> CoreResult<ServiceAccountWithSecrets> {
         let account = self.owned_service_account(owner, client_id).await?;
         let secrets = self.store.list_secrets(client_id).await?;
         Ok((account, secrets))
@@ -153,12 +184,18 @@ impl Core {
             account.name = text_field("name", update.name, 1, NAME_MAX)?;
         }
         if update.description.is_some() {
-            account.description = text_field("description", update.description, 1, DESCRIPTION_MAX)?;
+            account.description =
+                text_field("description", update.description, 1, DESCRIPTION_MAX)?;
         }
         if update.roles.is_some() {
             account.roles = parse_roles("roles", update.roles)?;
         }
-        let event = actor.event(kind::SERVICE_ACCOUNT_UPDATED, self.now(), Some(owner.org), Some(client_id.to_owned()));
+        let event = actor.event(
+            kind::SERVICE_ACCOUNT_UPDATED,
+            self.now(),
+            Some(owner.org),
+            Some(client_id.to_owned()),
+        );
         self.store.update_service_account(&account, &event).await?;
         self.forget_client(client_id);
         let secrets = self.store.list_secrets(client_id).await?;
@@ -166,12 +203,29 @@ impl Core {
     }
 
     /// Deletes the account and its secrets; every token it holds stops working at once.
-    pub async fn delete_service_account(&self, owner: OrgOwner, actor: &Actor, client_id: &str) -> CoreResult<()> {
+    pub async fn delete_service_account(
+        &self,
+        owner: OrgOwner,
+        actor: &Actor,
+        client_id: &str,
+    ) -> CoreResult<()> {
         self.owned_service_account(owner, client_id).await?;
         let revocation = self.revocation(RevocationKind::ServiceAccount, client_id);
-        let event = actor.event(kind::SERVICE_ACCOUNT_DELETED, self.now(), Some(owner.org), Some(client_id.to_owned()));
-        if !self.store.delete_service_account(client_id, &revocation, &event).await? {
-            return Err(CoreError::not_found(ResourceKind::ServiceAccount, client_id));
+        let event = actor.event(
+            kind::SERVICE_ACCOUNT_DELETED,
+            self.now(),
+            Some(owner.org),
+            Some(client_id.to_owned()),
+        );
+        if !self
+            .store
+            .delete_service_account(client_id, &revocation, &event)
+            .await?
+        {
+            return Err(CoreError::not_found(
+                ResourceKind::ServiceAccount,
+                client_id,
+            ));
         }
         self.revoked(&revocation);
         self.forget_client(client_id);
@@ -191,8 +245,17 @@ impl Core {
         self.owned_service_account(owner, client_id).await?;
         let now = self.now();
         let (secret, value) = mint(client_id, hours, now);
-        let event = actor.event(kind::SERVICE_ACCOUNT_SECRET_CREATED, now, Some(owner.org), Some(secret.id.to_string()));
-        if !self.store.insert_secret(&secret, MAX_LIVE_SECRETS, now, &event).await? {
+        let event = actor.event(
+            kind::SERVICE_ACCOUNT_SECRET_CREATED,
+            now,
+            Some(owner.org),
+            Some(secret.id.to_string()),
+        );
+        if !self
+            .store
+            .insert_secret(&secret, MAX_LIVE_SECRETS, now, &event)
+            .await?
+        {
             return Err(CoreError::LimitReached {
                 limit: crate::error::Limit::SecretsPerServiceAccount,
                 what: format!("service account {client_id} already has {MAX_LIVE_SECRETS} unexpired secrets; delete one first"),
@@ -203,12 +266,30 @@ impl Core {
     }
 
     /// Deletes a secret; the tokens issued with it stop working at once.
-    pub async fn delete_service_account_secret(&self, owner: OrgOwner, actor: &Actor, client_id: &str, secret_id: HexId) -> CoreResult<()> {
+    pub async fn delete_service_account_secret(
+        &self,
+        owner: OrgOwner,
+        actor: &Actor,
+        client_id: &str,
+        secret_id: HexId,
+    ) -> CoreResult<()> {
         self.owned_service_account(owner, client_id).await?;
         let revocation = self.revocation(RevocationKind::Secret, &secret_id.to_string());
-        let event = actor.event(kind::SERVICE_ACCOUNT_SECRET_DELETED, self.now(), Some(owner.org), Some(secret_id.to_string()));
-        if !self.store.delete_secret(client_id, secret_id, &revocation, &event).await? {
-            return Err(CoreError::not_found(ResourceKind::ServiceAccountSecret, secret_id));
+        let event = actor.event(
+            kind::SERVICE_ACCOUNT_SECRET_DELETED,
+            self.now(),
+            Some(owner.org),
+            Some(secret_id.to_string()),
+        );
+        if !self
+            .store
+            .delete_secret(client_id, secret_id, &revocation, &event)
+            .await?
+        {
+            return Err(CoreError::not_found(
+                ResourceKind::ServiceAccountSecret,
+                secret_id,
+            ));
         }
         self.revoked(&revocation);
         self.forget_client(client_id);
@@ -223,16 +304,36 @@ mod tests {
     #[test]
     fn client_ids_have_the_prefix_and_24_hex() {
         assert!(parse_client_id("clientId", "mdb_sa_id_66b544825867ba071c85469d").is_ok());
-        for bad in ["66b544825867ba071c85469d", "mdb_sa_id_", "mdb_sa_id_66B544825867BA071C85469D", "mdb_sa_sk_66b544825867ba071c85469d"] {
+        for bad in [
+            "66b544825867ba071c85469d",
+            "mdb_sa_id_",
+            "mdb_sa_id_66B544825867BA071C85469D",
+            "mdb_sa_sk_66b544825867ba071c85469d",
+        ] {
             assert!(parse_client_id("clientId", bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn roles_are_known_and_not_empty() {
-        assert_eq!(parse_roles("roles", Some(vec!["ORG_MEMBER".into(), "ORG_MEMBER".into()])).ok(), Some(vec![OrgRole::OrgMember]));
-        assert!(matches!(parse_roles("roles", Some(vec![])), Err(CoreError::Invalid { .. })));
-        assert!(matches!(parse_roles("roles", Some(vec!["ROOT".into()])), Err(CoreError::Invalid { field, .. }) if field == "roles[0]"));
-        assert!(matches!(parse_roles("roles", None), Err(CoreError::Missing { .. })));
+        assert_eq!(
+            parse_roles(
+                "roles",
+                Some(vec!["ORG_MEMBER".into(), "ORG_MEMBER".into()])
+            )
+            .ok(),
+            Some(vec![OrgRole::OrgMember])
+        );
+        assert!(matches!(
+            parse_roles("roles", Some(vec![])),
+            Err(CoreError::Invalid { .. })
+        ));
+        assert!(
+            matches!(parse_roles("roles", Some(vec!["ROOT".into()])), Err(CoreError::Invalid { field, .. }) if field == "roles[0]")
+        );
+        assert!(matches!(
+            parse_roles("roles", None),
+            Err(CoreError::Missing { .. })
+        ));
     }
 }

@@ -44,14 +44,22 @@ impl SecretLifetimeRule {
         let hours = match value {
             None | Some(serde_json::Value::Null) => return Err(CoreError::missing(FIELD)),
             Some(serde_json::Value::Number(n)) => n.as_i64(),
-            Some(serde_json::Value::String(s)) if !s.is_empty() && s.len() <= 6 && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(serde_json::Value::String(s))
+                if !s.is_empty() && s.len() <= 6 && s.bytes().all(|b| b.is_ascii_digit()) =>
+            {
                 s.parse().ok()
             }
             Some(_) => None,
         };
         match hours {
             Some(h) if (MIN_HOURS..=self.max_hours()).contains(&h) => Ok(h),
-            _ => Err(CoreError::invalid(FIELD, format!("must be an integer from {MIN_HOURS} to {} hours", self.max_hours()))),
+            _ => Err(CoreError::invalid(
+                FIELD,
+                format!(
+                    "must be an integer from {MIN_HOURS} to {} hours",
+                    self.max_hours()
+                ),
+            )),
         }
     }
 }
@@ -86,7 +94,9 @@ fn checksum(random: &str) -> String {
 
 /// Whether `text` has the form and checksum of a secret Sigil minted (what a leak scanner checks).
 pub fn is_well_formed(text: &str) -> bool {
-    let Some(body) = text.strip_prefix(SECRET_PREFIX) else { return false };
+    let Some(body) = text.strip_prefix(SECRET_PREFIX) else {
+        return false;
+    };
     if body.len() != RANDOM_CHARS + CHECKSUM_CHARS || !body.is_ascii() {
         return false;
     }
@@ -100,10 +110,22 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// Mints a secret for `client_id` living `hours` from `now`: the stored record and the value,
 /// which is shown once.
-pub fn mint(client_id: &str, hours: i64, now: DateTime<Utc>) -> (ServiceAccountSecret, SecretString) {
+pub fn mint(
+    client_id: &str,
+    hours: i64,
+    now: DateTime<Utc>,
+) -> (ServiceAccountSecret, SecretString) {
     let random = random_urlsafe(RANDOM_BYTES);
     let value = SecretString::new(format!("{SECRET_PREFIX}{random}{}", checksum(&random)));
-    let last4: String = value.expose().chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let last4: String = value
+        .expose()
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     let record = ServiceAccountSecret {
         id: HexId::random(),
         client_id: client_id.to_owned(),
@@ -128,13 +150,27 @@ mod tests {
         assert_eq!(cm.parse_hours(Some(&json!(8))).ok(), Some(8));
         assert_eq!(cm.parse_hours(Some(&json!(8766))).ok(), Some(8766));
         assert_eq!(cm.parse_hours(Some(&json!("3600"))).ok(), Some(3600));
-        for bad in [json!(7), json!(8767), json!(-1), json!(8.5), json!("abc"), json!(""), json!("-8"), json!("8.5"), json!(true), json!([8])] {
+        for bad in [
+            json!(7),
+            json!(8767),
+            json!(-1),
+            json!(8.5),
+            json!("abc"),
+            json!(""),
+            json!("-8"),
+            json!("8.5"),
+            json!(true),
+            json!([8]),
+        ] {
             assert!(
                 matches!(cm.parse_hours(Some(&bad)), Err(CoreError::Invalid { ref field, .. }) if field == "secretExpiresAfterHours"),
                 "{bad}"
             );
         }
-        assert!(matches!(cm.parse_hours(None), Err(CoreError::Missing { .. })));
+        assert!(matches!(
+            cm.parse_hours(None),
+            Err(CoreError::Missing { .. })
+        ));
         let atlas = SecretLifetimeRule::Atlas;
         assert!(atlas.parse_hours(Some(&json!(8760))).is_ok());
         assert!(atlas.parse_hours(Some(&json!(8761))).is_err());
@@ -149,7 +185,10 @@ mod tests {
         let mut tampered = value.expose().to_owned();
         tampered.replace_range(12..13, if &tampered[12..13] == "A" { "B" } else { "A" });
         assert!(!is_well_formed(&tampered));
-        assert!(record.masked.starts_with("mdb_sa_sk_...") && value.expose().ends_with(&record.masked[13..]));
+        assert!(
+            record.masked.starts_with("mdb_sa_sk_...")
+                && value.expose().ends_with(&record.masked[13..])
+        );
         assert_eq!(record.masked.len(), "mdb_sa_sk_...".len() + 4);
         assert_ne!(record.hash, value.expose());
         assert_eq!(record.hash, hash_secret(value.expose()));

@@ -20,7 +20,10 @@ pub(crate) struct ClientRecord {
 }
 
 impl Core {
-    pub(crate) async fn client_record(&self, client_id: &str) -> CoreResult<Option<Arc<ClientRecord>>> {
+    pub(crate) async fn client_record(
+        &self,
+        client_id: &str,
+    ) -> CoreResult<Option<Arc<ClientRecord>>> {
         if let Some(hit) = self.clients.get(client_id) {
             return Ok(Some(hit));
         }
@@ -34,7 +37,12 @@ impl Core {
     }
 
     /// Checks a client id and secret: the secret must be one of the account's, unexpired now.
-    pub async fn authenticate_client(&self, client_id: &str, secret: &SecretString, actor: &Actor) -> CoreResult<(ServiceAccount, HexId)> {
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        secret: &SecretString,
+        actor: &Actor,
+    ) -> CoreResult<(ServiceAccount, HexId)> {
         let now = self.now();
         let hash = hash_secret(secret.expose());
         let found = self.client_record(client_id).await?.and_then(|record| {
@@ -45,7 +53,12 @@ impl Core {
                 .map(|s| (record.account.clone(), s.id))
         });
         let Some((account, secret_id)) = found else {
-            self.authentication_failed(actor, Some(client_id), "client id or secret did not verify").await;
+            self.authentication_failed(
+                actor,
+                Some(client_id),
+                "client id or secret did not verify",
+            )
+            .await;
             return Err(CoreError::Unauthenticated);
         };
         self.note_secret_used(secret_id).await;
@@ -53,7 +66,12 @@ impl Core {
     }
 
     /// A service account's client credentials as a principal (Basic at the OAuth endpoints).
-    pub async fn authenticate_client_principal(&self, client_id: &str, secret: &SecretString, actor: &Actor) -> CoreResult<Principal> {
+    pub async fn authenticate_client_principal(
+        &self,
+        client_id: &str,
+        secret: &SecretString,
+        actor: &Actor,
+    ) -> CoreResult<Principal> {
         let (account, _) = self.authenticate_client(client_id, secret, actor).await?;
         Ok(service_account_principal(&account))
     }

@@ -39,8 +39,10 @@ pub struct LoadedKey {
 impl StoredSigningKey {
     pub fn generate(master: &MasterKey, now: DateTime<Utc>) -> CoreResult<Self> {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(CoreError::internal)?;
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).map_err(CoreError::internal)?;
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(CoreError::internal)?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .map_err(CoreError::internal)?;
         // An uncompressed P-256 point: 0x04, then 32 bytes of x and 32 of y.
         let point = pair.public_key().as_ref();
         if point.len() != 65 {
@@ -61,7 +63,8 @@ impl StoredSigningKey {
             kid: self.kid.clone(),
             created_at: self.created_at,
             encoding: EncodingKey::from_ec_der(&der),
-            decoding: DecodingKey::from_ec_components(&self.x, &self.y).map_err(CoreError::internal)?,
+            decoding: DecodingKey::from_ec_components(&self.x, &self.y)
+                .map_err(CoreError::internal)?,
             x: self.x.clone(),
             y: self.y.clone(),
         })
@@ -76,21 +79,39 @@ pub struct Keyring {
 
 impl Keyring {
     pub fn replace(&self, mut keys: Vec<Arc<LoadedKey>>) {
-        keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.kid.cmp(&b.kid)));
+        keys.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.kid.cmp(&b.kid))
+        });
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
     }
 
     /// The key new tokens are signed with.
     pub fn active(&self) -> Option<Arc<LoadedKey>> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner()).first().cloned()
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .first()
+            .cloned()
     }
 
     pub fn find(&self, kid: &str) -> Option<Arc<LoadedKey>> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner()).iter().find(|k| k.kid == kid).cloned()
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|k| k.kid == kid)
+            .cloned()
     }
 
     pub fn kids(&self) -> Vec<String> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner()).iter().map(|k| k.kid.clone()).collect()
+        self.keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|k| k.kid.clone())
+            .collect()
     }
 
     /// The public keys as a JWKS (RFC 7517).
@@ -119,16 +140,30 @@ mod tests {
         let loaded = stored.load(&master).expect("load");
         assert_eq!(loaded.kid, stored.kid);
         let (other, _) = MasterKey::generate();
-        assert!(stored.load(&other).is_err(), "another master key cannot open it");
+        assert!(
+            stored.load(&other).is_err(),
+            "another master key cannot open it"
+        );
     }
 
     #[test]
     fn the_newest_key_signs_and_all_are_published() {
         let (master, _) = MasterKey::generate();
-        let old = StoredSigningKey::generate(&master, DateTime::from_timestamp(100, 0).unwrap_or_default()).expect("gen");
-        let new = StoredSigningKey::generate(&master, DateTime::from_timestamp(200, 0).unwrap_or_default()).expect("gen");
+        let old = StoredSigningKey::generate(
+            &master,
+            DateTime::from_timestamp(100, 0).unwrap_or_default(),
+        )
+        .expect("gen");
+        let new = StoredSigningKey::generate(
+            &master,
+            DateTime::from_timestamp(200, 0).unwrap_or_default(),
+        )
+        .expect("gen");
         let ring = Keyring::default();
-        ring.replace(vec![Arc::new(old.load(&master).expect("load")), Arc::new(new.load(&master).expect("load"))]);
+        ring.replace(vec![
+            Arc::new(old.load(&master).expect("load")),
+            Arc::new(new.load(&master).expect("load")),
+        ]);
         assert_eq!(ring.active().map(|k| k.kid.clone()), Some(new.kid.clone()));
         assert!(ring.find(&old.kid).is_some());
         let jwks = ring.jwks();

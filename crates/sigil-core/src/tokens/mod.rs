@@ -69,22 +69,44 @@ pub(crate) fn service_account_principal(account: &ServiceAccount) -> Principal {
         kind: PrincipalKind::ServiceAccount,
         id: account.client_id.clone(),
         name: account.client_id.clone(),
-        realm: Realm { name: "service_accounts".into(), kind: "service_account".into() },
+        realm: Realm {
+            name: "service_accounts".into(),
+            kind: "service_account".into(),
+        },
         superuser: false,
-        org_roles: account.roles.iter().map(|role| OrgRoleAssignment { org_id: account.org_id, role: *role }).collect(),
+        org_roles: account
+            .roles
+            .iter()
+            .map(|role| OrgRoleAssignment {
+                org_id: account.org_id,
+                role: *role,
+            })
+            .collect(),
         cluster_privileges: vec![],
     }
 }
 
 impl Core {
     /// RFC 6749 §4.4: a client id and secret for an access token.
-    pub async fn issue_client_credentials(&self, client_id: &str, secret: &SecretString, actor: &Actor) -> CoreResult<IssuedToken> {
+    pub async fn issue_client_credentials(
+        &self,
+        client_id: &str,
+        secret: &SecretString,
+        actor: &Actor,
+    ) -> CoreResult<IssuedToken> {
         let (account, secret_id) = self.authenticate_client(client_id, secret, actor).await?;
         self.sign_access_token(&account, Some(secret_id.to_string()))
     }
 
-    fn sign_access_token(&self, account: &ServiceAccount, sid: Option<String>) -> CoreResult<IssuedToken> {
-        let key = self.keyring.active().ok_or_else(|| CoreError::internal("no signing key loaded"))?;
+    fn sign_access_token(
+        &self,
+        account: &ServiceAccount,
+        sid: Option<String>,
+    ) -> CoreResult<IssuedToken> {
+        let key = self
+            .keyring
+            .active()
+            .ok_or_else(|| CoreError::internal("no signing key loaded"))?;
         let now = self.now().timestamp();
         let claims = AccessClaims {
             iss: self.config.issuer.clone(),
@@ -96,15 +118,23 @@ impl Core {
             jti: random_urlsafe(16),
             client_id: account.client_id.clone(),
             org_id: account.org_id.to_string(),
-            roles: account.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            roles: account
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
             scope: String::new(),
             sid,
         };
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(key.kid.clone());
         header.typ = Some(ACCESS_TOKEN_TYPE.into());
-        let token = jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(CoreError::internal)?;
-        Ok(IssuedToken { access_token: SecretString::new(token), expires_in: ACCESS_TOKEN_SECONDS })
+        let token =
+            jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(CoreError::internal)?;
+        Ok(IssuedToken {
+            access_token: SecretString::new(token),
+            expires_in: ACCESS_TOKEN_SECONDS,
+        })
     }
 
     /// Checks a Sigil access token: signature by a published key, ES256 only, issuer and
@@ -134,7 +164,10 @@ impl Core {
             .map_err(|_| CoreError::Unauthenticated)?
             .claims;
         let now = self.now().timestamp();
-        if claims.exp + CLOCK_SKEW_SECONDS <= now || claims.nbf - CLOCK_SKEW_SECONDS > now || claims.iat - CLOCK_SKEW_SECONDS > now {
+        if claims.exp + CLOCK_SKEW_SECONDS <= now
+            || claims.nbf - CLOCK_SKEW_SECONDS > now
+            || claims.iat - CLOCK_SKEW_SECONDS > now
+        {
             return Err(CoreError::Unauthenticated);
         }
         if self.is_access_token_revoked(&claims) {
@@ -147,7 +180,10 @@ impl Core {
         let r = &self.revocations;
         r.is_revoked(RevocationKind::Token, &claims.jti)
             || r.is_revoked(RevocationKind::ServiceAccount, &claims.client_id)
-            || claims.sid.as_deref().is_some_and(|sid| r.is_revoked(RevocationKind::Secret, sid))
+            || claims
+                .sid
+                .as_deref()
+                .is_some_and(|sid| r.is_revoked(RevocationKind::Secret, sid))
     }
 
     /// `Authorization: Bearer` with a Sigil access token. A token seen before is a cache hit.
@@ -159,10 +195,14 @@ impl Core {
             }
         }
         let verified = match self.verify_access_token(token).await {
-            Ok(claims) => match self.client_record(&claims.client_id).await? {
-                Some(record) => Some(VerifiedToken { principal: service_account_principal(&record.account), claims: Arc::new(claims) }),
-                None => None,
-            },
+            Ok(claims) => {
+                self.client_record(&claims.client_id)
+                    .await?
+                    .map(|record| VerifiedToken {
+                        principal: service_account_principal(&record.account),
+                        claims: Arc::new(claims),
+                    })
+            }
             Err(CoreError::Unauthenticated) => None,
             Err(e) => return Err(e),
         };
@@ -173,7 +213,8 @@ impl Core {
                 Ok(principal)
             }
             None => {
-                self.authentication_failed(actor, None, "bearer token did not verify").await;
+                self.authentication_failed(actor, None, "bearer token did not verify")
+                    .await;
                 Err(CoreError::Unauthenticated)
             }
         }
@@ -181,21 +222,34 @@ impl Core {
 
     /// RFC 7009: revokes a token issued to `client_id`. Unknown, malformed and expired tokens
     /// are accepted silently, as §2.2 asks; another client's token is refused.
-    pub async fn revoke_token(&self, client_id: &str, token: &str, actor: &Actor) -> CoreResult<()> {
+    pub async fn revoke_token(
+        &self,
+        client_id: &str,
+        token: &str,
+        actor: &Actor,
+    ) -> CoreResult<()> {
         let Ok(claims) = self.verify_access_token(token).await else {
             return Ok(());
         };
         if claims.client_id != client_id {
-            return Err(CoreError::Forbidden { needs: crate::privilege::Privilege::Superuser });
+            return Err(CoreError::Forbidden {
+                needs: crate::privilege::Privilege::Superuser,
+            });
         }
         let revocation = crate::revocation::Revocation {
             kind: RevocationKind::Token,
             key: claims.jti.clone(),
             revoked_at: self.now(),
-            expires_at: chrono::DateTime::from_timestamp(claims.exp + CLOCK_SKEW_SECONDS, 0).unwrap_or_else(|| self.now()),
+            expires_at: chrono::DateTime::from_timestamp(claims.exp + CLOCK_SKEW_SECONDS, 0)
+                .unwrap_or_else(|| self.now()),
         };
         let org = crate::ids::HexId::parse("org_id", &claims.org_id).ok();
-        let event = actor.event(kind::TOKEN_REVOKED, self.now(), org, Some(claims.jti.clone()));
+        let event = actor.event(
+            kind::TOKEN_REVOKED,
+            self.now(),
+            org,
+            Some(claims.jti.clone()),
+        );
         self.store.insert_revocation(&revocation, &event).await?;
         self.revoked(&revocation);
         Ok(())
@@ -234,12 +288,21 @@ impl Core {
     pub async fn ensure_signing_keys(&self) -> CoreResult<()> {
         let now = self.now();
         let mut stored = self.store.list_signing_keys().await?;
-        stored.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-        let due = stored.first().is_none_or(|newest| now - newest.created_at >= self.config.signing_key_rotation);
+        stored.sort_by_key(|k| std::cmp::Reverse(k.created_at));
+        let due = stored
+            .first()
+            .is_none_or(|newest| now - newest.created_at >= self.config.signing_key_rotation);
         if due {
             let key = StoredSigningKey::generate(&self.master_key, now)?;
             self.store.insert_signing_key(&key).await?;
-            self.store.record_event(&Actor::default().event(kind::SIGNING_KEY_ROTATED, now, None, Some(key.kid.clone()))).await?;
+            self.store
+                .record_event(&Actor::default().event(
+                    kind::SIGNING_KEY_ROTATED,
+                    now,
+                    None,
+                    Some(key.kid.clone()),
+                ))
+                .await?;
             stored.insert(0, key);
         }
         // A key replaced more than a token lifetime ago signed nothing still valid.

@@ -66,6 +66,19 @@ impl Authenticator {
         self.core.digest_challenge(stale)
     }
 
+    /// Whether the client's address may still try credentials (OAuth client authentication
+    /// uses the same limit as every other credential).
+    pub fn allows(&self, parts: &Parts) -> bool {
+        remote_ip(parts).is_none_or(|ip| self.limiter.allows(ip))
+    }
+
+    /// Charges a failed authentication to the client's address.
+    pub fn record_failure(&self, parts: &Parts) {
+        if let Some(ip) = remote_ip(parts) {
+            self.limiter.record_failure(ip);
+        }
+    }
+
     pub async fn authenticate(&self, parts: &Parts) -> Result<Authenticated, AuthFailure> {
         let ip = remote_ip(parts);
         let actor = Actor::anonymous(ip.map(|i| i.to_string()));
@@ -87,6 +100,7 @@ impl Authenticator {
                     .authenticate_digest(credentials, parts.method.as_str(), uri, &actor)
                     .await
             }
+            "bearer" => self.core.authenticate_bearer(credentials, &actor).await,
             "basic" => match basic::decode(credentials) {
                 Some((user, password)) => {
                     self.core

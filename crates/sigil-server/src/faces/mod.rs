@@ -2,3 +2,5 @@
 //! renders in its vendor's format; faces never import each other and never touch SQL.
 
 pub mod atlas;
+pub mod cloud_manager;
+pub mod oauth;

@@ -94,13 +94,30 @@ pub fn media_type(version: &str) -> String {
 /// The face's middleware: refuses oversized headers and unknown versions, then renders the
 /// answer (or the error) with the version's media type, `pretty` and `envelope`.
 pub async fn apply(request: Request, next: Next) -> Response {
+    apply_with(request, next, true).await
+}
+
+/// The same conventions for the Cloud Manager face, which has no versioned media types and
+/// answers `application/json`.
+pub async fn apply_unversioned(request: Request, next: Next) -> Response {
+    apply_with(request, next, false).await
+}
+
+fn content_type(version: Option<&str>) -> HeaderValue {
+    version
+        .and_then(|v| HeaderValue::from_str(&media_type(v)).ok())
+        .unwrap_or(HeaderValue::from_static("application/json"))
+}
+
+async fn apply_with(request: Request, next: Next, versioned: bool) -> Response {
+    let default = content_type(versioned.then_some(DEFAULT_VERSION));
     let params = Params::parse(request.uri().query());
     let options = params
         .flag("envelope")
         .and_then(|e| Ok((e, params.flag("pretty")?)));
     let (envelope, pretty) = match options {
         Ok(o) => o,
-        Err(e) => return finish(e.into_response(), DEFAULT_VERSION, false, false).await,
+        Err(e) => return finish(e.into_response(), default, false, false).await,
     };
     if let Some((name, _)) = request
         .headers()
@@ -112,7 +129,10 @@ pub async fn apply(request: Request, next: Next) -> Response {
             "HEADER_TOO_LARGE",
             format!("The header {name} is longer than {MAX_HEADER_BYTES} bytes."),
         );
-        return finish(e.into_response(), DEFAULT_VERSION, envelope, pretty).await;
+        return finish(e.into_response(), default, envelope, pretty).await;
+    }
+    if !versioned {
+        return finish(next.run(request).await, default, envelope, pretty).await;
     }
     let accept = request
         .headers()
@@ -120,20 +140,29 @@ pub async fn apply(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok());
     let version = match negotiate(accept) {
         Ok(v) => v,
-        Err(e) => return finish(e.into_response(), DEFAULT_VERSION, envelope, pretty).await,
+        Err(e) => return finish(e.into_response(), default, envelope, pretty).await,
     };
-    finish(next.run(request).await, version, envelope, pretty).await
+    finish(
+        next.run(request).await,
+        content_type(Some(version)),
+        envelope,
+        pretty,
+    )
+    .await
 }
 
-async fn finish(response: Response, version: &str, envelope: bool, pretty: bool) -> Response {
+async fn finish(
+    response: Response,
+    content_type: HeaderValue,
+    envelope: bool,
+    pretty: bool,
+) -> Response {
     let (mut parts, body) = response.into_parts();
     let is_json = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let content_type = HeaderValue::from_str(&media_type(version))
-        .unwrap_or(HeaderValue::from_static("application/json"));
     if !envelope && !pretty {
         if is_json {
             parts.headers.insert(header::CONTENT_TYPE, content_type);

@@ -5,7 +5,7 @@ use crate::auth::AuthFailure;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use sigil_core::error::{CoreError, ResourceKind};
+use sigil_core::error::{CoreError, Limit, ResourceKind};
 use utoipa::ToSchema;
 
 /// An Atlas API error, as every route of the face answers it.
@@ -175,8 +175,11 @@ impl From<CoreError> for AtlasError {
                 "DUPLICATE_RESOURCE",
                 format!("{what} already exists."),
             ),
-            CoreError::LimitReached { what } => {
-                Self::new(StatusCode::CONFLICT, "LIMIT_REACHED", what)
+            CoreError::LimitReached { limit, what } => {
+                let code = match limit {
+                    Limit::SecretsPerServiceAccount => "MAX_SECRETS_REACHED",
+                };
+                Self::new(StatusCode::CONFLICT, code, what)
             }
             CoreError::Unauthenticated | CoreError::StaleNonce => Self::new(
                 StatusCode::UNAUTHORIZED,

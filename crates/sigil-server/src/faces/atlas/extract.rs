@@ -121,6 +121,11 @@ impl AtlasPath {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    /// The raw text of a path parameter.
+    pub fn text(&self, name: &str) -> &str {
+        self.get(name)
+    }
+
     /// A 24-hex id; anything else is 400 `INVALID_PATH_PARAMETER`, not 404.
     pub fn hex(&self, name: &str) -> Result<HexId, AtlasError> {
         let value = self.get(name);

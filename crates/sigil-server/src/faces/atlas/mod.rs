@@ -1,23 +1,27 @@
 //! The Atlas Admin API v2 face (`/api/atlas/v2`): organizations, federation settings,
 //! connected organizations, role mappings, identity providers and audit events.
 
+pub mod api_keys;
 pub mod conventions;
+pub mod credential_views;
 pub mod error;
 pub mod extract;
 pub mod federation;
 pub mod identity_providers;
 pub mod organizations;
 pub mod role_mappings;
+pub mod service_accounts;
 pub mod views;
 
 use crate::app::AppState;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use error::AtlasError;
+use sigil_core::service_accounts::SecretLifetimeRule;
 
 pub fn router() -> Router<AppState> {
+    use api_keys::*;
     use federation::*;
     use identity_providers::*;
     use organizations::*;
@@ -31,6 +35,17 @@ pub fn router() -> Router<AppState> {
             get(get_federation_settings),
         )
         .route("/orgs/{orgId}/events", get(list_organization_events))
+        .route(
+            "/orgs/{orgId}/apiKeys",
+            get(list_api_keys).post(create_api_key),
+        )
+        .route(
+            "/orgs/{orgId}/apiKeys/{apiUserId}",
+            get(get_api_key)
+                .patch(update_api_key)
+                .delete(delete_api_key),
+        )
+        .merge(service_accounts::routes(false))
         .route(FS, get(get_federation_settings_by_id))
         .route(
             &format!("{FS}/connectedOrgConfigs"),
@@ -62,16 +77,17 @@ pub fn router() -> Router<AppState> {
                 .patch(update_identity_provider)
                 .delete(delete_identity_provider),
         )
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found_fallback)
+        .method_not_allowed_fallback(method_not_allowed_fallback)
+        .layer(Extension(SecretLifetimeRule::Atlas))
         .layer(axum::middleware::from_fn(conventions::apply))
 }
 
-async fn not_found() -> AtlasError {
+pub(crate) async fn not_found_fallback() -> AtlasError {
     AtlasError::not_found_route()
 }
 
-async fn method_not_allowed() -> impl IntoResponse {
+pub(crate) async fn method_not_allowed_fallback() -> AtlasError {
     AtlasError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",

@@ -1,0 +1,125 @@
+//! Programmatic API keys (spec 20): Digest credentials of an organization.
+
+use super::conventions::{paginated, CommonParams, PageParams, Paginated};
+use super::credential_views::ApiKeyView;
+use super::error::{AtlasError, AtlasErrors};
+use super::extract::{AtlasJson, AtlasPath, Caller, Params};
+use super::organizations::link_base;
+use crate::app::AppState;
+use axum::extract::{OriginalUri, State};
+use axum::http::StatusCode;
+use axum::Json;
+use sigil_core::privilege::OrgOwner;
+use sigil_core::programmatic_keys::ProgrammaticKeyDraft;
+
+fn owner(caller: &Caller, path: &AtlasPath) -> Result<OrgOwner, AtlasError> {
+    Ok(caller.0.principal.require_org_owner(path.hex("orgId")?)?)
+}
+
+/// Creates an API key; the private key is in this answer only. ORG_OWNER.
+#[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/apiKeys", tag = "programmaticApiKeys", operation_id = "createApiKey",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"), CommonParams),
+    request_body = ProgrammaticKeyDraft,
+    responses((status = 201, body = ApiKeyView), AtlasErrors))]
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+    AtlasJson(draft): AtlasJson<ProgrammaticKeyDraft>,
+) -> Result<(StatusCode, Json<ApiKeyView>), AtlasError> {
+    let (key, private) = state
+        .core
+        .create_programmatic_key(owner(&caller, &path)?, &caller.0.actor, draft)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ApiKeyView::new(key, Some(&private))),
+    ))
+}
+
+/// Lists the organization's API keys, private keys masked. ORG_OWNER.
+#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/apiKeys", tag = "programmaticApiKeys", operation_id = "listApiKeys",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"), PageParams, CommonParams),
+    responses((status = 200, body = Paginated<ApiKeyView>), AtlasErrors))]
+pub async fn list_api_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+    params: Params,
+    uri: OriginalUri,
+) -> Result<Json<Paginated<ApiKeyView>>, AtlasError> {
+    let request = params.page()?;
+    let page = state
+        .core
+        .list_programmatic_keys(owner(&caller, &path)?, &request)
+        .await?;
+    Ok(Json(paginated(
+        page,
+        &request,
+        &link_base(&state, &uri),
+        uri.query(),
+        |k| ApiKeyView::new(k, None),
+    )))
+}
+
+/// Returns one API key, its private key masked. ORG_OWNER.
+#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "getApiKey",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"),
+        ("apiUserId" = String, Path, description = "24-hex id of the API key"), CommonParams),
+    responses((status = 200, body = ApiKeyView), AtlasErrors))]
+pub async fn get_api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+) -> Result<Json<ApiKeyView>, AtlasError> {
+    let key = state
+        .core
+        .get_programmatic_key(owner(&caller, &path)?, path.hex("apiUserId")?)
+        .await?;
+    Ok(Json(ApiKeyView::new(key, None)))
+}
+
+/// Updates the description or roles. ORG_OWNER.
+#[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "updateApiKey",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"),
+        ("apiUserId" = String, Path, description = "24-hex id of the API key"), CommonParams),
+    request_body = ProgrammaticKeyDraft,
+    responses((status = 200, body = ApiKeyView), AtlasErrors))]
+pub async fn update_api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+    AtlasJson(draft): AtlasJson<ProgrammaticKeyDraft>,
+) -> Result<Json<ApiKeyView>, AtlasError> {
+    let key = state
+        .core
+        .update_programmatic_key(
+            owner(&caller, &path)?,
+            &caller.0.actor,
+            path.hex("apiUserId")?,
+            draft,
+        )
+        .await?;
+    Ok(Json(ApiKeyView::new(key, None)))
+}
+
+/// Deletes an API key; it stops authenticating at once. ORG_OWNER.
+#[utoipa::path(delete, path = "/api/atlas/v2/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "deleteApiKey",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"),
+        ("apiUserId" = String, Path, description = "24-hex id of the API key"), CommonParams),
+    responses((status = 204, description = "Deleted"), AtlasErrors))]
+pub async fn delete_api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+) -> Result<StatusCode, AtlasError> {
+    state
+        .core
+        .delete_programmatic_key(
+            owner(&caller, &path)?,
+            &caller.0.actor,
+            path.hex("apiUserId")?,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

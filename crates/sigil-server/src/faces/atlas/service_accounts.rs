@@ -1,0 +1,223 @@
+//! Service accounts and their secrets (spec 20). The handlers serve the Atlas v2 face and,
+//! with their own lifetime rule and media type, the Cloud Manager face of the seed.
+
+use super::conventions::{paginated, CommonParams, PageParams, Paginated};
+use super::credential_views::{SecretView, ServiceAccountView};
+use super::error::{AtlasError, AtlasErrors};
+use super::extract::{AtlasJson, AtlasPath, Caller, Params};
+use super::organizations::link_base;
+use crate::app::AppState;
+use axum::extract::{OriginalUri, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post, MethodRouter};
+use axum::{Extension, Json, Router};
+use sigil_core::privilege::OrgOwner;
+use sigil_core::service_accounts::{
+    parse_client_id, SecretDraft, SecretLifetimeRule, ServiceAccountDraft, ServiceAccountUpdate,
+};
+
+/// The routes under `/orgs/{orgId}/serviceAccounts`; with `trailing_slash`, each also with a
+/// trailing `/` (the Cloud Manager seed's form).
+pub fn routes(trailing_slash: bool) -> Router<AppState> {
+    let mut router = Router::new();
+    let base = "/orgs/{orgId}/serviceAccounts";
+    let mut add = |path: String, route: MethodRouter<AppState>| {
+        if trailing_slash {
+            router = std::mem::take(&mut router).route(&format!("{path}/"), route.clone());
+        }
+        router = std::mem::take(&mut router).route(&path, route);
+    };
+    add(
+        base.to_owned(),
+        get(list_service_accounts).post(create_service_account),
+    );
+    add(
+        format!("{base}/{{clientId}}"),
+        get(get_service_account)
+            .patch(update_service_account)
+            .delete(delete_service_account),
+    );
+    add(
+        format!("{base}/{{clientId}}/secrets"),
+        post(create_service_account_secret),
+    );
+    add(
+        format!("{base}/{{clientId}}/secrets/{{secretId}}"),
+        delete(delete_service_account_secret),
+    );
+    router
+}
+
+fn owner(caller: &Caller, path: &AtlasPath) -> Result<OrgOwner, AtlasError> {
+    Ok(caller.0.principal.require_org_owner(path.hex("orgId")?)?)
+}
+
+fn client_id(path: &AtlasPath) -> Result<String, AtlasError> {
+    let text = path.text("clientId");
+    parse_client_id("clientId", text).map_err(|_| {
+        AtlasError::invalid_path(
+            "clientId",
+            text,
+            "must be mdb_sa_id_ and 24 hexadecimal digits",
+        )
+    })
+}
+
+/// Creates a service account with its first secret, shown in this answer only. ORG_OWNER.
+#[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts", tag = "serviceAccounts",
+    operation_id = "createServiceAccount",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"), CommonParams),
+    request_body = ServiceAccountDraft,
+    responses((status = 201, body = ServiceAccountView), AtlasErrors))]
+pub async fn create_service_account(
+    State(state): State<AppState>,
+    Extension(rule): Extension<SecretLifetimeRule>,
+    caller: Caller,
+    path: AtlasPath,
+    AtlasJson(draft): AtlasJson<ServiceAccountDraft>,
+) -> Result<(StatusCode, Json<ServiceAccountView>), AtlasError> {
+    let owner = owner(&caller, &path)?;
+    let (account, secret, value) = state
+        .core
+        .create_service_account(owner, &caller.0.actor, draft, rule)
+        .await?;
+    let view =
+        ServiceAccountView::with_secrets(account, vec![SecretView::new(secret, Some(&value))]);
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Lists the organization's service accounts, secrets masked. ORG_OWNER.
+#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts", tag = "serviceAccounts",
+    operation_id = "listServiceAccounts",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"), PageParams, CommonParams),
+    responses((status = 200, body = Paginated<ServiceAccountView>), AtlasErrors))]
+pub async fn list_service_accounts(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+    params: Params,
+    uri: OriginalUri,
+) -> Result<Json<Paginated<ServiceAccountView>>, AtlasError> {
+    let request = params.page()?;
+    let page = state
+        .core
+        .list_service_accounts(owner(&caller, &path)?, &request)
+        .await?;
+    Ok(Json(paginated(
+        page,
+        &request,
+        &link_base(&state, &uri),
+        uri.query(),
+        ServiceAccountView::new,
+    )))
+}
+
+/// Returns one service account, secrets masked. ORG_OWNER.
+#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
+    operation_id = "getServiceAccount",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"),
+        ("clientId" = String, Path, description = "mdb_sa_id_ and 24 hex digits"), CommonParams),
+    responses((status = 200, body = ServiceAccountView), AtlasErrors))]
+pub async fn get_service_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+) -> Result<Json<ServiceAccountView>, AtlasError> {
+    let owner = owner(&caller, &path)?;
+    Ok(Json(ServiceAccountView::new(
+        state
+            .core
+            .get_service_account(owner, &client_id(&path)?)
+            .await?,
+    )))
+}
+
+/// Updates the name, description or roles. ORG_OWNER.
+#[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
+    operation_id = "updateServiceAccount",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"),
+        ("clientId" = String, Path, description = "mdb_sa_id_ and 24 hex digits"), CommonParams),
+    request_body = ServiceAccountUpdate,
+    responses((status = 200, body = ServiceAccountView), AtlasErrors))]
+pub async fn update_service_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+    AtlasJson(update): AtlasJson<ServiceAccountUpdate>,
+) -> Result<Json<ServiceAccountView>, AtlasError> {
+    let owner = owner(&caller, &path)?;
+    let updated = state
+        .core
+        .update_service_account(owner, &caller.0.actor, &client_id(&path)?, update)
+        .await?;
+    Ok(Json(ServiceAccountView::new(updated)))
+}
+
+/// Deletes the service account; its secrets and every token it holds stop working at once.
+#[utoipa::path(delete, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
+    operation_id = "deleteServiceAccount",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"),
+        ("clientId" = String, Path, description = "mdb_sa_id_ and 24 hex digits"), CommonParams),
+    responses((status = 204, description = "Deleted"), AtlasErrors))]
+pub async fn delete_service_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+) -> Result<StatusCode, AtlasError> {
+    let owner = owner(&caller, &path)?;
+    state
+        .core
+        .delete_service_account(owner, &caller.0.actor, &client_id(&path)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds a secret (at most two unexpired at once), shown in this answer only. ORG_OWNER.
+#[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}/secrets", tag = "serviceAccounts",
+    operation_id = "createServiceAccountSecret",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"),
+        ("clientId" = String, Path, description = "mdb_sa_id_ and 24 hex digits"), CommonParams),
+    request_body = SecretDraft,
+    responses((status = 201, body = SecretView), AtlasErrors))]
+pub async fn create_service_account_secret(
+    State(state): State<AppState>,
+    Extension(rule): Extension<SecretLifetimeRule>,
+    caller: Caller,
+    path: AtlasPath,
+    AtlasJson(draft): AtlasJson<SecretDraft>,
+) -> Result<(StatusCode, Json<SecretView>), AtlasError> {
+    let owner = owner(&caller, &path)?;
+    let (secret, value) = state
+        .core
+        .create_service_account_secret(owner, &caller.0.actor, &client_id(&path)?, draft, rule)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SecretView::new(secret, Some(&value))),
+    ))
+}
+
+/// Deletes a secret; the tokens issued with it stop working at once. ORG_OWNER.
+#[utoipa::path(delete, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}", tag = "serviceAccounts",
+    operation_id = "deleteServiceAccountSecret",
+    params(("orgId" = String, Path, description = "24-hex id of the organization"),
+        ("clientId" = String, Path, description = "mdb_sa_id_ and 24 hex digits"),
+        ("secretId" = String, Path, description = "24-hex id of the secret"), CommonParams),
+    responses((status = 204, description = "Deleted"), AtlasErrors))]
+pub async fn delete_service_account_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+) -> Result<StatusCode, AtlasError> {
+    let owner = owner(&caller, &path)?;
+    state
+        .core
+        .delete_service_account_secret(
+            owner,
+            &caller.0.actor,
+            &client_id(&path)?,
+            path.hex("secretId")?,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,25 @@
+//! The OAuth 2.0 face: `/api/oauth/{token,revoke,introspect}` (RFC 6749, 7009, 7662) and
+//! `/.well-known/{openid-configuration,jwks.json}`.
+
+pub mod discovery;
+pub mod error;
+pub mod form;
+pub mod token;
+
+use crate::app::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/oauth/token", post(token::token))
+        .route("/api/oauth/revoke", post(token::revoke))
+        .route("/api/oauth/introspect", post(token::introspect))
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/.well-known/jwks.json", get(discovery::jwks))
+}

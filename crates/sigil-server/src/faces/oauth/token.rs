@@ -1,0 +1,237 @@
+//! The token, revocation and introspection endpoints.
+
+use super::error::{OAuthError, OAuthErrors};
+use super::form::{client_credentials, Form};
+use super::TOKEN_EXCHANGE_GRANT;
+use crate::app::AppState;
+use crate::auth::remote_ip;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use sigil_core::audit::Actor;
+use sigil_core::principal::PrincipalKind;
+use sigil_core::privilege::ClusterPrivilege;
+use sigil_core::service_accounts::CLIENT_ID_PREFIX;
+use sigil_core::CoreError;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    #[schema(example = 3600)]
+    pub expires_in: i64,
+}
+
+/// The form fields of the token endpoint (documentation of the body).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct TokenRequest {
+    /// `client_credentials` (or the token-exchange grant for federated JWTs).
+    grant_type: String,
+    /// With `client_secret_post`.
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// A form with a `token` (revocation and introspection).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct TokenParameter {
+    token: String,
+    token_type_hint: Option<String>,
+}
+
+fn actor(parts: &Parts) -> Actor {
+    Actor::anonymous(remote_ip(parts).map(|ip| ip.to_string()))
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// Authenticates the client of the request, charging failures to its address.
+async fn authenticate_client(
+    state: &AppState,
+    parts: &Parts,
+    form: &Form,
+) -> Result<String, OAuthError> {
+    if !state.auth.allows(parts) {
+        return Err(OAuthError::rate_limited());
+    }
+    let (client_id, secret) = client_credentials(parts, form)?
+        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+    match state
+        .core
+        .authenticate_client(&client_id, &secret, &actor(parts))
+        .await
+    {
+        Ok(_) => Ok(client_id),
+        Err(CoreError::Unauthenticated) => {
+            state.auth.record_failure(parts);
+            Err(OAuthError::invalid_client("client authentication failed"))
+        }
+        Err(e) => Err(OAuthError::internal(e)),
+    }
+}
+
+/// RFC 6749 token endpoint: `client_credentials` with `client_secret_basic` or `client_secret_post`.
+#[utoipa::path(post, path = "/api/oauth/token", tag = "oauth", operation_id = "createToken",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = TokenResponse), OAuthErrors))]
+pub async fn token(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, OAuthError> {
+    let (parts, body) = request.into_parts();
+    let form = Form::read(body).await?;
+    match form.require("grant_type")? {
+        "client_credentials" => {}
+        TOKEN_EXCHANGE_GRANT => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "token exchange is not enabled yet",
+            ));
+        }
+        other => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("the grant type {other:?} is not supported"),
+            ));
+        }
+    }
+    if form.get("scope").is_some_and(|s| !s.trim().is_empty()) {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "Sigil's tokens carry the service account's roles; no scope may be asked for",
+        ));
+    }
+    if !state.auth.allows(&parts) {
+        return Err(OAuthError::rate_limited());
+    }
+    let (client_id, secret) = client_credentials(&parts, &form)?
+        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+    match state
+        .core
+        .issue_client_credentials(&client_id, &secret, &actor(&parts))
+        .await
+    {
+        Ok(issued) => Ok(no_store(
+            Json(TokenResponse {
+                access_token: issued.access_token.expose().to_owned(),
+                token_type: "Bearer".into(),
+                expires_in: issued.expires_in,
+            })
+            .into_response(),
+        )),
+        Err(CoreError::Unauthenticated) => {
+            state.auth.record_failure(&parts);
+            Err(OAuthError::invalid_client("client authentication failed"))
+        }
+        Err(e) => Err(OAuthError::internal(e)),
+    }
+}
+
+/// RFC 7009: revokes a token of the authenticated client; 200 even for an unknown token.
+#[utoipa::path(post, path = "/api/oauth/revoke", tag = "oauth", operation_id = "revokeToken",
+    request_body(content = TokenParameter, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Revoked, or not a live token of this client"), OAuthErrors))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, OAuthError> {
+    let (parts, body) = request.into_parts();
+    let form = Form::read(body).await?;
+    let client_id = authenticate_client(&state, &parts, &form).await?;
+    let token = form.require("token")?;
+    match state
+        .core
+        .revoke_token(&client_id, token, &actor(&parts))
+        .await
+    {
+        Ok(()) => Ok(no_store(StatusCode::OK.into_response())),
+        Err(CoreError::Forbidden { .. }) => Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "the token was not issued to this client",
+        )),
+        Err(e) => Err(OAuthError::internal(e)),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntrospectionResponse {
+    pub active: bool,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub claims: Option<serde_json::Value>,
+}
+
+/// RFC 7662: whether a token is active, and its claims. The caller is the token's own client,
+/// or any principal with `read_security`.
+#[utoipa::path(post, path = "/api/oauth/introspect", tag = "oauth", operation_id = "introspectToken",
+    request_body(content = TokenParameter, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = IntrospectionResponse), OAuthErrors))]
+pub async fn introspect(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, OAuthError> {
+    let (parts, body) = request.into_parts();
+    let form = Form::read(body).await?;
+    // A client authenticates with its id and secret; anyone else with the credentials every face takes.
+    let offered = client_credentials(&parts, &form).ok().flatten();
+    let is_client = offered
+        .as_ref()
+        .is_some_and(|(id, _)| id.starts_with(CLIENT_ID_PREFIX));
+    let (caller_client, may_read_all) = if is_client {
+        (
+            Some(authenticate_client(&state, &parts, &form).await?),
+            false,
+        )
+    } else {
+        match state.auth.authenticate(&parts).await {
+            Ok(a) if a.principal.kind == PrincipalKind::ServiceAccount => {
+                (Some(a.principal.id.clone()), false)
+            }
+            Ok(a) => (
+                None,
+                a.principal
+                    .has_cluster_privilege(ClusterPrivilege::ReadSecurity),
+            ),
+            Err(_) => {
+                return Err(OAuthError::invalid_client(
+                    "authenticate to introspect tokens",
+                ))
+            }
+        }
+    };
+    let token = form.require("token")?;
+    let claims = state
+        .core
+        .introspect_token(token)
+        .await
+        .map_err(OAuthError::internal)?;
+    let visible =
+        claims.filter(|c| may_read_all || caller_client.as_deref() == Some(c.client_id.as_str()));
+    let body = match visible {
+        Some(c) => serde_json::json!({
+            "active": true, "sub": c.sub, "client_id": c.client_id, "iss": c.iss, "aud": c.aud, "exp": c.exp,
+            "iat": c.iat, "nbf": c.nbf, "jti": c.jti, "scope": c.scope, "token_type": "Bearer",
+        }),
+        None => serde_json::json!({ "active": false }),
+    };
+    Ok(no_store(Json(body).into_response()))
+}
