@@ -89,12 +89,20 @@ impl TestServer {
         }
     }
 
-    /// Stops the server and starts a new one on the same store, as after a restart.
+    /// Stops the server and starts a new one on the same store and the same address (so the
+    /// same public URL and token issuer), as after a restart.
     pub async fn restart(mut self, admin_password: Option<&str>) -> Self {
         if let Some(server) = self.server.take() {
             server.stop().await.expect("stop");
         }
         let mut config = ServerConfig::for_data_dir(&self.data_dir);
+        if let Some(addr) = self
+            .url
+            .strip_prefix("http://")
+            .and_then(|a| a.parse().ok())
+        {
+            config.listen = addr;
+        }
         config.database_url = self.database_url.clone();
         config.admin_password = admin_password.map(sigil_core::secret::SecretString::new);
         let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));

@@ -87,8 +87,10 @@ impl Core {
         }
     }
 
-    /// Forgets what the caches hold of a service account after any change to it.
+    /// Forgets what the caches hold of a service account after any change to it, including
+    /// the verified tokens, whose principal carries the account's roles as they were.
     pub(crate) fn forget_client(&self, client_id: &str) {
         self.clients.invalidate(client_id);
+        self.token_cache.invalidate_all();
     }
 }

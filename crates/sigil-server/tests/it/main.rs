@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api_keys;
 mod atlas_conventions;
 mod atlas_events;
 mod atlas_federation;
@@ -10,4 +11,11 @@ mod atlas_limits;
 mod atlas_orgs;
 mod atlas_role_mappings;
 mod atlas_support;
+mod bearer;
+mod cloud_manager;
+mod credentials_support;
+mod expiry;
+mod oauth;
+mod revocation;
+mod service_accounts;
 mod smoke;

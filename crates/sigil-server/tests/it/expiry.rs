@@ -1,0 +1,181 @@
+//! Expiry, which HTTP tests cannot wait for: the core on a real store with a hand-moved clock
+//! (spec 20: secrets expire after their hours; tokens after `expires_in`, with 60 s of skew).
+
+use chrono::DateTime;
+use sigil_core::audit::Actor;
+use sigil_core::clock::ManualClock;
+use sigil_core::crypto::MasterKey;
+use sigil_core::secret::SecretString;
+use sigil_core::service::{BootstrapOutcome, CoreConfig};
+use sigil_core::service_accounts::{SecretDraft, SecretLifetimeRule, ServiceAccountDraft};
+use sigil_core::{Core, CoreError};
+use sigil_store::SqlStore;
+use std::sync::Arc;
+
+async fn core_at(store: SqlStore, clock: &ManualClock) -> (Core, sigil_core::privilege::OrgOwner) {
+    let (master, _) = MasterKey::generate();
+    let core = Core::new(
+        Arc::new(store),
+        Arc::new(clock.clone()),
+        master,
+        CoreConfig::default(),
+    );
+    core.ensure_signing_keys().await.expect("keys");
+    let BootstrapOutcome::Done { org_id, .. } = core
+        .bootstrap(Some(SecretString::new("pw")))
+        .await
+        .expect("bootstrap")
+    else {
+        panic!("a fresh store bootstraps");
+    };
+    let admin = core
+        .authenticate_password("admin", SecretString::new("pw"), &Actor::default())
+        .await
+        .expect("admin");
+    let owner = admin.require_org_owner(org_id).expect("owner");
+    (core, owner)
+}
+
+fn hours(h: i64) -> Option<serde_json::Value> {
+    Some(serde_json::json!(h))
+}
+
+async fn expired_secrets_never_authenticate(store: SqlStore) {
+    let clock = ManualClock::at(DateTime::from_timestamp(1_723_155_585, 0).unwrap());
+    let (core, owner) = core_at(store, &clock).await;
+    let actor = Actor::default();
+    let draft = ServiceAccountDraft {
+        name: Some("robot".into()),
+        description: Some("d".into()),
+        roles: Some(vec!["ORG_MEMBER".into()]),
+        secret_expires_after_hours: hours(8),
+    };
+    let (account, _, first) = core
+        .create_service_account(owner, &actor, draft, SecretLifetimeRule::CloudManager)
+        .await
+        .expect("create");
+    let id = account.client_id.clone();
+    let second = |h| SecretDraft {
+        secret_expires_after_hours: hours(h),
+    };
+    let (_, longer) = core
+        .create_service_account_secret(owner, &actor, &id, second(9), SecretLifetimeRule::Atlas)
+        .await
+        .expect("second");
+    assert!(matches!(
+        core.create_service_account_secret(
+            owner,
+            &actor,
+            &id,
+            second(8),
+            SecretLifetimeRule::Atlas
+        )
+        .await,
+        Err(CoreError::LimitReached { .. })
+    ));
+    let token = core
+        .issue_client_credentials(&id, &first, &actor)
+        .await
+        .expect("a live secret gets a token");
+    let token = token.access_token.expose().to_owned();
+
+    // One second before the eighth hour: still live.
+    clock.advance(8 * 3600 - 1);
+    assert!(core.authenticate_client(&id, &first, &actor).await.is_ok());
+    // At the eighth hour: expired, on every path, though the account's cache is warm.
+    clock.advance(1);
+    for result in [
+        core.authenticate_client(&id, &first, &actor)
+            .await
+            .map(|_| ()),
+        core.issue_client_credentials(&id, &first, &actor)
+            .await
+            .map(|_| ()),
+    ] {
+        assert!(matches!(result, Err(CoreError::Unauthenticated)));
+    }
+    assert!(core.authenticate_client(&id, &longer, &actor).await.is_ok());
+    // The expired secret no longer counts against the limit of two.
+    core.create_service_account_secret(owner, &actor, &id, second(8), SecretLifetimeRule::Atlas)
+        .await
+        .expect("room for a new secret");
+
+    // The token issued at the start expired long ago (3600 s + 60 s of skew).
+    assert!(core.verify_access_token(&token).await.is_err());
+    assert!(core.authenticate_bearer(&token, &actor).await.is_err());
+    assert!(core
+        .introspect_token(&token)
+        .await
+        .expect("introspect")
+        .is_none());
+}
+
+async fn tokens_expire_after_an_hour_and_the_skew(store: SqlStore) {
+    let clock = ManualClock::at(DateTime::from_timestamp(1_723_155_585, 0).unwrap());
+    let (core, owner) = core_at(store, &clock).await;
+    let actor = Actor::default();
+    let draft = ServiceAccountDraft {
+        name: Some("robot".into()),
+        description: Some("d".into()),
+        roles: Some(vec!["ORG_MEMBER".into()]),
+        secret_expires_after_hours: hours(24),
+    };
+    let (account, _, secret) = core
+        .create_service_account(owner, &actor, draft, SecretLifetimeRule::Atlas)
+        .await
+        .expect("create");
+    let issued = core
+        .issue_client_credentials(&account.client_id, &secret, &actor)
+        .await
+        .expect("token");
+    assert_eq!(issued.expires_in, 3600);
+    let token = issued.access_token.expose().to_owned();
+    // Cached once verified; the cache must not outlive the token.
+    assert!(core.authenticate_bearer(&token, &actor).await.is_ok());
+    clock.advance(3600 + 59);
+    assert!(core.authenticate_bearer(&token, &actor).await.is_ok());
+    clock.advance(1);
+    assert!(matches!(
+        core.authenticate_bearer(&token, &actor).await,
+        Err(CoreError::Unauthenticated)
+    ));
+    assert!(core
+        .introspect_token(&token)
+        .await
+        .expect("introspect")
+        .is_none());
+}
+
+async fn sqlite_store() -> (SqlStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    (
+        SqlStore::open_data_dir(dir.path()).await.expect("sqlite"),
+        dir,
+    )
+}
+
+#[tokio::test]
+async fn sqlite_expired_secrets_never_authenticate() {
+    let (store, _dir) = sqlite_store().await;
+    expired_secrets_never_authenticate(store).await;
+}
+
+#[tokio::test]
+async fn postgres_expired_secrets_never_authenticate() {
+    if let Some(store) = sigil_store::testing::fresh_postgres_store().await {
+        expired_secrets_never_authenticate(store).await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_tokens_expire_after_an_hour_and_the_skew() {
+    let (store, _dir) = sqlite_store().await;
+    tokens_expire_after_an_hour_and_the_skew(store).await;
+}
+
+#[tokio::test]
+async fn postgres_tokens_expire_after_an_hour_and_the_skew() {
+    if let Some(store) = sigil_store::testing::fresh_postgres_store().await {
+        tokens_expire_after_an_hour_and_the_skew(store).await;
+    }
+}
