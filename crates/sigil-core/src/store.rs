@@ -152,8 +152,9 @@ pub trait UserStore: Send + Sync + 'static {
 #[async_trait]
 pub trait AuditStore: Send + Sync + 'static {
     async fn record_event(&self, event: &AuditEvent) -> CoreResult<()>;
-    /// The organization's events, newest first; with `include_unscoped`, also the events tied
-    /// to no organization (failed authentications of unknown principals).
+    /// The organization's events, newest first; with `include_unscoped`, also the failed
+    /// authentications tied to no organization (system events such as key rotations are
+    /// recorded but listed with no organization).
     async fn list_events(
         &self,
         org: OrgId,

@@ -3,7 +3,7 @@
 use crate::auth::Authenticator;
 use crate::faces;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use sigil_core::Core;
 use std::sync::Arc;
@@ -48,6 +48,9 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/atlas/v2", faces::atlas::router())
         .nest("/api/public/v1.0", faces::cloud_manager::router())
         .merge(faces::oauth::router())
+        // `nest` does not route the prefix with a bare trailing slash; nothing else is left.
+        .route("/api/atlas/v2/", any(faces::atlas::not_found_fallback))
+        .fallback(faces::atlas::not_found_fallback)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -15,11 +15,12 @@ pub(crate) async fn insert_event(
     tx: &mut Transaction<'_, Any>,
     event: &AuditEvent,
 ) -> CoreResult<()> {
-    sqlx::query("INSERT INTO audit_events (id, org_id, created, doc) VALUES ($1, $2, $3, $4)")
+    sqlx::query("INSERT INTO audit_events (id, org_id, created, doc, event_type) VALUES ($1, $2, $3, $4, $5)")
         .bind(event.id.to_string())
         .bind(event.org_id.map(|o| o.to_string()))
         .bind(event.created.timestamp())
         .bind(to_doc(event)?)
+        .bind(&event.event_type)
         .execute(&mut **tx)
         .await
         .map_err(db)?;
@@ -41,7 +42,7 @@ impl AuditStore for SqlStore {
         page: &PageRequest,
     ) -> CoreResult<Page<AuditEvent>> {
         let filter = if include_unscoped {
-            "org_id = $1 OR org_id IS NULL"
+            "org_id = $1 OR (org_id IS NULL AND event_type = 'AUTHENTICATION_FAILED')"
         } else {
             "org_id = $1"
         };

@@ -309,7 +309,11 @@ async fn events_are_listed_newest_first(store: &dyn Store) {
             .expect("record");
     }
     store
-        .record_event(&event("UNSCOPED", None))
+        .record_event(&event("AUTHENTICATION_FAILED", None))
+        .await
+        .expect("record");
+    store
+        .record_event(&event("SIGNING_KEY_ROTATED", None))
         .await
         .expect("record");
     let page = store
@@ -330,8 +334,8 @@ async fn events_are_listed_newest_first(store: &dyn Store) {
         )
         .await
         .expect("list");
-    assert_eq!(with_unscoped.total, 5);
-    assert_eq!(with_unscoped.items[0].event_type, "UNSCOPED");
+    assert_eq!(with_unscoped.total, 5, "system events are not listed");
+    assert_eq!(with_unscoped.items[0].event_type, "AUTHENTICATION_FAILED");
 }
 
 macro_rules! conformance {

@@ -31,3 +31,5 @@ CREATE TABLE programmatic_api_keys (
     doc TEXT NOT NULL
 );
 CREATE INDEX programmatic_api_keys_org ON programmatic_api_keys (org_id, created_at);
+-- Lets the organization's event list pick the unscoped events it shows (failed authentications).
+ALTER TABLE audit_events ADD COLUMN event_type TEXT;
