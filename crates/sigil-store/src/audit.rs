@@ -52,13 +52,13 @@ impl AuditStore for SqlStore {
         .bind(org.to_string())
         .bind(page.limit() as i64)
         .bind(page.offset() as i64)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await
         .map_err(db)?;
         let (total,): (i64,) =
             sqlx::query_as(&format!("SELECT COUNT(*) FROM audit_events WHERE {filter}"))
                 .bind(org.to_string())
-                .fetch_one(&self.pool)
+                .fetch_one(&self.reader)
                 .await
                 .map_err(db)?;
         Ok(Page {

@@ -10,6 +10,9 @@ use std::time::Duration;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Reading connections to the embedded database.
+const SQLITE_READERS: u32 = 4;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -18,7 +21,11 @@ pub enum Backend {
 
 #[derive(Debug, Clone)]
 pub struct SqlStore {
+    /// Transactions and writes.
     pub(crate) pool: AnyPool,
+    /// Reads outside a transaction. On SQLite, separate connections so that readers run
+    /// beside the single writer (WAL); on PostgreSQL, the same pool.
+    pub(crate) reader: AnyPool,
     backend: Backend,
 }
 
@@ -48,8 +55,8 @@ impl SqlStore {
                 "must start with postgres:// or sqlite://",
             ));
         };
-        // SQLite allows one writer at a time; a single connection serialises writes without
-        // `database is locked` errors, and the hot path reads from memory, not from here.
+        // SQLite allows one writer at a time; a single writing connection serialises writes
+        // without `database is locked` errors, while reads get their own connections.
         let max = match backend {
             Backend::Sqlite => 1,
             Backend::Postgres => 10,
@@ -74,7 +81,16 @@ impl SqlStore {
             .run(&pool)
             .await
             .map_err(|e| CoreError::internal(format!("migration failed: {e}")))?;
-        Ok(Self { pool, backend })
+        let reader = match backend {
+            Backend::Postgres => pool.clone(),
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(SQLITE_READERS)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(|e| CoreError::internal(format!("cannot open the database: {e}")))?,
+        };
+        Ok(Self { pool, reader, backend })
     }
 
     pub fn backend(&self) -> Backend {
@@ -82,6 +98,7 @@ impl SqlStore {
     }
 
     pub async fn close(&self) {
+        self.reader.close().await;
         self.pool.close().await;
     }
 }

@@ -44,7 +44,7 @@ impl FederationStore for SqlStore {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT doc FROM connected_org_configs WHERE federation_settings_id = $1 ORDER BY org_id")
                 .bind(fs.to_string())
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reader)
                 .await
                 .map_err(db)?;
         from_docs(rows)
@@ -54,7 +54,7 @@ impl FederationStore for SqlStore {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT doc FROM connected_org_configs WHERE org_id = $1")
                 .bind(org.to_string())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reader)
                 .await
                 .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
@@ -111,7 +111,7 @@ impl FederationStore for SqlStore {
         )
         .bind(fs.to_string())
         .bind(org.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await
         .map_err(db)?;
         from_docs(rows)
@@ -175,7 +175,7 @@ impl FederationStore for SqlStore {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT doc FROM identity_providers WHERE federation_settings_id = $1 ORDER BY created_at, id")
                 .bind(fs.to_string())
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reader)
                 .await
                 .map_err(db)?;
         from_docs(rows)
@@ -191,7 +191,7 @@ impl FederationStore for SqlStore {
         )
         .bind(id.to_string())
         .bind(fs.to_string())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await
         .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()

@@ -42,7 +42,7 @@ impl OrgStore for SqlStore {
     async fn is_bootstrapped(&self) -> CoreResult<bool> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT value FROM meta WHERE key = 'bootstrapped'")
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reader)
                 .await
                 .map_err(db)?;
         Ok(row.is_some())
@@ -92,7 +92,7 @@ impl OrgStore for SqlStore {
     async fn get_organization(&self, id: OrgId) -> CoreResult<Option<Organization>> {
         let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM organizations WHERE id = $1")
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reader)
             .await
             .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
@@ -119,11 +119,11 @@ impl OrgStore for SqlStore {
                 )
                 .bind(page.limit() as i64)
                 .bind(page.offset() as i64)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reader)
                 .await
                 .map_err(db)?;
                 let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations")
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.reader)
                     .await
                     .map_err(db)?;
                 Ok(Page {
@@ -141,7 +141,7 @@ impl OrgStore for SqlStore {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT doc FROM federation_settings WHERE id = $1")
                 .bind(id.to_string())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reader)
                 .await
                 .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()

@@ -36,7 +36,7 @@ impl ProgrammaticKeyStore for SqlStore {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT doc FROM programmatic_api_keys WHERE id = $1")
                 .bind(id.to_string())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reader)
                 .await
                 .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
@@ -49,7 +49,7 @@ impl ProgrammaticKeyStore for SqlStore {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT doc FROM programmatic_api_keys WHERE public_key = $1")
                 .bind(public_key)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reader)
                 .await
                 .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
@@ -65,13 +65,13 @@ impl ProgrammaticKeyStore for SqlStore {
                 .bind(org.to_string())
                 .bind(page.limit() as i64)
                 .bind(page.offset() as i64)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reader)
                 .await
                 .map_err(db)?;
         let (total,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM programmatic_api_keys WHERE org_id = $1")
                 .bind(org.to_string())
-                .fetch_one(&self.pool)
+                .fetch_one(&self.reader)
                 .await
                 .map_err(db)?;
         Ok(Page {

@@ -67,7 +67,7 @@ impl TokenStore for SqlStore {
             "SELECT kind, key, revoked_at, expires_at FROM revocations WHERE expires_at > $1",
         )
         .bind(now.timestamp())
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await
         .map_err(db)?;
         rows.into_iter()
@@ -94,7 +94,7 @@ impl TokenStore for SqlStore {
     async fn list_signing_keys(&self) -> CoreResult<Vec<StoredSigningKey>> {
         let rows: Vec<(String,)> =
             sqlx::query_as("SELECT doc FROM signing_keys ORDER BY created_at DESC, kid")
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reader)
                 .await
                 .map_err(db)?;
         from_docs(rows)

@@ -70,7 +70,7 @@ impl ServiceAccountStore for SqlStore {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT doc FROM service_accounts WHERE client_id = $1")
                 .bind(client_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reader)
                 .await
                 .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
@@ -86,13 +86,13 @@ impl ServiceAccountStore for SqlStore {
                 .bind(org.to_string())
                 .bind(page.limit() as i64)
                 .bind(page.offset() as i64)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.reader)
                 .await
                 .map_err(db)?;
         let (total,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM service_accounts WHERE org_id = $1")
                 .bind(org.to_string())
-                .fetch_one(&self.pool)
+                .fetch_one(&self.reader)
                 .await
                 .map_err(db)?;
         Ok(Page {

@@ -26,7 +26,7 @@ impl UserStore for SqlStore {
     async fn get_user(&self, id: UserId) -> CoreResult<Option<User>> {
         let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM users WHERE id = $1")
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reader)
             .await
             .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
@@ -37,7 +37,7 @@ impl UserStore for SqlStore {
             sqlx::query_as("SELECT doc FROM users WHERE realm = $1 AND username = $2")
                 .bind(realm)
                 .bind(username)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reader)
                 .await
                 .map_err(db)?;
         row.map(|(doc,)| from_doc(&doc)).transpose()
