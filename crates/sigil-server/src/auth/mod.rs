@@ -72,9 +72,15 @@ impl Authenticator {
         let Some((scheme, credentials)) = authorization(&parts.headers) else {
             return Err(AuthFailure::Missing);
         };
-        if ip.is_some_and(|ip| !self.limiter.allows(ip)) {
+        // Charged before verifying and refunded unless it fails: see `rate_limit`.
+        if ip.is_some_and(|ip| !self.limiter.try_charge(ip)) {
             return Err(AuthFailure::RateLimited);
         }
+        let refund = || {
+            if let Some(ip) = ip {
+                self.limiter.refund(ip);
+            }
+        };
         let result = match scheme.to_ascii_lowercase().as_str() {
             "digest" => {
                 // The URI as the client sent it: nested routers see it without their prefix.
@@ -108,18 +114,20 @@ impl Authenticator {
             }
         };
         match result {
-            Ok(principal) => Ok(Authenticated {
-                actor: Actor::new(&principal, actor.remote_address),
-                principal,
-            }),
-            Err(CoreError::StaleNonce) => Err(AuthFailure::StaleNonce),
-            Err(CoreError::Unauthenticated) => {
-                if let Some(ip) = ip {
-                    self.limiter.record_failure(ip);
-                }
-                Err(AuthFailure::Invalid)
+            Ok(principal) => {
+                refund();
+                Ok(Authenticated {
+                    actor: Actor::new(&principal, actor.remote_address),
+                    principal,
+                })
             }
+            Err(CoreError::StaleNonce) => {
+                refund();
+                Err(AuthFailure::StaleNonce)
+            }
+            Err(CoreError::Unauthenticated) => Err(AuthFailure::Invalid),
             Err(e) => {
+                refund();
                 tracing::error!(error = %e, "authentication failed on a store error");
                 Err(AuthFailure::Internal)
             }

@@ -10,4 +10,7 @@ mod atlas_limits;
 mod atlas_orgs;
 mod atlas_role_mappings;
 mod atlas_support;
+mod auth;
+mod clients;
+mod restart;
 mod smoke;
