@@ -111,13 +111,16 @@ async fn python_requests_digest(server: &TestServer) {
         .args(["-c", "import requests, pytest"])
         .output()
         .await;
-    match probe {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => return skip(&format!(
-            "python3 lacks requests or pytest (pip install -r tests/clients/requirements.txt): {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
-        Err(e) => return skip(&format!("python3 cannot run: {e}")),
+    let missing = match probe {
+        Ok(o) if o.status.success() => None,
+        Ok(o) => Some(String::from_utf8_lossy(&o.stderr).trim().to_owned()),
+        Err(e) => Some(format!("python3 cannot run: {e}")),
+    };
+    if let Some(why) = missing {
+        return skip(&format!(
+            "python3 with requests and pytest is needed \
+             (pip install -r tests/clients/requirements.txt): {why}"
+        ));
     }
     let output = Command::new("python3")
         .args([
