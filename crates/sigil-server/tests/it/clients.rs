@@ -113,7 +113,13 @@ async fn python_requests_digest(server: &TestServer) {
         .await;
     let missing = match probe {
         Ok(o) if o.status.success() => None,
-        Ok(o) => Some(String::from_utf8_lossy(&o.stderr).trim().to_owned()),
+        Ok(o) => Some(
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .to_owned(),
+        ),
         Err(e) => Some(format!("python3 cannot run: {e}")),
     };
     if let Some(why) = missing {
