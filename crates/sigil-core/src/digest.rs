@@ -224,13 +224,19 @@ impl NonceKeeper {
         if r.realm != DIGEST_REALM {
             return Err(DigestError::Mismatch);
         }
-        self.check(&r.nonce)?;
+        let freshness = self.check(&r.nonce);
+        if freshness == Err(DigestError::BadNonce) {
+            return Err(DigestError::BadNonce);
+        }
         if r.uri != request_uri {
             return Err(DigestError::Mismatch);
         }
         if !constant_time_eq(r.expected(ha1, method).as_bytes(), r.response.as_bytes()) {
             return Err(DigestError::Mismatch);
         }
+        // Stale only with the right password (RFC 2617 §3.2.1): `stale=true` tells a client
+        // to retry without asking its user, and a wrong guess must count as a failure.
+        freshness?;
         let nc = u32::from_str_radix(&r.nc, 16).map_err(|_| DigestError::Malformed("nc"))?;
         // Check-and-set must not interleave, or two copies of one request could both pass.
         let _guard = self.seen_lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -386,6 +392,12 @@ mod tests {
         assert_eq!(
             k.verify(&r, &ha1, "GET", &r.uri.clone()),
             Err(DigestError::Stale)
+        );
+        let wrong = Ha1::compute("alice", &SecretString::new("guess"));
+        assert_eq!(
+            k.verify(&r, &wrong, "GET", &r.uri.clone()),
+            Err(DigestError::Mismatch),
+            "an expired nonce with a wrong password is a failure, not stale"
         );
     }
 

@@ -1,4 +1,4 @@
-//! Starting and stopping the server: store, bootstrap, listener, graceful shutdown.
+//! Starting and stopping the server: listener, store, bootstrap, graceful shutdown.
 
 use crate::app::{router, AppState};
 use crate::config::ServerConfig;
@@ -28,16 +28,17 @@ pub struct RunningServer {
 impl RunningServer {
     /// Opens the store, bootstraps it on the first start, binds, and starts serving.
     pub async fn start(config: ServerConfig) -> anyhow::Result<Self> {
+        // Bound first: a busy address fails the start before the store is created or touched.
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
         let store = match &config.database_url {
             Some(url) => SqlStore::connect(url).await,
             None => SqlStore::open_data_dir(&config.data_dir).await,
         }
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         let master_key = config.load_master_key()?;
-        // Bind first: the public URL defaults to the bound address, and it is the issuer.
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        // The public URL defaults to the bound address, and it is the issuer of tokens.
         let addr = listener.local_addr()?;
         let public_url = config
             .public_url
@@ -121,6 +122,9 @@ async fn housekeeping(core: Arc<Core>) {
 
 /// `sigil server`: runs until SIGTERM or SIGINT.
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
+    // Listening for signals before serving makes a SIGTERM sent as soon as /health answers a
+    // graceful stop rather than the default action (death by signal).
+    let shutdown = ShutdownSignals::install()?;
     let mut server = RunningServer::start(config).await?;
     if let Some(password) = server.generated_admin_password.take() {
         // Printed once, on stderr, never logged: the operator must store it now.
@@ -130,28 +134,45 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         );
         eprintln!("sigil: it will not be shown again; set SIGIL_ADMIN_PASSWORD on the first start to choose it");
     }
-    shutdown_signal().await;
+    shutdown.wait().await;
     tracing::info!("shutting down: finishing in-flight requests");
     server.stop().await
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+#[cfg(unix)]
+struct ShutdownSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl ShutdownSignals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            terminate: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+            interrupt: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {},
+            _ = self.interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    }
+}
+
+#[cfg(not(unix))]
+struct ShutdownSignals;
+
+#[cfg(not(unix))]
+impl ShutdownSignals {
+    fn install() -> anyhow::Result<Self> {
+        Ok(Self)
+    }
+
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -90,7 +90,11 @@ impl SqlStore {
                 .await
                 .map_err(|e| CoreError::internal(format!("cannot open the database: {e}")))?,
         };
-        Ok(Self { pool, reader, backend })
+        Ok(Self {
+            pool,
+            reader,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {

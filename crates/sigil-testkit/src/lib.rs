@@ -49,6 +49,20 @@ impl TestServer {
     /// A server on the given store; `None` for PostgreSQL when it is not configured
     /// (outside CI only: in CI its absence fails the test).
     pub async fn start(kind: StoreKind) -> Option<Self> {
+        let (config, dir) = Self::fresh_config(kind).await?;
+        Some(Self::start_with(config, dir).await)
+    }
+
+    /// Like [`TestServer::start`], but the first start is given no admin password, as when
+    /// `SIGIL_ADMIN_PASSWORD` is unset: the server generates one
+    /// ([`TestServer::generated_admin_password`]).
+    pub async fn start_without_admin_password(kind: StoreKind) -> Option<Self> {
+        let (config, dir) = Self::fresh_config(kind).await?;
+        Some(Self::launch(config, dir).await)
+    }
+
+    /// A configuration on a fresh store, its data dir inside the returned directory.
+    async fn fresh_config(kind: StoreKind) -> Option<(ServerConfig, tempfile::TempDir)> {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = ServerConfig::for_data_dir(dir.path());
         if kind == StoreKind::Postgres {
@@ -59,7 +73,7 @@ impl TestServer {
                     .expect("create database"),
             );
         }
-        Some(Self::start_with(config, dir).await)
+        Some((config, dir))
     }
 
     pub async fn sqlite() -> Self {
@@ -73,6 +87,11 @@ impl TestServer {
         if config.admin_password.is_none() {
             config.admin_password = Some(sigil_core::secret::SecretString::new(ADMIN_PASSWORD));
         }
+        Self::launch(config, dir).await
+    }
+
+    /// Starts the server with `config` exactly as given (but insecure issuers allowed).
+    async fn launch(mut config: ServerConfig, dir: tempfile::TempDir) -> Self {
         config.allow_insecure_issuers = true;
         let data_dir = config.data_dir.clone();
         let database_url = config.database_url.clone();
@@ -90,7 +109,8 @@ impl TestServer {
     }
 
     /// Stops the server and starts a new one on the same store and the same address (so the
-    /// same public URL and token issuer), as after a restart.
+    /// same public URL and token issuer), as after a restart, with `SIGIL_ADMIN_PASSWORD` set
+    /// to `admin_password` (`None`: unset).
     pub async fn restart(mut self, admin_password: Option<&str>) -> Self {
         if let Some(server) = self.server.take() {
             server.stop().await.expect("stop");
@@ -106,9 +126,7 @@ impl TestServer {
         config.database_url = self.database_url.clone();
         config.admin_password = admin_password.map(sigil_core::secret::SecretString::new);
         let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));
-        let mut restarted = Self::start_with(config, dir).await;
-        restarted.data_dir = self.data_dir.clone();
-        restarted
+        Self::launch(config, dir).await
     }
 
     pub async fn stop(mut self) {

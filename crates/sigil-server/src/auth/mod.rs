@@ -66,16 +66,17 @@ impl Authenticator {
         self.core.digest_challenge(stale)
     }
 
-    /// Whether the client's address may still try credentials (OAuth client authentication
-    /// uses the same limit as every other credential).
-    pub fn allows(&self, parts: &Parts) -> bool {
-        remote_ip(parts).is_none_or(|ip| self.limiter.allows(ip))
+    /// Charges one authentication attempt to the client's address before its credentials are
+    /// checked (OAuth client authentication shares the limit of every other credential);
+    /// `false` when the address has no attempts left.
+    pub fn try_charge(&self, parts: &Parts) -> bool {
+        remote_ip(parts).is_none_or(|ip| self.limiter.try_charge(ip))
     }
 
-    /// Charges a failed authentication to the client's address.
-    pub fn record_failure(&self, parts: &Parts) {
+    /// Gives the attempt back: the credentials verified.
+    pub fn refund(&self, parts: &Parts) {
         if let Some(ip) = remote_ip(parts) {
-            self.limiter.record_failure(ip);
+            self.limiter.refund(ip);
         }
     }
 
@@ -85,9 +86,15 @@ impl Authenticator {
         let Some((scheme, credentials)) = authorization(&parts.headers) else {
             return Err(AuthFailure::Missing);
         };
-        if ip.is_some_and(|ip| !self.limiter.allows(ip)) {
+        // Charged before verifying and refunded unless it fails: see `rate_limit`.
+        if ip.is_some_and(|ip| !self.limiter.try_charge(ip)) {
             return Err(AuthFailure::RateLimited);
         }
+        let refund = || {
+            if let Some(ip) = ip {
+                self.limiter.refund(ip);
+            }
+        };
         let result = match scheme.to_ascii_lowercase().as_str() {
             "digest" => {
                 // The URI as the client sent it: nested routers see it without their prefix.
@@ -122,18 +129,20 @@ impl Authenticator {
             }
         };
         match result {
-            Ok(principal) => Ok(Authenticated {
-                actor: Actor::new(&principal, actor.remote_address),
-                principal,
-            }),
-            Err(CoreError::StaleNonce) => Err(AuthFailure::StaleNonce),
-            Err(CoreError::Unauthenticated) => {
-                if let Some(ip) = ip {
-                    self.limiter.record_failure(ip);
-                }
-                Err(AuthFailure::Invalid)
+            Ok(principal) => {
+                refund();
+                Ok(Authenticated {
+                    actor: Actor::new(&principal, actor.remote_address),
+                    principal,
+                })
             }
+            Err(CoreError::StaleNonce) => {
+                refund();
+                Err(AuthFailure::StaleNonce)
+            }
+            Err(CoreError::Unauthenticated) => Err(AuthFailure::Invalid),
             Err(e) => {
+                refund();
                 tracing::error!(error = %e, "authentication failed on a store error");
                 Err(AuthFailure::Internal)
             }

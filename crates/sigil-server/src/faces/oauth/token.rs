@@ -14,8 +14,9 @@ use serde::Serialize;
 use sigil_core::audit::Actor;
 use sigil_core::principal::PrincipalKind;
 use sigil_core::privilege::ClusterPrivilege;
+use sigil_core::secret::SecretString;
 use sigil_core::service_accounts::CLIENT_ID_PREFIX;
-use sigil_core::CoreError;
+use sigil_core::{CoreError, CoreResult};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,29 +61,47 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// Authenticates the client of the request, charging failures to its address.
+/// The client's credentials, with an attempt charged to its address (refunded on success).
+fn charged_credentials(
+    state: &AppState,
+    parts: &Parts,
+    form: &Form,
+) -> Result<(String, SecretString), OAuthError> {
+    let credentials = client_credentials(parts, form)?
+        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+    if !state.auth.try_charge(parts) {
+        return Err(OAuthError::rate_limited());
+    }
+    Ok(credentials)
+}
+
+/// Maps the outcome of a client authentication, refunding the attempt when it verified.
+fn settle<T>(state: &AppState, parts: &Parts, result: CoreResult<T>) -> Result<T, OAuthError> {
+    match result {
+        Ok(value) => {
+            state.auth.refund(parts);
+            Ok(value)
+        }
+        Err(CoreError::Unauthenticated) => {
+            Err(OAuthError::invalid_client("client authentication failed"))
+        }
+        Err(e) => Err(OAuthError::internal(e)),
+    }
+}
+
+/// Authenticates the client of the request.
 async fn authenticate_client(
     state: &AppState,
     parts: &Parts,
     form: &Form,
 ) -> Result<String, OAuthError> {
-    if !state.auth.allows(parts) {
-        return Err(OAuthError::rate_limited());
-    }
-    let (client_id, secret) = client_credentials(parts, form)?
-        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
-    match state
+    let (client_id, secret) = charged_credentials(state, parts, form)?;
+    let verified = state
         .core
         .authenticate_client(&client_id, &secret, &actor(parts))
-        .await
-    {
-        Ok(_) => Ok(client_id),
-        Err(CoreError::Unauthenticated) => {
-            state.auth.record_failure(parts);
-            Err(OAuthError::invalid_client("client authentication failed"))
-        }
-        Err(e) => Err(OAuthError::internal(e)),
-    }
+        .await;
+    settle(state, parts, verified)?;
+    Ok(client_id)
 }
 
 /// RFC 6749 token endpoint: `client_credentials` with `client_secret_basic` or `client_secret_post`.
@@ -119,30 +138,20 @@ pub async fn token(
             "Sigil's tokens carry the service account's roles; no scope may be asked for",
         ));
     }
-    if !state.auth.allows(&parts) {
-        return Err(OAuthError::rate_limited());
-    }
-    let (client_id, secret) = client_credentials(&parts, &form)?
-        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
-    match state
+    let (client_id, secret) = charged_credentials(&state, &parts, &form)?;
+    let issued = state
         .core
         .issue_client_credentials(&client_id, &secret, &actor(&parts))
-        .await
-    {
-        Ok(issued) => Ok(no_store(
-            Json(TokenResponse {
-                access_token: issued.access_token.expose().to_owned(),
-                token_type: "Bearer".into(),
-                expires_in: issued.expires_in,
-            })
-            .into_response(),
-        )),
-        Err(CoreError::Unauthenticated) => {
-            state.auth.record_failure(&parts);
-            Err(OAuthError::invalid_client("client authentication failed"))
-        }
-        Err(e) => Err(OAuthError::internal(e)),
-    }
+        .await;
+    let issued = settle(&state, &parts, issued)?;
+    Ok(no_store(
+        Json(TokenResponse {
+            access_token: issued.access_token.expose().to_owned(),
+            token_type: "Bearer".into(),
+            expires_in: issued.expires_in,
+        })
+        .into_response(),
+    ))
 }
 
 /// RFC 7009: revokes a token of the authenticated client; 200 even for an unknown token.
