@@ -177,6 +177,18 @@ impl Worker {
         };
         let response = request.send().await?;
         let ok = response.status().is_success();
+        if !ok {
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            eprintln!(
+                "{scenario:?}: {status} {}",
+                body.chars().take(200).collect::<String>()
+            );
+            if scenario == Scenario::Digest {
+                self.challenge = None;
+            }
+            return Ok(false);
+        }
         if !ok && scenario == Scenario::Digest {
             self.challenge = None;
         }

@@ -75,10 +75,10 @@ impl Core {
         password: SecretString,
         actor: &Actor,
     ) -> CoreResult<Principal> {
-        let key = self.auth_cache.password_key(username, &password);
-        if let Some(principal) = self.auth_cache.passwords.get(&key) {
+        if let Some(principal) = self.cached_password(username, &password) {
             return Ok(principal);
         }
+        let key = self.auth_cache.password_key(username, &password);
         let user = self.store.get_user_by_name(Realm::NATIVE, username).await?;
         let verified = match user {
             Some(user) if user.enabled => {
@@ -137,6 +137,25 @@ impl Core {
                 Err(CoreError::Unauthenticated)
             }
         }
+    }
+
+    /// The principal of a Basic password already verified by this node, from memory only.
+    pub fn cached_password(&self, username: &str, password: &SecretString) -> Option<Principal> {
+        self.auth_cache
+            .passwords
+            .get(&self.auth_cache.password_key(username, password))
+    }
+
+    /// The principal of a Digest response that verifies against a credential this node holds
+    /// in memory; `None` when that cannot be known without the store (or it does not verify:
+    /// the full path then records the failure).
+    pub fn cached_digest(&self, params: &str, method: &str, uri: &str) -> Option<Principal> {
+        let response = DigestResponse::parse(params).ok()?;
+        let credential = self.auth_cache.digest.get(&response.username)?;
+        self.nonces
+            .verify(&response, &credential.ha1, method, uri)
+            .ok()?;
+        Some(credential.principal.clone())
     }
 
     /// A Digest challenge with a fresh nonce; costs an HMAC, never a store access.

@@ -186,14 +186,20 @@ impl Core {
                 .is_some_and(|sid| r.is_revoked(RevocationKind::Secret, sid))
     }
 
+    /// The principal of a Sigil token this node has verified before and that has not expired
+    /// (revocations clear the cache), from memory only.
+    pub fn cached_bearer(&self, token: &str) -> Option<Principal> {
+        let hit = self.token_cache.get(&token_key(token))?;
+        (hit.claims.exp + CLOCK_SKEW_SECONDS > self.now().timestamp())
+            .then(|| hit.principal.clone())
+    }
+
     /// `Authorization: Bearer` with a Sigil access token. A token seen before is a cache hit.
     pub async fn authenticate_bearer(&self, token: &str, actor: &Actor) -> CoreResult<Principal> {
-        let key = token_key(token);
-        if let Some(hit) = self.token_cache.get(&key) {
-            if hit.claims.exp + CLOCK_SKEW_SECONDS > self.now().timestamp() {
-                return Ok(hit.principal.clone());
-            }
+        if let Some(principal) = self.cached_bearer(token) {
+            return Ok(principal);
         }
+        let key = token_key(token);
         let verified = match self.verify_access_token(token).await {
             Ok(claims) => {
                 self.client_record(&claims.client_id)

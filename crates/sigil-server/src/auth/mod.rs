@@ -80,12 +80,43 @@ impl Authenticator {
         }
     }
 
+    fn verified_from_memory(
+        &self,
+        scheme: &str,
+        credentials: &str,
+        parts: &Parts,
+    ) -> Option<Principal> {
+        match scheme.to_ascii_lowercase().as_str() {
+            "basic" => basic::decode(credentials)
+                .and_then(|(user, password)| self.core.cached_password(&user, &password)),
+            "bearer" => self.core.cached_bearer(credentials),
+            "digest" => {
+                self.core
+                    .cached_digest(credentials, parts.method.as_str(), request_uri(parts))
+            }
+            _ => None,
+        }
+    }
+
     pub async fn authenticate(&self, parts: &Parts) -> Result<Authenticated, AuthFailure> {
         let ip = remote_ip(parts);
         let actor = Actor::anonymous(ip.map(|i| i.to_string()));
         let Some((scheme, credentials)) = authorization(&parts.headers) else {
             return Err(AuthFailure::Missing);
         };
+        // A limited address is refused before anything is compared, or a guess that hits the
+        // cache would answer 200 where a miss answers 429.
+        if ip.is_some_and(|ip| !self.limiter.allows(ip)) {
+            return Err(AuthFailure::RateLimited);
+        }
+        // Credentials this node already verified pass from memory without being charged, so a
+        // busy client's concurrent requests never throttle it.
+        if let Some(principal) = self.verified_from_memory(scheme, credentials, parts) {
+            return Ok(Authenticated {
+                actor: Actor::new(&principal, actor.remote_address),
+                principal,
+            });
+        }
         // Charged before verifying and refunded unless it fails: see `rate_limit`.
         if ip.is_some_and(|ip| !self.limiter.try_charge(ip)) {
             return Err(AuthFailure::RateLimited);
@@ -97,12 +128,7 @@ impl Authenticator {
         };
         let result = match scheme.to_ascii_lowercase().as_str() {
             "digest" => {
-                // The URI as the client sent it: nested routers see it without their prefix.
-                let uri = parts
-                    .extensions
-                    .get::<OriginalUri>()
-                    .map_or(&parts.uri, |o| &o.0);
-                let uri = uri.path_and_query().map_or("/", |p| p.as_str());
+                let uri = request_uri(parts);
                 self.core
                     .authenticate_digest(credentials, parts.method.as_str(), uri, &actor)
                     .await
@@ -148,6 +174,15 @@ impl Authenticator {
             }
         }
     }
+}
+
+/// The URI as the client sent it: nested routers see it without their prefix.
+fn request_uri(parts: &Parts) -> &str {
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |o| &o.0);
+    uri.path_and_query().map_or("/", |p| p.as_str())
 }
 
 /// The scheme and credentials of the `Authorization` header.

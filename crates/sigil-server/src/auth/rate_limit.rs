@@ -32,6 +32,14 @@ impl FailureLimiter {
         (tokens + now.duration_since(since).as_secs_f64() * self.per_second).min(self.burst)
     }
 
+    /// Whether `ip` has attempts left, without charging one.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        let buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        buckets
+            .get(&ip)
+            .is_none_or(|&(tokens, at)| self.refilled(tokens, at, Instant::now()) >= 1.0)
+    }
+
     /// Charges one attempt to `ip`; `false` (nothing charged) when it has no failures left.
     pub fn try_charge(&self, ip: IpAddr) -> bool {
         let now = Instant::now();
@@ -76,6 +84,8 @@ mod tests {
             assert!(limiter.try_charge(a));
         }
         assert!(!limiter.try_charge(a));
+        assert!(!limiter.allows(a));
+        assert!(limiter.allows(b));
         assert!(limiter.try_charge(b), "other addresses are not affected");
     }
 

@@ -168,9 +168,26 @@ async fn pretty_indents_and_envelope_wraps(server: &TestServer) {
     let anon = server
         .anonymous(Method::GET, &format!("{V2}/orgs?envelope=true"), None)
         .await;
-    assert_eq!(anon.status, 200);
-    assert_eq!(anon.body["status"], 401);
-    assert_eq!(anon.body["content"]["errorCode"], "NOT_AUTHENTICATED");
+    // A Digest challenge is never wrapped: a Digest client must see the 401 to answer it.
+    assert_eq!(anon.status, 401);
+    assert!(anon
+        .header("www-authenticate")
+        .unwrap()
+        .starts_with("Digest "));
+    assert_eq!(anon.body["errorCode"], "NOT_AUTHENTICATED");
+    let digest = sigil_testkit::digest::send(
+        &server.client,
+        Method::GET,
+        &format!("{}{V2}/orgs?envelope=true", server.url),
+        "admin",
+        sigil_testkit::ADMIN_PASSWORD,
+        "MD5",
+        None,
+    )
+    .await;
+    assert_eq!(digest.status, 200);
+    assert_eq!(digest.body["status"], 200);
+    assert_eq!(digest.body["content"]["results"][0]["name"], "default");
 
     for query in ["envelope=yes", "pretty=1"] {
         let bad_flag = server

@@ -12,7 +12,10 @@ use sigil_core::{Core, CoreError};
 use sigil_store::SqlStore;
 use std::sync::Arc;
 
-async fn core_at(store: SqlStore, clock: &ManualClock) -> (Core, sigil_core::privilege::OrgOwner) {
+pub(crate) async fn core_at(
+    store: SqlStore,
+    clock: &ManualClock,
+) -> (Core, sigil_core::privilege::OrgOwner) {
     let (master, _) = MasterKey::generate();
     let core = Core::new(
         Arc::new(store),
@@ -146,7 +149,7 @@ async fn tokens_expire_after_an_hour_and_the_skew(store: SqlStore) {
         .is_none());
 }
 
-async fn sqlite_store() -> (SqlStore, tempfile::TempDir) {
+pub(crate) async fn sqlite_store() -> (SqlStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     (
         SqlStore::open_data_dir(dir.path()).await.expect("sqlite"),

@@ -163,6 +163,8 @@ async fn finish(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
+    // A Digest challenge must reach the client as a 401, or no Digest client can ever answer it.
+    let envelope = envelope && !parts.headers.contains_key(header::WWW_AUTHENTICATE);
     if !envelope && !pretty {
         if is_json {
             parts.headers.insert(header::CONTENT_TYPE, content_type);
