@@ -2,7 +2,7 @@
 
 use crate::audit::insert_event;
 use crate::connect::{conflict_or_internal, db, SqlStore};
-use crate::rows::{from_doc, from_docs, to_doc};
+use crate::rows::{all_docs, from_docs, one_doc, to_doc, write_with_event};
 use async_trait::async_trait;
 use sigil_core::audit::AuditEvent;
 use sigil_core::error::CoreResult;
@@ -41,23 +41,16 @@ impl FederationStore for SqlStore {
         &self,
         fs: FederationSettingsId,
     ) -> CoreResult<Vec<ConnectedOrgConfig>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT doc FROM connected_org_configs WHERE federation_settings_id = $1 ORDER BY org_id")
-                .bind(fs.to_string())
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db)?;
-        from_docs(rows)
+        all_docs(&self.reader, "SELECT doc FROM connected_org_configs WHERE federation_settings_id = $1 ORDER BY org_id", &[&fs.to_string()]).await
     }
 
     async fn get_connected_org_config(&self, org: OrgId) -> CoreResult<Option<ConnectedOrgConfig>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT doc FROM connected_org_configs WHERE org_id = $1")
-                .bind(org.to_string())
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db)?;
-        row.map(|(doc,)| from_doc(&doc)).transpose()
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM connected_org_configs WHERE org_id = $1",
+            &[&org.to_string()],
+        )
+        .await
     }
 
     async fn put_connected_org_config(
@@ -106,15 +99,7 @@ impl FederationStore for SqlStore {
         fs: FederationSettingsId,
         org: OrgId,
     ) -> CoreResult<Vec<RoleMapping>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT doc FROM role_mappings WHERE federation_settings_id = $1 AND org_id = $2 ORDER BY external_group_name",
-        )
-        .bind(fs.to_string())
-        .bind(org.to_string())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db)?;
-        from_docs(rows)
+        all_docs(&self.reader, "SELECT doc FROM role_mappings WHERE federation_settings_id = $1 AND org_id = $2 ORDER BY external_group_name", &[&fs.to_string(), &org.to_string()]).await
     }
 
     async fn insert_role_mapping(
@@ -156,15 +141,13 @@ impl FederationStore for SqlStore {
     }
 
     async fn delete_role_mapping(&self, id: RoleMappingId, event: &AuditEvent) -> CoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let deleted = sqlx::query("DELETE FROM role_mappings WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
-        insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db)?;
+        let deleted = write_with_event(
+            &self.pool,
+            "DELETE FROM role_mappings WHERE id = $1",
+            &[&id.to_string()],
+            event,
+        )
+        .await?;
         Ok(deleted > 0)
     }
 
@@ -172,13 +155,7 @@ impl FederationStore for SqlStore {
         &self,
         fs: FederationSettingsId,
     ) -> CoreResult<Vec<IdentityProvider>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT doc FROM identity_providers WHERE federation_settings_id = $1 ORDER BY created_at, id")
-                .bind(fs.to_string())
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db)?;
-        from_docs(rows)
+        all_docs(&self.reader, "SELECT doc FROM identity_providers WHERE federation_settings_id = $1 ORDER BY created_at, id", &[&fs.to_string()]).await
     }
 
     async fn get_identity_provider(
@@ -186,15 +163,12 @@ impl FederationStore for SqlStore {
         fs: FederationSettingsId,
         id: IdentityProviderId,
     ) -> CoreResult<Option<IdentityProvider>> {
-        let row: Option<(String,)> = sqlx::query_as(
+        one_doc(
+            &self.reader,
             "SELECT doc FROM identity_providers WHERE id = $1 AND federation_settings_id = $2",
+            &[&id.to_string(), &fs.to_string()],
         )
-        .bind(id.to_string())
-        .bind(fs.to_string())
-        .fetch_optional(&self.reader)
         .await
-        .map_err(db)?;
-        row.map(|(doc,)| from_doc(&doc)).transpose()
     }
 
     async fn insert_identity_provider(
@@ -220,15 +194,15 @@ impl FederationStore for SqlStore {
         idp: &IdentityProvider,
         event: &AuditEvent,
     ) -> CoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("UPDATE identity_providers SET doc = $1 WHERE id = $2")
-            .bind(to_doc(idp)?)
-            .bind(idp.id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db)
+        let doc = to_doc(idp)?;
+        write_with_event(
+            &self.pool,
+            "UPDATE identity_providers SET doc = $1 WHERE id = $2",
+            &[&doc, &idp.id.to_string()],
+            event,
+        )
+        .await?;
+        Ok(())
     }
 
     async fn delete_identity_provider(

@@ -3,7 +3,7 @@
 use crate::audit::insert_event;
 use crate::connect::{conflict_or_internal, db, SqlStore};
 use crate::federation::insert_connected_org_config;
-use crate::rows::{from_doc, from_docs, to_doc};
+use crate::rows::{from_docs, one_doc, to_doc};
 use crate::user::insert_user;
 use async_trait::async_trait;
 use sigil_core::audit::AuditEvent;
@@ -90,12 +90,12 @@ impl OrgStore for SqlStore {
     }
 
     async fn get_organization(&self, id: OrgId) -> CoreResult<Option<Organization>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM organizations WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db)?;
-        row.map(|(doc,)| from_doc(&doc)).transpose()
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM organizations WHERE id = $1",
+            &[&id.to_string()],
+        )
+        .await
     }
 
     async fn list_organizations(
@@ -138,12 +138,11 @@ impl OrgStore for SqlStore {
         &self,
         id: FederationSettingsId,
     ) -> CoreResult<Option<FederationSettings>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT doc FROM federation_settings WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db)?;
-        row.map(|(doc,)| from_doc(&doc)).transpose()
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM federation_settings WHERE id = $1",
+            &[&id.to_string()],
+        )
+        .await
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::audit::insert_event;
 use crate::connect::{conflict_or_internal, db, SqlStore};
-use crate::rows::{from_doc, from_docs, to_doc};
+use crate::rows::{one_doc, page_of_docs, to_doc, write_with_event};
 use async_trait::async_trait;
 use sigil_core::audit::AuditEvent;
 use sigil_core::error::CoreResult;
@@ -33,26 +33,24 @@ impl ProgrammaticKeyStore for SqlStore {
     }
 
     async fn get_programmatic_key(&self, id: HexId) -> CoreResult<Option<ProgrammaticApiKey>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT doc FROM programmatic_api_keys WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db)?;
-        row.map(|(doc,)| from_doc(&doc)).transpose()
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM programmatic_api_keys WHERE id = $1",
+            &[&id.to_string()],
+        )
+        .await
     }
 
     async fn get_programmatic_key_by_public(
         &self,
         public_key: &str,
     ) -> CoreResult<Option<ProgrammaticApiKey>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT doc FROM programmatic_api_keys WHERE public_key = $1")
-                .bind(public_key)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db)?;
-        row.map(|(doc,)| from_doc(&doc)).transpose()
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM programmatic_api_keys WHERE public_key = $1",
+            &[public_key],
+        )
+        .await
     }
 
     async fn list_programmatic_keys(
@@ -60,24 +58,13 @@ impl ProgrammaticKeyStore for SqlStore {
         org: OrgId,
         page: &PageRequest,
     ) -> CoreResult<Page<ProgrammaticApiKey>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT doc FROM programmatic_api_keys WHERE org_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3")
-                .bind(org.to_string())
-                .bind(page.limit() as i64)
-                .bind(page.offset() as i64)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db)?;
-        let (total,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM programmatic_api_keys WHERE org_id = $1")
-                .bind(org.to_string())
-                .fetch_one(&self.reader)
-                .await
-                .map_err(db)?;
-        Ok(Page {
-            items: from_docs(rows)?,
-            total: total as u64,
-        })
+        page_of_docs(
+            &self.reader,
+            ("programmatic_api_keys", "org_id", "created_at, id"),
+            &org.to_string(),
+            page,
+        )
+        .await
     }
 
     async fn update_programmatic_key(
@@ -85,27 +72,25 @@ impl ProgrammaticKeyStore for SqlStore {
         key: &ProgrammaticApiKey,
         event: &AuditEvent,
     ) -> CoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("UPDATE programmatic_api_keys SET doc = $1 WHERE id = $2")
-            .bind(to_doc(key)?)
-            .bind(key.id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db)
+        let doc = to_doc(key)?;
+        write_with_event(
+            &self.pool,
+            "UPDATE programmatic_api_keys SET doc = $1 WHERE id = $2",
+            &[&doc, &key.id.to_string()],
+            event,
+        )
+        .await?;
+        Ok(())
     }
 
     async fn delete_programmatic_key(&self, id: HexId, event: &AuditEvent) -> CoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let deleted = sqlx::query("DELETE FROM programmatic_api_keys WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
-        insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db)?;
+        let deleted = write_with_event(
+            &self.pool,
+            "DELETE FROM programmatic_api_keys WHERE id = $1",
+            &[&id.to_string()],
+            event,
+        )
+        .await?;
         Ok(deleted > 0)
     }
 }

@@ -3,7 +3,7 @@
 use crate::audit::insert_event;
 use crate::connect::{db, SqlStore};
 use crate::revocations::insert_revocation;
-use crate::rows::{from_doc, from_docs, to_doc};
+use crate::rows::{from_doc, from_docs, one_doc, page_of_docs, to_doc, write_with_event};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sigil_core::audit::{kind, Actor, AuditEvent};
@@ -67,13 +67,12 @@ impl ServiceAccountStore for SqlStore {
     }
 
     async fn get_service_account(&self, client_id: &str) -> CoreResult<Option<ServiceAccount>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT doc FROM service_accounts WHERE client_id = $1")
-                .bind(client_id)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db)?;
-        row.map(|(doc,)| from_doc(&doc)).transpose()
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM service_accounts WHERE client_id = $1",
+            &[client_id],
+        )
+        .await
     }
 
     async fn list_service_accounts(
@@ -81,24 +80,13 @@ impl ServiceAccountStore for SqlStore {
         org: OrgId,
         page: &PageRequest,
     ) -> CoreResult<Page<ServiceAccount>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT doc FROM service_accounts WHERE org_id = $1 ORDER BY created_at, client_id LIMIT $2 OFFSET $3")
-                .bind(org.to_string())
-                .bind(page.limit() as i64)
-                .bind(page.offset() as i64)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(db)?;
-        let (total,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM service_accounts WHERE org_id = $1")
-                .bind(org.to_string())
-                .fetch_one(&self.reader)
-                .await
-                .map_err(db)?;
-        Ok(Page {
-            items: from_docs(rows)?,
-            total: total as u64,
-        })
+        page_of_docs(
+            &self.reader,
+            ("service_accounts", "org_id", "created_at, client_id"),
+            &org.to_string(),
+            page,
+        )
+        .await
     }
 
     async fn update_service_account(
@@ -106,15 +94,15 @@ impl ServiceAccountStore for SqlStore {
         account: &ServiceAccount,
         event: &AuditEvent,
     ) -> CoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("UPDATE service_accounts SET doc = $1 WHERE client_id = $2")
-            .bind(to_doc(account)?)
-            .bind(&account.client_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db)
+        let doc = to_doc(account)?;
+        write_with_event(
+            &self.pool,
+            "UPDATE service_accounts SET doc = $1 WHERE client_id = $2",
+            &[&doc, &account.client_id],
+            event,
+        )
+        .await?;
+        Ok(())
     }
 
     async fn delete_service_account(

@@ -1,7 +1,7 @@
 //! Local users.
 
-use crate::connect::{conflict_or_internal, db, SqlStore};
-use crate::rows::{from_doc, to_doc};
+use crate::connect::{conflict_or_internal, SqlStore};
+use crate::rows::{one_doc, to_doc};
 use async_trait::async_trait;
 use sigil_core::error::CoreResult;
 use sigil_core::ids::UserId;
@@ -24,22 +24,20 @@ pub(crate) async fn insert_user(tx: &mut Transaction<'_, Any>, user: &User) -> C
 #[async_trait]
 impl UserStore for SqlStore {
     async fn get_user(&self, id: UserId) -> CoreResult<Option<User>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT doc FROM users WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db)?;
-        row.map(|(doc,)| from_doc(&doc)).transpose()
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM users WHERE id = $1",
+            &[&id.to_string()],
+        )
+        .await
     }
 
     async fn get_user_by_name(&self, realm: &str, username: &str) -> CoreResult<Option<User>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT doc FROM users WHERE realm = $1 AND username = $2")
-                .bind(realm)
-                .bind(username)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(db)?;
-        row.map(|(doc,)| from_doc(&doc)).transpose()
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM users WHERE realm = $1 AND username = $2",
+            &[realm, username],
+        )
+        .await
     }
 }
