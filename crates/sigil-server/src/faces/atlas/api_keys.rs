@@ -5,6 +5,7 @@ use super::credential_views::ApiKeyView;
 use super::error::{AtlasError, AtlasErrors};
 use super::extract::{AtlasJson, AtlasPath, Caller, Params};
 use super::organizations::link_base;
+use super::path_params::{ApiKeyPath, OrgPath};
 use crate::app::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
@@ -18,7 +19,7 @@ fn owner(caller: &Caller, path: &AtlasPath) -> Result<OrgOwner, AtlasError> {
 
 /// Creates an API key; the private key is in this answer only. ORG_OWNER.
 #[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/apiKeys", tag = "programmaticApiKeys", operation_id = "createApiKey",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"), CommonParams),
+    params(OrgPath, CommonParams),
     request_body = ProgrammaticKeyDraft,
     responses((status = 201, body = ApiKeyView), AtlasErrors))]
 pub async fn create_api_key(
@@ -39,7 +40,7 @@ pub async fn create_api_key(
 
 /// Lists the organization's API keys, private keys masked. ORG_OWNER.
 #[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/apiKeys", tag = "programmaticApiKeys", operation_id = "listApiKeys",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"), PageParams, CommonParams),
+    params(OrgPath, PageParams, CommonParams),
     responses((status = 200, body = Paginated<ApiKeyView>), AtlasErrors))]
 pub async fn list_api_keys(
     State(state): State<AppState>,
@@ -64,8 +65,8 @@ pub async fn list_api_keys(
 
 /// Returns one API key, its private key masked. ORG_OWNER.
 #[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "getApiKey",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"),
-        ("apiUserId" = String, Path, description = "24-hex id of the API key"), CommonParams),
+    params(OrgPath,
+        ApiKeyPath, CommonParams),
     responses((status = 200, body = ApiKeyView), AtlasErrors))]
 pub async fn get_api_key(
     State(state): State<AppState>,
@@ -81,8 +82,8 @@ pub async fn get_api_key(
 
 /// Updates the description or roles. ORG_OWNER.
 #[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "updateApiKey",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"),
-        ("apiUserId" = String, Path, description = "24-hex id of the API key"), CommonParams),
+    params(OrgPath,
+        ApiKeyPath, CommonParams),
     request_body = ProgrammaticKeyDraft,
     responses((status = 200, body = ApiKeyView), AtlasErrors))]
 pub async fn update_api_key(
@@ -105,8 +106,8 @@ pub async fn update_api_key(
 
 /// Deletes an API key; it stops authenticating at once. ORG_OWNER.
 #[utoipa::path(delete, path = "/api/atlas/v2/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "deleteApiKey",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"),
-        ("apiUserId" = String, Path, description = "24-hex id of the API key"), CommonParams),
+    params(OrgPath,
+        ApiKeyPath, CommonParams),
     responses((status = 204, description = "Deleted"), AtlasErrors))]
 pub async fn delete_api_key(
     State(state): State<AppState>,

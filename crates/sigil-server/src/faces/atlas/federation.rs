@@ -4,6 +4,7 @@ use super::conventions::{paginated, CommonParams, PageParams, Paginated};
 use super::error::{AtlasError, AtlasErrors};
 use super::extract::{AtlasJson, AtlasPath, Caller, Params};
 use super::organizations::link_base;
+use super::path_params::{ConnectedOrgPath, FederationSettingsPath};
 use super::views::{ConnectedOrgConfigView, FederationSettingsResponse};
 use crate::app::AppState;
 use axum::extract::{OriginalUri, State};
@@ -14,7 +15,7 @@ use sigil_core::federation::ConnectedOrgConfigDraft;
 /// Returns federation settings. ORG_OWNER of a connected organization only.
 #[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}", tag = "federatedAuthentication",
     operation_id = "getFederationSettingsById",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"), CommonParams),
+    params(FederationSettingsPath, CommonParams),
     responses((status = 200, body = FederationSettingsResponse), AtlasErrors))]
 pub async fn get_federation_settings_by_id(
     State(state): State<AppState>,
@@ -37,7 +38,7 @@ pub async fn get_federation_settings_by_id(
 /// Lists the organizations connected to these federation settings.
 #[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs",
     tag = "federatedAuthentication", operation_id = "listConnectedOrgConfigs",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"), PageParams, CommonParams),
+    params(FederationSettingsPath, PageParams, CommonParams),
     responses((status = 200, body = Paginated<ConnectedOrgConfigView>), AtlasErrors))]
 pub async fn list_connected_org_configs(
     State(state): State<AppState>,
@@ -64,8 +65,7 @@ pub async fn list_connected_org_configs(
 /// Returns one connected organization's configuration. ORG_OWNER of that organization only.
 #[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
     tag = "federatedAuthentication", operation_id = "getConnectedOrgConfig",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
-        ("orgId" = String, Path, description = "24-hex id of the connected organization"), CommonParams),
+    params(ConnectedOrgPath, CommonParams),
     responses((status = 200, body = ConnectedOrgConfigView), AtlasErrors))]
 pub async fn get_connected_org_config(
     State(state): State<AppState>,
@@ -89,8 +89,7 @@ pub async fn get_connected_org_config(
 /// not connected yet. ORG_OWNER of that organization only.
 #[utoipa::path(patch, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
     tag = "federatedAuthentication", operation_id = "updateConnectedOrgConfig",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
-        ("orgId" = String, Path, description = "24-hex id of the connected organization"), CommonParams),
+    params(ConnectedOrgPath, CommonParams),
     request_body = ConnectedOrgConfigDraft,
     responses((status = 200, body = ConnectedOrgConfigView), AtlasErrors))]
 pub async fn update_connected_org_config(
@@ -117,8 +116,7 @@ pub async fn update_connected_org_config(
 /// Disconnects an organization from these federation settings; its role mappings go too.
 #[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
     tag = "federatedAuthentication", operation_id = "removeConnectedOrgConfig",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
-        ("orgId" = String, Path, description = "24-hex id of the connected organization"), CommonParams),
+    params(ConnectedOrgPath, CommonParams),
     responses((status = 204, description = "Removed"), AtlasErrors))]
 pub async fn remove_connected_org_config(
     State(state): State<AppState>,

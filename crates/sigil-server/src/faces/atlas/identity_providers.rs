@@ -4,6 +4,7 @@ use super::conventions::{paginated, CommonParams, PageParams, Paginated};
 use super::error::{AtlasError, AtlasErrors};
 use super::extract::{AtlasJson, AtlasPath, Caller, Params};
 use super::organizations::link_base;
+use super::path_params::{FederationSettingsPath, IdentityProviderPath};
 use super::views::IdentityProviderView;
 use crate::app::AppState;
 use axum::extract::{OriginalUri, State};
@@ -38,7 +39,7 @@ pub struct IdentityProviderQuery {
 /// Lists the identity providers. ORG_OWNER of a connected organization only.
 #[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders",
     tag = "federatedAuthentication", operation_id = "listIdentityProviders",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
+    params(FederationSettingsPath,
         IdentityProviderQuery, PageParams, CommonParams),
     responses((status = 200, body = Paginated<IdentityProviderView>), AtlasErrors))]
 pub async fn list_identity_providers(
@@ -66,7 +67,7 @@ pub async fn list_identity_providers(
 /// Creates an OIDC identity provider. Answers 200, as Atlas does.
 #[utoipa::path(post, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders",
     tag = "federatedAuthentication", operation_id = "createIdentityProvider",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"), CommonParams),
+    params(FederationSettingsPath, CommonParams),
     request_body = IdentityProviderDraft,
     responses((status = 200, body = IdentityProviderView), AtlasErrors))]
 pub async fn create_identity_provider(
@@ -88,8 +89,8 @@ pub async fn create_identity_provider(
 /// Returns one identity provider.
 #[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
     tag = "federatedAuthentication", operation_id = "getIdentityProvider",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
-        ("identityProviderId" = String, Path, description = "24-hex id of the identity provider"), CommonParams),
+    params(FederationSettingsPath,
+        IdentityProviderPath, CommonParams),
     responses((status = 200, body = IdentityProviderView), AtlasErrors))]
 pub async fn get_identity_provider(
     State(state): State<AppState>,
@@ -109,8 +110,8 @@ pub async fn get_identity_provider(
 /// Updates the fields the body carries; the others keep their value.
 #[utoipa::path(patch, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
     tag = "federatedAuthentication", operation_id = "updateIdentityProvider",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
-        ("identityProviderId" = String, Path, description = "24-hex id of the identity provider"), CommonParams),
+    params(FederationSettingsPath,
+        IdentityProviderPath, CommonParams),
     request_body = IdentityProviderDraft,
     responses((status = 200, body = IdentityProviderView), AtlasErrors))]
 pub async fn update_identity_provider(
@@ -133,8 +134,8 @@ pub async fn update_identity_provider(
 /// Deletes an identity provider; connected organizations stop referring to it.
 #[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
     tag = "federatedAuthentication", operation_id = "deleteIdentityProvider",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
-        ("identityProviderId" = String, Path, description = "24-hex id of the identity provider"), CommonParams),
+    params(FederationSettingsPath,
+        IdentityProviderPath, CommonParams),
     responses((status = 204, description = "Deleted"), AtlasErrors))]
 pub async fn delete_identity_provider(
     State(state): State<AppState>,

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod federation;
 pub mod identity_providers;
 pub mod organizations;
+pub mod path_params;
 pub mod role_mappings;
 pub mod service_accounts;
 pub mod views;

@@ -3,6 +3,7 @@
 use super::conventions::{paginated, CommonParams, PageParams, Paginated};
 use super::error::{AtlasError, AtlasErrors};
 use super::extract::{AtlasJson, AtlasPath, Caller, Params};
+use super::path_params::OrgPath;
 use super::views::{EventView, FederationSettingsResponse, OrganizationView};
 use crate::app::AppState;
 use axum::extract::{OriginalUri, State};
@@ -65,7 +66,7 @@ pub async fn create_organization(
 
 /// Returns one organization. Members of it only.
 #[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}", tag = "organizations", operation_id = "getOrganization",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"), CommonParams),
+    params(OrgPath, CommonParams),
     responses((status = 200, body = OrganizationView), AtlasErrors))]
 pub async fn get_organization(
     State(state): State<AppState>,
@@ -79,7 +80,7 @@ pub async fn get_organization(
 /// Returns the federation settings of an organization. ORG_OWNER of it only.
 #[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/federationSettings", tag = "federatedAuthentication",
     operation_id = "getFederationSettings",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"), CommonParams),
+    params(OrgPath, CommonParams),
     responses((status = 200, body = FederationSettingsResponse), AtlasErrors))]
 pub async fn get_federation_settings(
     State(state): State<AppState>,
@@ -103,7 +104,7 @@ pub async fn get_federation_settings(
 /// Lists the organization's audit events, newest first. ORG_OWNER of it only; the superuser
 /// also sees events tied to no organization (failed authentications of unknown names).
 #[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/events", tag = "events", operation_id = "listOrganizationEvents",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"), PageParams, CommonParams),
+    params(OrgPath, PageParams, CommonParams),
     responses((status = 200, body = Paginated<EventView>), AtlasErrors))]
 pub async fn list_organization_events(
     State(state): State<AppState>,

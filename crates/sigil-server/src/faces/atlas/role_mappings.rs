@@ -4,6 +4,7 @@ use super::conventions::{paginated, CommonParams, PageParams, Paginated};
 use super::error::{AtlasError, AtlasErrors};
 use super::extract::{AtlasJson, AtlasPath, Caller, Params};
 use super::organizations::link_base;
+use super::path_params::{ConnectedOrgPath, RoleMappingPath};
 use super::views::RoleMappingView;
 use crate::app::AppState;
 use axum::extract::{OriginalUri, State};
@@ -29,8 +30,7 @@ async fn owner(
 /// Lists the role mappings of a connected organization. ORG_OWNER of it only.
 #[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
     tag = "federatedAuthentication", operation_id = "listRoleMappings",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
-        ("orgId" = String, Path, description = "24-hex id of the connected organization"), PageParams, CommonParams),
+    params(ConnectedOrgPath, PageParams, CommonParams),
     responses((status = 200, body = Paginated<RoleMappingView>), AtlasErrors))]
 pub async fn list_role_mappings(
     State(state): State<AppState>,
@@ -56,8 +56,7 @@ pub async fn list_role_mappings(
 /// Creates a role mapping: members of the external group get the roles. Answers 200, as Atlas does.
 #[utoipa::path(post, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
     tag = "federatedAuthentication", operation_id = "createRoleMapping",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
-        ("orgId" = String, Path, description = "24-hex id of the connected organization"), CommonParams),
+    params(ConnectedOrgPath, CommonParams),
     request_body = RoleMappingDraft,
     responses((status = 200, body = RoleMappingView), AtlasErrors))]
 pub async fn create_role_mapping(
@@ -79,9 +78,8 @@ pub async fn create_role_mapping(
 /// Returns one role mapping.
 #[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "getRoleMapping",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
-        ("orgId" = String, Path, description = "24-hex id of the connected organization"),
-        ("id" = String, Path, description = "24-hex id of the role mapping"), CommonParams),
+    params(ConnectedOrgPath,
+        RoleMappingPath, CommonParams),
     responses((status = 200, body = RoleMappingView), AtlasErrors))]
 pub async fn get_role_mapping(
     State(state): State<AppState>,
@@ -101,9 +99,8 @@ pub async fn get_role_mapping(
 /// Replaces a role mapping.
 #[utoipa::path(put, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "updateRoleMapping",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
-        ("orgId" = String, Path, description = "24-hex id of the connected organization"),
-        ("id" = String, Path, description = "24-hex id of the role mapping"), CommonParams),
+    params(ConnectedOrgPath,
+        RoleMappingPath, CommonParams),
     request_body = RoleMappingDraft,
     responses((status = 200, body = RoleMappingView), AtlasErrors))]
 pub async fn update_role_mapping(
@@ -125,9 +122,8 @@ pub async fn update_role_mapping(
 /// Deletes a role mapping.
 #[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "deleteRoleMapping",
-    params(("federationSettingsId" = String, Path, description = "24-hex id of the federation settings"),
-        ("orgId" = String, Path, description = "24-hex id of the connected organization"),
-        ("id" = String, Path, description = "24-hex id of the role mapping"), CommonParams),
+    params(ConnectedOrgPath,
+        RoleMappingPath, CommonParams),
     responses((status = 204, description = "Deleted"), AtlasErrors))]
 pub async fn delete_role_mapping(
     State(state): State<AppState>,

@@ -6,6 +6,7 @@ use super::credential_views::{SecretView, ServiceAccountView};
 use super::error::{AtlasError, AtlasErrors};
 use super::extract::{AtlasJson, AtlasPath, Caller, Params};
 use super::organizations::link_base;
+use super::path_params::{ClientIdPath, OrgPath, SecretPath};
 use crate::app::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
@@ -66,7 +67,7 @@ fn client_id(path: &AtlasPath) -> Result<String, AtlasError> {
 /// Creates a service account with its first secret, shown in this answer only. ORG_OWNER.
 #[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts", tag = "serviceAccounts",
     operation_id = "createServiceAccount",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"), CommonParams),
+    params(OrgPath, CommonParams),
     request_body = ServiceAccountDraft,
     responses((status = 201, body = ServiceAccountView), AtlasErrors))]
 pub async fn create_service_account(
@@ -89,7 +90,7 @@ pub async fn create_service_account(
 /// Lists the organization's service accounts, secrets masked. ORG_OWNER.
 #[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts", tag = "serviceAccounts",
     operation_id = "listServiceAccounts",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"), PageParams, CommonParams),
+    params(OrgPath, PageParams, CommonParams),
     responses((status = 200, body = Paginated<ServiceAccountView>), AtlasErrors))]
 pub async fn list_service_accounts(
     State(state): State<AppState>,
@@ -115,8 +116,8 @@ pub async fn list_service_accounts(
 /// Returns one service account, secrets masked. ORG_OWNER.
 #[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
     operation_id = "getServiceAccount",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"),
-        ("clientId" = String, Path, description = "mdb_sa_id_ and 24 hex digits"), CommonParams),
+    params(OrgPath,
+        ClientIdPath, CommonParams),
     responses((status = 200, body = ServiceAccountView), AtlasErrors))]
 pub async fn get_service_account(
     State(state): State<AppState>,
@@ -135,8 +136,8 @@ pub async fn get_service_account(
 /// Updates the name, description or roles. ORG_OWNER.
 #[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
     operation_id = "updateServiceAccount",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"),
-        ("clientId" = String, Path, description = "mdb_sa_id_ and 24 hex digits"), CommonParams),
+    params(OrgPath,
+        ClientIdPath, CommonParams),
     request_body = ServiceAccountUpdate,
     responses((status = 200, body = ServiceAccountView), AtlasErrors))]
 pub async fn update_service_account(
@@ -156,8 +157,8 @@ pub async fn update_service_account(
 /// Deletes the service account; its secrets and every token it holds stop working at once.
 #[utoipa::path(delete, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
     operation_id = "deleteServiceAccount",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"),
-        ("clientId" = String, Path, description = "mdb_sa_id_ and 24 hex digits"), CommonParams),
+    params(OrgPath,
+        ClientIdPath, CommonParams),
     responses((status = 204, description = "Deleted"), AtlasErrors))]
 pub async fn delete_service_account(
     State(state): State<AppState>,
@@ -175,8 +176,8 @@ pub async fn delete_service_account(
 /// Adds a secret (at most two unexpired at once), shown in this answer only. ORG_OWNER.
 #[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}/secrets", tag = "serviceAccounts",
     operation_id = "createServiceAccountSecret",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"),
-        ("clientId" = String, Path, description = "mdb_sa_id_ and 24 hex digits"), CommonParams),
+    params(OrgPath,
+        ClientIdPath, CommonParams),
     request_body = SecretDraft,
     responses((status = 201, body = SecretView), AtlasErrors))]
 pub async fn create_service_account_secret(
@@ -200,9 +201,9 @@ pub async fn create_service_account_secret(
 /// Deletes a secret; the tokens issued with it stop working at once. ORG_OWNER.
 #[utoipa::path(delete, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}", tag = "serviceAccounts",
     operation_id = "deleteServiceAccountSecret",
-    params(("orgId" = String, Path, description = "24-hex id of the organization"),
-        ("clientId" = String, Path, description = "mdb_sa_id_ and 24 hex digits"),
-        ("secretId" = String, Path, description = "24-hex id of the secret"), CommonParams),
+    params(OrgPath,
+        ClientIdPath,
+        SecretPath, CommonParams),
     responses((status = 204, description = "Deleted"), AtlasErrors))]
 pub async fn delete_service_account_secret(
     State(state): State<AppState>,
