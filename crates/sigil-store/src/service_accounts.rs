@@ -3,7 +3,7 @@
 use crate::audit::insert_event;
 use crate::connect::{db, SqlStore};
 use crate::revocations::insert_revocation;
-use crate::rows::{from_doc, from_docs, one_doc, page_of_docs, to_doc, write_with_event};
+use crate::rows::{all_docs, from_doc, from_docs, one_doc, page_of_docs, to_doc, write_with_event};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sigil_core::audit::{kind, Actor, AuditEvent};
@@ -30,17 +30,18 @@ async fn insert_secret_row(
     Ok(())
 }
 
+const SECRETS_OF: &str =
+    "SELECT doc FROM service_account_secrets WHERE client_id = $1 ORDER BY expires_at, id";
+
 async fn secrets_of(
     tx: &mut Transaction<'_, Any>,
     client_id: &str,
 ) -> CoreResult<Vec<ServiceAccountSecret>> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT doc FROM service_account_secrets WHERE client_id = $1 ORDER BY expires_at, id",
-    )
-    .bind(client_id)
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(db)?;
+    let rows: Vec<(String,)> = sqlx::query_as(SECRETS_OF)
+        .bind(client_id)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db)?;
     from_docs(rows)
 }
 
@@ -134,10 +135,7 @@ impl ServiceAccountStore for SqlStore {
     }
 
     async fn list_secrets(&self, client_id: &str) -> CoreResult<Vec<ServiceAccountSecret>> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let secrets = secrets_of(&mut tx, client_id).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(secrets)
+        all_docs(&self.reader, SECRETS_OF, &[client_id]).await
     }
 
     async fn insert_secret(
@@ -220,7 +218,8 @@ impl ServiceAccountStore for SqlStore {
     async fn record_expired_secrets(&self, now: DateTime<Utc>) -> CoreResult<u64> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT s.doc, a.org_id FROM service_account_secrets s JOIN service_accounts a ON a.client_id = s.client_id WHERE s.expires_at <= $1",
+            "SELECT s.doc, a.org_id FROM service_account_secrets s JOIN service_accounts a ON a.client_id = s.client_id
+             WHERE s.expiry_recorded = 0 AND s.expires_at <= $1",
         )
         .bind(now.timestamp())
         .fetch_all(&mut *tx)
@@ -229,16 +228,18 @@ impl ServiceAccountStore for SqlStore {
         let mut marked = 0;
         for (doc, org) in rows {
             let mut secret: ServiceAccountSecret = from_doc(&doc)?;
-            if secret.expiry_recorded {
-                continue;
-            }
             secret.expiry_recorded = true;
-            sqlx::query("UPDATE service_account_secrets SET doc = $1 WHERE id = $2")
+            // Only the node whose update flips the flag audits the expiry.
+            let flipped = sqlx::query("UPDATE service_account_secrets SET expiry_recorded = 1, doc = $1 WHERE id = $2 AND expiry_recorded = 0")
                 .bind(to_doc(&secret)?)
                 .bind(secret.id.to_string())
                 .execute(&mut *tx)
                 .await
-                .map_err(db)?;
+                .map_err(db)?
+                .rows_affected();
+            if flipped == 0 {
+                continue;
+            }
             let org = HexId::parse("org_id", &org).ok();
             insert_event(
                 &mut tx,

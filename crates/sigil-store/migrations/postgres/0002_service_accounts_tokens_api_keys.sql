@@ -10,10 +10,13 @@ CREATE TABLE service_account_secrets (
     id TEXT PRIMARY KEY,
     client_id TEXT NOT NULL REFERENCES service_accounts (client_id),
     expires_at BIGINT NOT NULL,
+    -- 1 once housekeeping has audited the expiry; the flag makes that happen once per secret,
+    -- however many nodes run housekeeping.
+    expiry_recorded BIGINT NOT NULL DEFAULT 0,
     doc TEXT NOT NULL
 );
 CREATE INDEX service_account_secrets_client ON service_account_secrets (client_id);
-CREATE INDEX service_account_secrets_expiry ON service_account_secrets (expires_at);
+CREATE INDEX service_account_secrets_expiry ON service_account_secrets (expiry_recorded, expires_at);
 CREATE TABLE revocations (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
