@@ -8,7 +8,7 @@ pub mod rate_limit;
 use axum::extract::{ConnectInfo, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use rate_limit::FailureLimiter;
+use rate_limit::{Admission, FailureLimiter};
 use sigil_core::audit::Actor;
 use sigil_core::principal::Principal;
 use sigil_core::{Core, CoreError};
@@ -18,6 +18,9 @@ use std::sync::Arc;
 /// Failed authentications allowed per address before 429, and their refill rate.
 const FAILURE_BURST: u32 = 10;
 const FAILURE_REFILL_PER_SECOND: f64 = 0.2;
+/// How long an attempt waits for the address's attempts in flight to settle.
+const MAX_ADMISSION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+const ADMISSION_POLL: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Why a request is not authenticated; each face renders it in its own format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,16 +70,33 @@ impl Authenticator {
     }
 
     /// Charges one authentication attempt to the client's address before its credentials are
-    /// checked (OAuth client authentication shares the limit of every other credential);
-    /// `false` when the address has no attempts left.
-    pub fn try_charge(&self, parts: &Parts) -> bool {
-        remote_ip(parts).is_none_or(|ip| self.limiter.try_charge(ip))
-    }
-
-    /// Gives the attempt back: the credentials verified.
-    pub fn refund(&self, parts: &Parts) {
-        if let Some(ip) = remote_ip(parts) {
-            self.limiter.refund(ip);
+    /// checked (OAuth client authentication shares the limit of every other credential). While
+    /// the address's attempts are all in flight it waits for them to settle, up to
+    /// [`MAX_ADMISSION_WAIT`]; `Err` when failures have used them up. The attempt is given back
+    /// when the returned guard drops, unless [`Attempt::failed`] was called.
+    pub async fn admit(&self, parts: &Parts) -> Result<Attempt<'_>, AuthFailure> {
+        let Some(ip) = remote_ip(parts) else {
+            return Ok(Attempt {
+                limiter: &self.limiter,
+                ip: None,
+                failed: false,
+            });
+        };
+        let deadline = tokio::time::Instant::now() + MAX_ADMISSION_WAIT;
+        loop {
+            match self.limiter.admit(ip) {
+                Admission::Admitted => {
+                    return Ok(Attempt {
+                        limiter: &self.limiter,
+                        ip: Some(ip),
+                        failed: false,
+                    })
+                }
+                Admission::Wait if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(ADMISSION_POLL).await;
+                }
+                Admission::Wait | Admission::Limited => return Err(AuthFailure::RateLimited),
+            }
         }
     }
 
@@ -117,15 +137,8 @@ impl Authenticator {
                 principal,
             });
         }
-        // Charged before verifying and refunded unless it fails: see `rate_limit`.
-        if ip.is_some_and(|ip| !self.limiter.try_charge(ip)) {
-            return Err(AuthFailure::RateLimited);
-        }
-        let refund = || {
-            if let Some(ip) = ip {
-                self.limiter.refund(ip);
-            }
-        };
+        // Charged before verifying and given back unless it fails: see `rate_limit`.
+        let attempt = self.admit(parts).await?;
         let result = match scheme.to_ascii_lowercase().as_str() {
             "digest" => {
                 let uri = request_uri(parts);
@@ -155,23 +168,41 @@ impl Authenticator {
             }
         };
         match result {
-            Ok(principal) => {
-                refund();
-                Ok(Authenticated {
-                    actor: Actor::new(&principal, actor.remote_address),
-                    principal,
-                })
+            Ok(principal) => Ok(Authenticated {
+                actor: Actor::new(&principal, actor.remote_address),
+                principal,
+            }),
+            Err(CoreError::StaleNonce) => Err(AuthFailure::StaleNonce),
+            Err(CoreError::Unauthenticated) => {
+                attempt.failed();
+                Err(AuthFailure::Invalid)
             }
-            Err(CoreError::StaleNonce) => {
-                refund();
-                Err(AuthFailure::StaleNonce)
-            }
-            Err(CoreError::Unauthenticated) => Err(AuthFailure::Invalid),
             Err(e) => {
-                refund();
                 tracing::error!(error = %e, "authentication failed on a store error");
                 Err(AuthFailure::Internal)
             }
+        }
+    }
+}
+
+/// An admitted authentication attempt; dropping it settles it with the limiter.
+pub struct Attempt<'a> {
+    limiter: &'a FailureLimiter,
+    ip: Option<IpAddr>,
+    failed: bool,
+}
+
+impl Attempt<'_> {
+    /// The credentials did not verify: the attempt keeps its charge.
+    pub fn failed(mut self) {
+        self.failed = true;
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if let Some(ip) = self.ip {
+            self.limiter.settle(ip, self.failed);
         }
     }
 }

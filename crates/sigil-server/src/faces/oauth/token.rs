@@ -61,28 +61,27 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// The client's credentials, with an attempt charged to its address (refunded on success).
-fn charged_credentials(
-    state: &AppState,
-    parts: &Parts,
-    form: &Form,
-) -> Result<(String, SecretString), OAuthError> {
-    let credentials = client_credentials(parts, form)?
-        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
-    if !state.auth.try_charge(parts) {
-        return Err(OAuthError::rate_limited());
-    }
-    Ok(credentials)
+/// The client's credentials from exactly one method.
+fn credentials(parts: &Parts, form: &Form) -> Result<(String, SecretString), OAuthError> {
+    client_credentials(parts, form)?
+        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))
 }
 
-/// Maps the outcome of a client authentication, refunding the attempt when it verified.
-fn settle<T>(state: &AppState, parts: &Parts, result: CoreResult<T>) -> Result<T, OAuthError> {
-    match result {
-        Ok(value) => {
-            state.auth.refund(parts);
-            Ok(value)
-        }
+/// Runs a client authentication as one attempt of the address's failure limit.
+async fn limited<T>(
+    state: &AppState,
+    parts: &Parts,
+    verify: impl std::future::Future<Output = CoreResult<T>>,
+) -> Result<T, OAuthError> {
+    let attempt = state
+        .auth
+        .admit(parts)
+        .await
+        .map_err(|_| OAuthError::rate_limited())?;
+    match verify.await {
+        Ok(value) => Ok(value),
         Err(CoreError::Unauthenticated) => {
+            attempt.failed();
             Err(OAuthError::invalid_client("client authentication failed"))
         }
         Err(e) => Err(OAuthError::internal(e)),
@@ -95,12 +94,15 @@ async fn authenticate_client(
     parts: &Parts,
     form: &Form,
 ) -> Result<String, OAuthError> {
-    let (client_id, secret) = charged_credentials(state, parts, form)?;
-    let verified = state
-        .core
-        .authenticate_client(&client_id, &secret, &actor(parts))
-        .await;
-    settle(state, parts, verified)?;
+    let (client_id, secret) = credentials(parts, form)?;
+    limited(
+        state,
+        parts,
+        state
+            .core
+            .authenticate_client(&client_id, &secret, &actor(parts)),
+    )
+    .await?;
     Ok(client_id)
 }
 
@@ -138,12 +140,15 @@ pub async fn token(
             "Sigil's tokens carry the service account's roles; no scope may be asked for",
         ));
     }
-    let (client_id, secret) = charged_credentials(&state, &parts, &form)?;
-    let issued = state
-        .core
-        .issue_client_credentials(&client_id, &secret, &actor(&parts))
-        .await;
-    let issued = settle(&state, &parts, issued)?;
+    let (client_id, secret) = credentials(&parts, &form)?;
+    let issued = limited(
+        &state,
+        &parts,
+        state
+            .core
+            .issue_client_credentials(&client_id, &secret, &actor(&parts)),
+    )
+    .await?;
     Ok(no_store(
         Json(TokenResponse {
             access_token: issued.access_token.expose().to_owned(),
