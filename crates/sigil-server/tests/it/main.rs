@@ -17,6 +17,7 @@ mod clients;
 mod cloud_manager;
 mod credentials_support;
 mod expiry;
+mod federation_oidc_provider;
 mod housekeeping;
 mod oauth;
 mod openapi;
