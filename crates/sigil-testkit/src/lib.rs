@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod digest;
+pub mod issuer;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;

@@ -1,0 +1,667 @@
+//! A fake OpenID Connect identity provider for federation tests: it serves discovery and a
+//! JWKS over real HTTP on `127.0.0.1:0`, and mints JWTs — well-formed ones and the usual
+//! attacks (`alg: none`, HS256 keyed with the public key, unknown `kid`, retired keys).
+//!
+//! The JWKS publishes only the current key: [`FakeIssuer::rotate`] retires the previous key
+//! from the JWKS but keeps its private half, so tests can still mint with it.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::task::JoinHandle;
+
+/// How `/jwks` answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JwksBehaviour {
+    /// 200 with the JWKS.
+    Normal,
+    /// 200 with `{"keys": "nope"}`: JSON, but not a JWKS.
+    Malformed,
+    /// 500.
+    ServerError,
+    /// Never answers (sleeps for an hour).
+    Hang,
+    /// 200 with a valid JWKS padded (an extra `"padding"` member) to just over 2 MiB.
+    Oversized,
+}
+
+/// The algorithm of a signing key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyAlg {
+    Es256,
+    Rs256,
+}
+
+impl KeyAlg {
+    fn algorithm(self) -> Algorithm {
+        match self {
+            KeyAlg::Es256 => Algorithm::ES256,
+            KeyAlg::Rs256 => Algorithm::RS256,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            KeyAlg::Es256 => "ES256",
+            KeyAlg::Rs256 => "RS256",
+        }
+    }
+}
+
+/// One signing key: its private half, its JWK and its public key as PEM SubjectPublicKeyInfo.
+struct Key {
+    kid: String,
+    alg: KeyAlg,
+    encoding: EncodingKey,
+    jwk: Value,
+    public_pem: String,
+}
+
+struct Keys {
+    /// Every key ever made, the retired ones included.
+    all: Vec<Key>,
+    /// Index in `all` of the current key: the only one published.
+    current: usize,
+    /// How many RSA keys were handed out (rotation cycles through [`RSA_TEST_KEYS`]).
+    rsa_used: usize,
+}
+
+struct Shared {
+    issuer: String,
+    keys: Mutex<Keys>,
+    jwks_fetches: AtomicUsize,
+    discovery_fetches: AtomicUsize,
+    behaviour: Mutex<JwksBehaviour>,
+    cache_control: Mutex<Option<String>>,
+}
+
+pub struct FakeIssuer {
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl FakeIssuer {
+    /// Serves discovery and JWKS on `http://127.0.0.1:PORT`; starts with one ES256 key.
+    pub async fn start() -> Self {
+        Self::start_with(KeyAlg::Es256).await
+    }
+
+    /// Same with the first key of the given algorithm.
+    pub async fn start_with(alg: KeyAlg) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake issuer");
+        let issuer = format!("http://{}", listener.local_addr().expect("local addr"));
+        let mut rsa_used = 0;
+        let first = new_key(alg, &mut rsa_used);
+        let shared = Arc::new(Shared {
+            issuer,
+            keys: Mutex::new(Keys {
+                all: vec![first],
+                current: 0,
+                rsa_used,
+            }),
+            jwks_fetches: AtomicUsize::new(0),
+            discovery_fetches: AtomicUsize::new(0),
+            behaviour: Mutex::new(JwksBehaviour::Normal),
+            cache_control: Mutex::new(Some("max-age=300".to_owned())),
+        });
+        let router = Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route("/jwks", get(jwks))
+            .with_state(shared.clone());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .await
+                .expect("fake issuer serves");
+        });
+        Self { shared, task }
+    }
+
+    /// `http://127.0.0.1:PORT`: the `iss` of its tokens; discovery is at
+    /// `{issuer}/.well-known/openid-configuration`, whose `jwks_uri` is `{issuer}/jwks`.
+    pub fn issuer(&self) -> &str {
+        &self.shared.issuer
+    }
+
+    /// The kid of the current signing key.
+    pub fn current_kid(&self) -> String {
+        let keys = self.shared.keys.lock().unwrap();
+        keys.all[keys.current].kid.clone()
+    }
+
+    /// The current public key as PEM SubjectPublicKeyInfo text (`-----BEGIN PUBLIC KEY-----`,
+    /// 64-column base64 lines, LF line ends, a final LF): the HMAC secret of
+    /// [`FakeIssuer::mint_hs256_with_public_key`].
+    pub fn current_public_key_pem(&self) -> String {
+        let keys = self.shared.keys.lock().unwrap();
+        keys.all[keys.current].public_pem.clone()
+    }
+
+    /// Adds a new key of the current key's algorithm, makes it current and removes the previous
+    /// key from the JWKS (its private key is kept for [`FakeIssuer::mint_with_kid`]).
+    pub fn rotate(&self) -> String {
+        let alg = {
+            let keys = self.shared.keys.lock().unwrap();
+            keys.all[keys.current].alg
+        };
+        self.rotate_to(alg)
+    }
+
+    /// Like [`FakeIssuer::rotate`], with a new key of `alg`.
+    pub fn rotate_to(&self, alg: KeyAlg) -> String {
+        let mut keys = self.shared.keys.lock().unwrap();
+        let key = new_key(alg, &mut keys.rsa_used);
+        let kid = key.kid.clone();
+        keys.all.push(key);
+        keys.current = keys.all.len() - 1;
+        kid
+    }
+
+    /// Standard claims: `iss`, `sub`, `aud`, `iat` = `nbf` = now, `exp` = now + 600, a random
+    /// `jti`, and `groups`.
+    pub fn claims(&self, sub: &str, aud: &str, groups: &[&str]) -> Value {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        json!({
+            "iss": self.issuer(),
+            "sub": sub,
+            "aud": aud,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 600,
+            "jti": format!("{:032x}", rand::random::<u128>()),
+            "groups": groups,
+        })
+    }
+
+    /// Signs `claims` with the current key; header `{alg, kid, typ: "JWT"}`.
+    pub fn mint(&self, claims: &Value) -> String {
+        self.mint_typed("JWT", claims)
+    }
+
+    /// Signs with the key `kid` (current or retired); header `typ` "JWT". Panics on a kid
+    /// this issuer never made.
+    pub fn mint_with_kid(&self, kid: &str, claims: &Value) -> String {
+        let keys = self.shared.keys.lock().unwrap();
+        let key = keys
+            .all
+            .iter()
+            .find(|k| k.kid == kid)
+            .unwrap_or_else(|| panic!("the fake issuer has no key {kid:?}"));
+        sign(key, "JWT", claims)
+    }
+
+    /// Signs with the current key, with header `typ` set to `typ` (e.g. "at+jwt").
+    pub fn mint_typed(&self, typ: &str, claims: &Value) -> String {
+        let keys = self.shared.keys.lock().unwrap();
+        sign(&keys.all[keys.current], typ, claims)
+    }
+
+    /// An unsigned token: header `{"alg":"none","kid":current}`, an empty signature (`a.b.`).
+    pub fn mint_alg_none(&self, claims: &Value) -> String {
+        let header = json!({"alg": "none", "kid": self.current_kid()});
+        format!("{}.{}.", b64_json(&header), b64_json(claims))
+    }
+
+    /// The key-confusion attack: HS256, kid = the current kid, whose HMAC secret is the current
+    /// public key as PEM SubjectPublicKeyInfo text — exactly the bytes of
+    /// [`FakeIssuer::current_public_key_pem`], final newline included.
+    pub fn mint_hs256_with_public_key(&self, claims: &Value) -> String {
+        let (kid, pem) = {
+            let keys = self.shared.keys.lock().unwrap();
+            let key = &keys.all[keys.current];
+            (key.kid.clone(), key.public_pem.clone())
+        };
+        let header = Header {
+            typ: Some("JWT".to_owned()),
+            kid: Some(kid),
+            ..Header::new(Algorithm::HS256)
+        };
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(pem.as_bytes())).unwrap()
+    }
+
+    /// A token whose header names `kid`, which the issuer never published, signed ES256 by a
+    /// throwaway key (whatever the current key's algorithm).
+    pub fn mint_unknown_kid(&self, kid: &str, claims: &Value) -> String {
+        let mut key = new_key(KeyAlg::Es256, &mut 0);
+        key.kid = kid.to_owned();
+        sign(&key, "JWT", claims)
+    }
+
+    /// How many times `/jwks` was requested.
+    pub fn jwks_fetches(&self) -> usize {
+        self.shared.jwks_fetches.load(Ordering::SeqCst)
+    }
+
+    /// How many times `/.well-known/openid-configuration` was requested.
+    pub fn discovery_fetches(&self) -> usize {
+        self.shared.discovery_fetches.load(Ordering::SeqCst)
+    }
+
+    pub fn set_jwks_behaviour(&self, b: JwksBehaviour) {
+        *self.shared.behaviour.lock().unwrap() = b;
+    }
+
+    /// The `Cache-Control` of the JWKS response (default `max-age=300`; `None`: no header).
+    pub fn set_jwks_cache_control(&self, value: Option<&str>) {
+        *self.shared.cache_control.lock().unwrap() = value.map(str::to_owned);
+    }
+}
+
+impl Drop for FakeIssuer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
+    shared.discovery_fetches.fetch_add(1, Ordering::SeqCst);
+    let issuer = &shared.issuer;
+    axum::Json(json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/jwks"),
+        "token_endpoint": format!("{issuer}/token"),
+        "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+    }))
+    .into_response()
+}
+
+async fn jwks(State(shared): State<Arc<Shared>>) -> Response {
+    shared.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+    let behaviour = *shared.behaviour.lock().unwrap();
+    let cache_control = shared.cache_control.lock().unwrap().clone();
+    let published = {
+        let keys = shared.keys.lock().unwrap();
+        json!({"keys": [keys.all[keys.current].jwk.clone()]})
+    };
+    let (status, body) = match behaviour {
+        JwksBehaviour::Normal => (StatusCode::OK, published.to_string()),
+        JwksBehaviour::Malformed => (StatusCode::OK, r#"{"keys": "nope"}"#.to_owned()),
+        JwksBehaviour::ServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"error": "fake issuer failure"}"#.to_owned(),
+        ),
+        JwksBehaviour::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            (StatusCode::GATEWAY_TIMEOUT, String::new())
+        }
+        JwksBehaviour::Oversized => {
+            let mut padded = published;
+            padded["padding"] = Value::String("a".repeat(2 * 1024 * 1024));
+            (StatusCode::OK, padded.to_string())
+        }
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(value) = cache_control {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_str(&value).unwrap(),
+        );
+    }
+    response
+}
+
+fn sign(key: &Key, typ: &str, claims: &Value) -> String {
+    let header = Header {
+        typ: Some(typ.to_owned()),
+        kid: Some(key.kid.clone()),
+        ..Header::new(key.alg.algorithm())
+    };
+    jsonwebtoken::encode(&header, claims, &key.encoding).unwrap()
+}
+
+fn b64_json(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+fn new_kid(alg: KeyAlg) -> String {
+    format!(
+        "{}-{:016x}",
+        alg.name().to_lowercase(),
+        rand::random::<u64>()
+    )
+}
+
+/// A new key: a fresh P-256 key for ES256, the next of [`RSA_TEST_KEYS`] for RS256.
+fn new_key(alg: KeyAlg, rsa_used: &mut usize) -> Key {
+    let kid = new_kid(alg);
+    match alg {
+        KeyAlg::Es256 => {
+            let rng = SystemRandom::new();
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+                .expect("generate P-256 key");
+            let pair =
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                    .expect("parse P-256 key");
+            // 0x04 || x || y
+            let point = pair.public_key().as_ref().to_vec();
+            let jwk = json!({
+                "kty": "EC",
+                "kid": kid,
+                "use": "sig",
+                "alg": "ES256",
+                "crv": "P-256",
+                "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+                "y": URL_SAFE_NO_PAD.encode(&point[33..65]),
+            });
+            // SubjectPublicKeyInfo { id-ecPublicKey, prime256v1 } followed by the point.
+            let mut spki = hex_bytes("3059301306072a8648ce3d020106082a8648ce3d030107034200");
+            spki.extend_from_slice(&point);
+            Key {
+                kid,
+                alg,
+                encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
+                jwk,
+                public_pem: pem("PUBLIC KEY", &spki),
+            }
+        }
+        KeyAlg::Rs256 => {
+            let test_key = &RSA_TEST_KEYS[*rsa_used % RSA_TEST_KEYS.len()];
+            *rsa_used += 1;
+            // SubjectPublicKeyInfo { rsaEncryption, RSAPublicKey { n, e = 65537 } } for a
+            // 2048-bit n (its top bit set, hence the leading 0x00 of the INTEGER).
+            let mut spki =
+                hex_bytes("30820122300d06092a864886f70d01010105000382010f003082010a0282010100");
+            spki.extend(URL_SAFE_NO_PAD.decode(test_key.n).unwrap());
+            spki.extend(hex_bytes("0203010001"));
+            Key {
+                kid: kid.clone(),
+                alg,
+                encoding: EncodingKey::from_rsa_pem(test_key.private_pem.as_bytes())
+                    .expect("RSA test key"),
+                jwk: json!({
+                    "kty": "RSA",
+                    "kid": kid,
+                    "use": "sig",
+                    "alg": "RS256",
+                    "n": test_key.n,
+                    "e": "AQAB",
+                }),
+                public_pem: pem("PUBLIC KEY", &spki),
+            }
+        }
+    }
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// A fixed RSA key: `openssl genrsa 2048` once at authoring time; `n` (base64url, no padding)
+/// from `openssl rsa -modulus`; e = 65537.
+struct RsaTestKey {
+    private_pem: &'static str,
+    n: &'static str,
+}
+
+/// TEST-ONLY RSA keys. They are public (committed to this repository) and must never protect
+/// anything; the fake issuer's RS256 keys cycle through them.
+const RSA_TEST_KEYS: [RsaTestKey; 2] = [
+    RsaTestKey {
+        private_pem: "-----BEGIN RSA PRIVATE KEY-----
+MIIEpAIBAAKCAQEAv1OXy/WRZ/XOr8h3Pwbw1Bo0CtAC6Rb2Wef8Bez9cBunjQ/K
+YDH7YhJyN22JA/bEveV9eA3dEuGvfjag6wN/tSuMSF6lpZDvGfaUPT+kW3Xkmy3l
+rJmyHvIbeLh9+zEFhzbgZNHQprg5LwUkLCFzYn2JNrNbeEpv1qK1tLkNI4AP5M86
+LX/uLaAwSWyu1jbuauzaRCWzoVbAUiJtC7BNz98S/ZCHaH/E2nI/ro83gEG1zSPq
+smiMqKC+0N74u/zZjhYn3HUK4wMXu9SknZHyuMhD6GOlEJy+rrbsemsHcTPzgdjF
+SeMtyEWvjZNpFH/dsGIMFqxRIKbOg/70gkbkeQIDAQABAoIBAAlO227Va71taqCn
+7bA76dXB0BgaElgtcS8Cz6KoqtRMTiCZXPDE4bxd1h9u9WhjViNAcdQYRZH8d5WZ
++gZw+UKyw4yGSUQGqvE+Cyx3Jwt5jvWDPD4jTJR/lhlPjXZ95i1TvMM+52ojAoow
+c3fvqS3Imnc2Ltwpb+s254TrL1HTnLlU5TG/I/59jhj3v+x4tlenwLMOCpuWPqD3
+I3W0Rp0zxdROftk2h3okH5S/sKt4N8WlaTzLGeAcQ+b3MmhsEXOrXQdL/ElILNzn
+/SZPUcwFSClBkTG0+TSrmJSDqolhcsUPfg0JSoMwpOySEDzoT5YRiKt2K/o8zgdE
+BGmQd8ECgYEA34b7achnScXgbrSuKJLfVHcR5VtCk08FudYGBb/m7RwaYrFiiBok
+6cO5RLUvEQLGjsInSVCRACoWg8CQF/rXY7HHtjrTK1BpyxDPTpUbEsCNhkNJVkb9
+ts9RcnlJbA6kTcr7cyJ2+fUORA/5pVajtFfE36KoKnnrxJeLZxUVxMECgYEA2x8P
+UXE+XCb9ZzDag8vgmAvVtZCjKS74S7Wg5pxzaPQ2I2Y9BPrhpnlXwmirDxo4Lgyb
+qt7MgVOpts4E9aQNdAjxgBnjWDMQme6l/DZ+eVReLMux15za7OISbMHpcuoLZRQs
+Kx6xj31U+mcR3cIr+NHLaZ2hS/bPFyA+8nT/9bkCgYEA1gBNQ4FyIdcof9TLyFyV
+JDC7GXK90nqdaMXXDjojxG5bdJGPW+5r2MJh5b3xSb/2iUaohjB0IkwpMgpx6gNl
+ozTZl0XKVnWuU5PMZderC9D9rcVNuSROU2848vfbq3B5LWFgS2J7teM/vTnuMLU6
+FbbR7am0hrYjWxwbgp1VMgECgYEApVrbBGqg1InX0Hddbvf7lMHZlBqCBiIb3YZC
+1cRak2k3MZ+FjKyGfEo1n8+8xrjSjG2XS2q2iSHJgNoXhAc438ef9zuSBI0EiiU9
+vQaiiozQRJ2ypzMHQpuXq9rpgH59+tkuO5v+AnpiFlSRdveAl1Q6XIlHnzuxK5J5
+7h28yoECgYAtESE/g8q8VAZ3rbs0IDfDiKJQNJ+X5DvaCYNzxbxFWVdgYA/CAnYD
+ZY+7f7HXMDz10w7yYclpRTyIijwKhwDz/6a0Eyi3+yd+k6tSw4SsankQxdC6Cuao
+E1wEaruFm/ZK8+q1hA0JzdANmKhUJVmzis+NaYwkAUiRhEIFtEjSgA==
+-----END RSA PRIVATE KEY-----\n",
+        n: "v1OXy_WRZ_XOr8h3Pwbw1Bo0CtAC6Rb2Wef8Bez9cBunjQ_KYDH7YhJyN22JA_bEveV9eA3dEuGvfjag6wN_tSuMSF6lpZDvGfaUPT-kW3Xkmy3lrJmyHvIbeLh9-zEFhzbgZNHQprg5LwUkLCFzYn2JNrNbeEpv1qK1tLkNI4AP5M86LX_uLaAwSWyu1jbuauzaRCWzoVbAUiJtC7BNz98S_ZCHaH_E2nI_ro83gEG1zSPqsmiMqKC-0N74u_zZjhYn3HUK4wMXu9SknZHyuMhD6GOlEJy-rrbsemsHcTPzgdjFSeMtyEWvjZNpFH_dsGIMFqxRIKbOg_70gkbkeQ",
+    },
+    RsaTestKey {
+        private_pem: "-----BEGIN RSA PRIVATE KEY-----
+MIIEowIBAAKCAQEAzRudXm6X3TdJYIrpiQwKKomtTyI3OBBUYYBaNQkpS5+ZILTm
+q+FqCiqL/FRBAOP53YRqM9l36ILrT2eWCNAGQbjuZ8GPBIJTcf5Gwlr/cj1qVKex
+54GPhifjNcJKUK83PjkV3yoCem/8R0NKnztb1uVGfzYBHAUUr6kXVV4XelW1FwKL
+s1ynsj1TrtQLG5YjkaGx03LQDPDkt3P05aKpnXedDFjpuuQZuS37TkinTYCIVIjQ
+PzYWJfdt0VpgQs0QixLAj6PnE199NJqkafrhQsbdxlzv/DHOASwk5kNHMx04OAVF
+zXQwB9AaPZprK70l36haJWddXD4yOdPLSUfAkQIDAQABAoIBAASxldWYIs4Lapi0
+vRjnh2EHUwm9TvWvu/qaORY/HiyOm665rRCwYSCX7impVO58CRcGZXbHynxt6Iwh
+4vdTKV1+KaiCr67q+5VffAeNFQzsdl83EjVpy9rGVWcAyfoUNGeuXz+C4tkh8GxC
+EDZaIaUmjIkzN23IePt3G2NW+qMQQg6JsawTey0y8eXOWP2tNgW9ObReGqgOzhYy
+0CtmD3rsuklDUszrxF6oJySJ0m0UPj0Cn61UdLx1D+x5gyhS1JLoolvAL+cN8gEE
+OJ2rRHV+OvNgwnx1qIm+6ODeMowSlHrxNKnt85JAkpb/f164mIQbdZ/0e+7t84gq
+H+HnAbECgYEA5U6X3Ee7J+99ndyZstGwocduLZYoM0OZSFUJINIAQzH+WW/8x51x
+oLmYnRnH/VO/lxb4rTfhD7rsypl6PWbl4gHkMNX70DbJGNG72PgZPyyKlPqEvShc
+rQZIFCOEAPt8IuaFoCIBPW8vkcdpGht5pUP3WjvmJYPjw1TwnfmlHPkCgYEA5Pvh
+lMne/dS8iS8sFXUXMB7ouBJ6yXsgtS1kENnFq1crDLvgigbRivoeCywEO7kzuSqj
+sS7TSRbhb10DO++/mRgagHe3xF/rr+H1AVFiRdMI3z7bbBnV5bj4A/8eHCM1nyaf
+Ve6ZDiDx+0jmng1pDrhJeeNtLjcxr7IfICm3nlkCgYAloInmyZZ6bSANwV8vKp1z
+TohTzqn2D4ediOagjhUg8ZktD+VI1BsLJqlWTh61AQMVRd20ftDdhezJKfoXDUV3
+mpvZL6PMfNDu06uhZMSvyx1KaPlTGMZsVfWJ6HIGvz2VdIJEzo+phw8lOrWSZSPG
+7KowElgnm8bKDKwXIBnp8QKBgQC6Lep+dZyvudcJm6c2Uxvlblw9vhjD1S8E4MEp
+ykckRx2jnua0k1KwsyjWYJWYkb7yYS7zE2WLWeU2DORiSU75hVWW+sAaFPum6Auz
+ZJ6Is0vVaGA0BtWZkMlnRnkO27nvixGmZvdfO35EmEOaYsD2zPRA/J97Ijlt51/T
+YNgBEQKBgD1JWUlC4yPDMmdFuyWQTS1jWC1EogSDr30RQfL288t3qm5d7lI4ztN2
+JHWpxwcQb1tKhy3xCbO+xdTM1//pE/cvlpPkOZGWhp+cEqxLf1QZO7NtfHSKJdmY
+RqI9XTxUEf+X1ibkUSiepSdyxrhKy8dneipiOEsmHo89FPsJggt2
+-----END RSA PRIVATE KEY-----\n",
+        n: "zRudXm6X3TdJYIrpiQwKKomtTyI3OBBUYYBaNQkpS5-ZILTmq-FqCiqL_FRBAOP53YRqM9l36ILrT2eWCNAGQbjuZ8GPBIJTcf5Gwlr_cj1qVKex54GPhifjNcJKUK83PjkV3yoCem_8R0NKnztb1uVGfzYBHAUUr6kXVV4XelW1FwKLs1ynsj1TrtQLG5YjkaGx03LQDPDkt3P05aKpnXedDFjpuuQZuS37TkinTYCIVIjQPzYWJfdt0VpgQs0QixLAj6PnE199NJqkafrhQsbdxlzv_DHOASwk5kNHMx04OAVFzXQwB9AaPZprK70l36haJWddXD4yOdPLSUfAkQ",
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::jwk::JwkSet;
+    use jsonwebtoken::{DecodingKey, Validation};
+
+    async fn get_json(url: &str) -> (reqwest::StatusCode, Option<String>, String) {
+        let response = reqwest::get(url).await.unwrap();
+        let status = response.status();
+        let cache = response
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (status, cache, response.text().await.unwrap())
+    }
+
+    async fn served_jwks(issuer: &FakeIssuer) -> JwkSet {
+        let (status, _, body) = get_json(&format!("{}/jwks", issuer.issuer())).await;
+        assert_eq!(status, 200);
+        serde_json::from_str(&body).unwrap()
+    }
+
+    async fn verify(issuer: &FakeIssuer, token: &str, alg: Algorithm) -> Value {
+        let header = jsonwebtoken::decode_header(token).unwrap();
+        let set = served_jwks(issuer).await;
+        let jwk = set
+            .find(header.kid.as_deref().unwrap())
+            .expect("kid served");
+        let mut validation = Validation::new(alg);
+        validation.set_audience(&["sigil"]);
+        validation.set_issuer(&[issuer.issuer()]);
+        let key = DecodingKey::from_jwk(jwk).unwrap();
+        jsonwebtoken::decode::<Value>(token, &key, &validation)
+            .unwrap()
+            .claims
+    }
+
+    #[tokio::test]
+    async fn discovery_points_at_jwks() {
+        let issuer = FakeIssuer::start().await;
+        assert!(issuer.issuer().starts_with("http://127.0.0.1:"));
+        let url = format!("{}/.well-known/openid-configuration", issuer.issuer());
+        let (status, _, body) = get_json(&url).await;
+        assert_eq!(status, 200);
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(doc["issuer"], issuer.issuer());
+        assert_eq!(doc["jwks_uri"], format!("{}/jwks", issuer.issuer()));
+        assert_eq!(doc["token_endpoint"], format!("{}/token", issuer.issuer()));
+        assert_eq!(issuer.discovery_fetches(), 1);
+        assert_eq!(issuer.jwks_fetches(), 0);
+        served_jwks(&issuer).await;
+        served_jwks(&issuer).await;
+        assert_eq!(issuer.jwks_fetches(), 2);
+        assert_eq!(issuer.discovery_fetches(), 1);
+    }
+
+    #[tokio::test]
+    async fn es256_and_rs256_tokens_verify_against_the_served_jwks() {
+        let issuer = FakeIssuer::start().await;
+        let claims = issuer.claims("alice", "sigil", &["admins", "devs"]);
+        let token = issuer.mint(&claims);
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("JWT"));
+        assert_eq!(header.kid, Some(issuer.current_kid()));
+        let got = verify(&issuer, &token, Algorithm::ES256).await;
+        assert_eq!(got["sub"], "alice");
+        assert_eq!(got["groups"], json!(["admins", "devs"]));
+
+        let rsa = FakeIssuer::start_with(KeyAlg::Rs256).await;
+        let token = rsa.mint(&rsa.claims("bob", "sigil", &[]));
+        assert_eq!(verify(&rsa, &token, Algorithm::RS256).await["sub"], "bob");
+        // The RSA public PEM (the HS256 attack's secret) is the key that verifies.
+        let pem = DecodingKey::from_rsa_pem(rsa.current_public_key_pem().as_bytes()).unwrap();
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&["sigil"]);
+        assert!(jsonwebtoken::decode::<Value>(&token, &pem, &validation).is_ok());
+        // The second fixed RSA key, then back to ES256.
+        rsa.rotate();
+        let token = rsa.mint(&rsa.claims("carol", "sigil", &[]));
+        assert_eq!(verify(&rsa, &token, Algorithm::RS256).await["sub"], "carol");
+        rsa.rotate_to(KeyAlg::Es256);
+        let token = rsa.mint(&rsa.claims("dave", "sigil", &[]));
+        assert_eq!(verify(&rsa, &token, Algorithm::ES256).await["sub"], "dave");
+    }
+
+    #[tokio::test]
+    async fn rotation_removes_the_old_kid_but_it_can_still_mint() {
+        let issuer = FakeIssuer::start().await;
+        let old = issuer.current_kid();
+        let new = issuer.rotate();
+        assert_ne!(old, new);
+        assert_eq!(issuer.current_kid(), new);
+        let set = served_jwks(&issuer).await;
+        assert!(set.find(&old).is_none());
+        assert!(set.find(&new).is_some());
+        let token = issuer.mint_with_kid(&old, &issuer.claims("a", "sigil", &[]));
+        assert_eq!(
+            jsonwebtoken::decode_header(&token).unwrap().kid,
+            Some(old.clone())
+        );
+    }
+
+    #[tokio::test]
+    async fn jwks_behaviours() {
+        let issuer = FakeIssuer::start().await;
+        let url = format!("{}/jwks", issuer.issuer());
+        let (_, cache, _) = get_json(&url).await;
+        assert_eq!(cache.as_deref(), Some("max-age=300"));
+        issuer.set_jwks_cache_control(None);
+        assert_eq!(get_json(&url).await.1, None);
+
+        issuer.set_jwks_behaviour(JwksBehaviour::Malformed);
+        let (status, _, body) = get_json(&url).await;
+        assert_eq!(status, 200);
+        assert!(serde_json::from_str::<JwkSet>(&body).is_err());
+
+        issuer.set_jwks_behaviour(JwksBehaviour::ServerError);
+        assert_eq!(get_json(&url).await.0, 500);
+
+        issuer.set_jwks_behaviour(JwksBehaviour::Oversized);
+        let (status, _, body) = get_json(&url).await;
+        assert_eq!(status, 200);
+        assert!(body.len() >= 2 * 1024 * 1024);
+
+        issuer.set_jwks_behaviour(JwksBehaviour::Hang);
+        let client = reqwest::Client::new();
+        let hung = client
+            .get(&url)
+            .timeout(Duration::from_millis(300))
+            .send()
+            .await;
+        assert!(hung.unwrap_err().is_timeout());
+        assert_eq!(issuer.jwks_fetches(), 6);
+    }
+
+    #[tokio::test]
+    async fn attack_tokens() {
+        let issuer = FakeIssuer::start().await;
+        let claims = issuer.claims("mallory", "sigil", &["admins"]);
+
+        let none = issuer.mint_alg_none(&claims);
+        let parts: Vec<&str> = none.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        assert!(parts[2].is_empty());
+        let header: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        assert_eq!(header, json!({"alg": "none", "kid": issuer.current_kid()}));
+
+        let hs = issuer.mint_hs256_with_public_key(&claims);
+        let header = jsonwebtoken::decode_header(&hs).unwrap();
+        assert_eq!(header.alg, Algorithm::HS256);
+        assert_eq!(header.kid, Some(issuer.current_kid()));
+        let pem = issuer.current_public_key_pem();
+        assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        // The PEM really is the current public key, and really is the HMAC secret.
+        assert!(DecodingKey::from_ec_pem(pem.as_bytes()).is_ok());
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&["sigil"]);
+        let secret = DecodingKey::from_secret(pem.as_bytes());
+        assert!(jsonwebtoken::decode::<Value>(&hs, &secret, &validation).is_ok());
+
+        let unknown = issuer.mint_unknown_kid("nobody", &claims);
+        let header = jsonwebtoken::decode_header(&unknown).unwrap();
+        assert_eq!(header.kid.as_deref(), Some("nobody"));
+        assert!(served_jwks(&issuer).await.find("nobody").is_none());
+
+        let typed = issuer.mint_typed("at+jwt", &claims);
+        let header = jsonwebtoken::decode_header(&typed).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    }
+}
