@@ -2,11 +2,15 @@
 
 use crate::audit::{kind, Actor, AuditEvent};
 use crate::auth::AuthCache;
+use crate::changes::{new_sync_state, SyncState, CHANGE_LOG_RETENTION_SECONDS};
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::digest::NonceKeeper;
 use crate::error::{CoreError, CoreResult};
-use crate::ids::{HexId, OrgId};
+use crate::federation::jwt::OrgGrants;
+use crate::federation::key_sets::{KeySetFetcher, KeySets};
+use crate::federation::IdentityProvider;
+use crate::ids::{HexId, IdentityProviderId, OrgId};
 use crate::org::Organization;
 use crate::page::{Page, PageRequest};
 use crate::principal::{OrgRoleAssignment, Realm};
@@ -59,6 +63,11 @@ pub struct Core {
     pub(crate) clients: Cache<String, Arc<ClientRecord>>,
     /// Secrets whose `lastUsedAt` was written in the last minute.
     pub(crate) secret_use_writes: Cache<HexId, ()>,
+    pub(crate) key_sets: KeySets,
+    /// Identity providers by issuer (an empty list remembers that none has it).
+    pub(crate) providers_by_issuer: Cache<String, Arc<Vec<Arc<IdentityProvider>>>>,
+    pub(crate) provider_grants: Cache<IdentityProviderId, Arc<Vec<OrgGrants>>>,
+    pub(crate) sync: std::sync::Mutex<SyncState>,
 }
 
 /// What the first start did.
@@ -79,6 +88,7 @@ impl Core {
         clock: Arc<dyn Clock>,
         master_key: MasterKey,
         config: CoreConfig,
+        key_set_fetcher: Arc<dyn KeySetFetcher>,
     ) -> Self {
         let nonces = NonceKeeper::new(master_key.derive("sigil digest nonces v1"));
         Self {
@@ -102,6 +112,16 @@ impl Core {
                 .max_capacity(CACHE_CAPACITY)
                 .time_to_live(std::time::Duration::from_secs(60))
                 .build(),
+            key_sets: KeySets::new(key_set_fetcher),
+            providers_by_issuer: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            provider_grants: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            sync: new_sync_state(),
         }
     }
 
@@ -143,6 +163,10 @@ impl Core {
         let now = self.now();
         self.store.prune_revocations(now).await?;
         self.revocations.prune(now);
+        self.store
+            .prune_changes(now - chrono::Duration::seconds(CHANGE_LOG_RETENTION_SECONDS))
+            .await?;
+        self.key_sets.refresh_due().await;
         self.store.record_expired_secrets(now).await?;
         self.ensure_signing_keys().await
     }

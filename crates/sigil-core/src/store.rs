@@ -2,6 +2,7 @@
 //! event of that change and writes both in one transaction, so nothing is half-written.
 
 use crate::audit::AuditEvent;
+use crate::changes::ChangeRecord;
 use crate::error::CoreResult;
 use crate::federation::{ConnectedOrgConfig, IdentityProvider, RoleMapping};
 use crate::ids::HexId;
@@ -15,6 +16,7 @@ use crate::tokens::StoredSigningKey;
 use crate::user::User;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 /// What the first start writes, in one transaction.
 #[derive(Debug, Clone)]
@@ -35,6 +37,7 @@ pub trait Store:
     + ServiceAccountStore
     + TokenStore
     + ProgrammaticKeyStore
+    + ChangeStore
 {
 }
 
@@ -46,6 +49,7 @@ impl<T> Store for T where
         + ServiceAccountStore
         + TokenStore
         + ProgrammaticKeyStore
+        + ChangeStore
 {
 }
 
@@ -139,6 +143,18 @@ pub trait FederationStore: Send + Sync + 'static {
         idp: &IdentityProvider,
         event: &AuditEvent,
     ) -> CoreResult<()>;
+    /// Every provider (of any federation settings) whose issuer is exactly `issuer`.
+    async fn find_identity_providers_by_issuer(
+        &self,
+        issuer: &str,
+    ) -> CoreResult<Vec<IdentityProvider>>;
+    /// Writes the provider (its new cutoff), the revocation and the event in one transaction.
+    async fn record_jwks_revocation(
+        &self,
+        idp: &IdentityProvider,
+        revocation: &Revocation,
+        event: &AuditEvent,
+    ) -> CoreResult<()>;
 }
 
 /// Local users.
@@ -228,6 +244,20 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn list_signing_keys(&self) -> CoreResult<Vec<StoredSigningKey>>;
     async fn insert_signing_key(&self, key: &StoredSigningKey) -> CoreResult<()>;
     async fn delete_signing_key(&self, kid: &str) -> CoreResult<()>;
+}
+
+/// The log of changes every node applies to its caches. The store appends to it in the
+/// transaction of each audited change and each revocation; nodes read it when woken (PostgreSQL
+/// LISTEN/NOTIFY) and on a timer, which catches anything a dropped connection missed.
+#[async_trait]
+pub trait ChangeStore: Send + Sync + 'static {
+    /// Changes recorded at or after `since`, oldest first.
+    async fn changes_since(&self, since: DateTime<Utc>) -> CoreResult<Vec<ChangeRecord>>;
+    async fn prune_changes(&self, before: DateTime<Utc>) -> CoreResult<u64>;
+    /// Wakes the returned handle whenever another process may have appended a change (and
+    /// when the subscription was lost and re-established). `None`: this store has no
+    /// notifications; the timer alone applies changes.
+    async fn subscribe_changes(&self) -> CoreResult<Option<Arc<tokio::sync::Notify>>>;
 }
 
 /// Programmatic API keys (Digest credentials of an organization).

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8420";
 pub const DEFAULT_DATA_DIR: &str = "./sigil-data";
 pub const DEFAULT_SIGNING_KEY_ROTATION_HOURS: i64 = 720;
+/// The change log is read at least this often (and at once when PostgreSQL notifies).
+pub const DEFAULT_CHANGE_SYNC_MS: u64 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -55,6 +57,11 @@ pub struct ServerArgs {
     #[arg(long, env = "SIGIL_SIGNING_KEY_ROTATION_HOURS", value_parser = clap::value_parser!(i64).range(1..=87_600))]
     #[serde(alias = "signing-key-rotation-hours")]
     pub signing_key_rotation_hours: Option<i64>,
+    /// Milliseconds between two reads of the change log, which catch any change a lost
+    /// notification missed: the longest a revocation takes to reach this node [default: 1000]
+    #[arg(long, env = "SIGIL_CHANGE_SYNC_MS", value_parser = clap::value_parser!(u64).range(50..=60_000))]
+    #[serde(alias = "change-sync-ms")]
+    pub change_sync_ms: Option<u64>,
     /// File holding the base64 master key [default: <data-dir>/master.key; SIGIL_MASTER_KEY wins]
     #[arg(long, env = "SIGIL_MASTER_KEY_FILE")]
     #[serde(alias = "master-key-file")]
@@ -73,6 +80,7 @@ pub struct ServerConfig {
     pub log_format: LogFormat,
     pub master_key_file: Option<PathBuf>,
     pub signing_key_rotation_hours: i64,
+    pub change_sync_ms: u64,
     /// `SIGIL_MASTER_KEY`, base64 of 32 bytes.
     pub master_key: Option<SecretString>,
     /// `SIGIL_ADMIN_PASSWORD`: the admin's password on the first start.
@@ -125,6 +133,10 @@ impl ServerArgs {
                 .signing_key_rotation_hours
                 .or(file.signing_key_rotation_hours)
                 .unwrap_or(DEFAULT_SIGNING_KEY_ROTATION_HOURS),
+            change_sync_ms: self
+                .change_sync_ms
+                .or(file.change_sync_ms)
+                .unwrap_or(DEFAULT_CHANGE_SYNC_MS),
             master_key: env_secret("SIGIL_MASTER_KEY"),
             admin_password: env_secret("SIGIL_ADMIN_PASSWORD"),
         })
@@ -149,6 +161,7 @@ impl ServerConfig {
             log_format: LogFormat::Human,
             master_key_file: None,
             signing_key_rotation_hours: DEFAULT_SIGNING_KEY_ROTATION_HOURS,
+            change_sync_ms: DEFAULT_CHANGE_SYNC_MS,
             master_key: None,
             admin_password: None,
         }

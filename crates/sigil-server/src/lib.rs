@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod faces;
+pub mod key_set_fetcher;
 pub mod openapi;
 mod run;
 

@@ -30,6 +30,7 @@ use utoipa::OpenApi;
         atlas::identity_providers::get_identity_provider,
         atlas::identity_providers::update_identity_provider,
         atlas::identity_providers::delete_identity_provider,
+        atlas::identity_providers::revoke_jwks,
         atlas::service_accounts::create_service_account,
         atlas::service_accounts::list_service_accounts,
         atlas::service_accounts::get_service_account,

@@ -2,6 +2,7 @@
 
 use crate::app::{router, AppState};
 use crate::config::ServerConfig;
+use crate::key_set_fetcher::HttpKeySetFetcher;
 use anyhow::Context;
 use sigil_core::clock::SystemClock;
 use sigil_core::service::BootstrapOutcome;
@@ -53,6 +54,7 @@ impl RunningServer {
                 issuer: public_url.clone(),
                 signing_key_rotation: chrono::Duration::hours(config.signing_key_rotation_hours),
             },
+            Arc::new(HttpKeySetFetcher::new(config.allow_insecure_issuers)?),
         ));
         let generated_admin_password = match core
             .bootstrap(config.admin_password.clone())
@@ -71,7 +73,20 @@ impl RunningServer {
         core.load()
             .await
             .map_err(|e| anyhow::anyhow!("loading keys and revocations: {e}"))?;
+        // Listening starts before the first read, so no change falls between the two.
+        let wake = core
+            .subscribe_changes()
+            .await
+            .map_err(|e| anyhow::anyhow!("listening for changes: {e}"))?;
+        core.sync_changes()
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the change log: {e}"))?;
         let housekeeping = tokio::spawn(housekeeping(core.clone()));
+        let sync = tokio::spawn(sync_changes(
+            core.clone(),
+            wake,
+            std::time::Duration::from_millis(config.change_sync_ms),
+        ));
         let app = router(AppState::new(core, public_url.clone()));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -84,6 +99,7 @@ impl RunningServer {
             })
             .await?;
             housekeeping.abort();
+            sync.abort();
             store.close().await;
             Ok(())
         });
@@ -116,6 +132,26 @@ async fn housekeeping(core: Arc<Core>) {
         tick.tick().await;
         if let Err(e) = core.housekeeping().await {
             tracing::error!(error = %e, "housekeeping failed; retrying at the next interval");
+        }
+    }
+}
+
+/// Applies the change log: at once when the store notifies, and every `interval` whatever
+/// happens, which bounds how long a lost notification can delay a revocation.
+async fn sync_changes(
+    core: Arc<Core>,
+    wake: Option<Arc<tokio::sync::Notify>>,
+    interval: std::time::Duration,
+) {
+    loop {
+        match &wake {
+            Some(wake) => {
+                let _ = tokio::time::timeout(interval, wake.notified()).await;
+            }
+            None => tokio::time::sleep(interval).await,
+        }
+        if let Err(e) = core.sync_changes().await {
+            tracing::error!(error = %e, "reading the change log failed; retrying");
         }
     }
 }

@@ -1,9 +1,11 @@
 //! The audit trail, and the helper every audited change uses to write its event.
 
+use crate::changes::append_change;
 use crate::connect::{db, SqlStore};
 use crate::rows::{from_docs, to_doc};
 use async_trait::async_trait;
 use sigil_core::audit::AuditEvent;
+use sigil_core::changes::Change;
 use sigil_core::error::CoreResult;
 use sigil_core::ids::OrgId;
 use sigil_core::page::{Page, PageRequest};
@@ -24,6 +26,9 @@ pub(crate) async fn insert_event(
         .execute(&mut **tx)
         .await
         .map_err(db)?;
+    if let Some(change) = Change::of_event(event) {
+        append_change(tx, &change, event.created).await?;
+    }
     Ok(())
 }
 

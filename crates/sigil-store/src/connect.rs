@@ -5,7 +5,9 @@ use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::AnyPool;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -27,6 +29,10 @@ pub struct SqlStore {
     /// beside the single writer (WAL); on PostgreSQL, the same pool.
     pub(crate) reader: AnyPool,
     backend: Backend,
+    /// What `connect` was given: the change listener opens its own connection with it.
+    pub(crate) url: String,
+    /// Set on `close`, so the change listener lets its connection go.
+    pub(crate) closed: Arc<watch::Sender<bool>>,
 }
 
 impl SqlStore {
@@ -94,6 +100,8 @@ impl SqlStore {
             pool,
             reader,
             backend,
+            url: url.to_owned(),
+            closed: Arc::new(watch::Sender::new(false)),
         })
     }
 
@@ -102,6 +110,7 @@ impl SqlStore {
     }
 
     pub async fn close(&self) {
+        self.closed.send_replace(true);
         self.reader.close().await;
         self.pool.close().await;
     }

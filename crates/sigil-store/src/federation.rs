@@ -2,12 +2,14 @@
 
 use crate::audit::insert_event;
 use crate::connect::{conflict_or_internal, db, SqlStore};
+use crate::revocations::insert_revocation;
 use crate::rows::{all_docs, from_docs, one_doc, to_doc, write_with_event};
 use async_trait::async_trait;
 use sigil_core::audit::AuditEvent;
-use sigil_core::error::CoreResult;
+use sigil_core::error::{CoreError, CoreResult};
 use sigil_core::federation::{ConnectedOrgConfig, IdentityProvider, RoleMapping};
 use sigil_core::ids::{FederationSettingsId, IdentityProviderId, OrgId, RoleMappingId};
+use sigil_core::revocation::Revocation;
 use sigil_core::store::FederationStore;
 use sqlx::{Any, Transaction};
 
@@ -177,14 +179,16 @@ impl FederationStore for SqlStore {
         event: &AuditEvent,
     ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("INSERT INTO identity_providers (id, federation_settings_id, created_at, doc) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO identity_providers (id, federation_settings_id, created_at, doc, issuer_uri, audience) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(idp.id.to_string())
             .bind(idp.federation_settings_id.to_string())
             .bind(idp.created_at.timestamp())
             .bind(to_doc(idp)?)
+            .bind(&idp.issuer_uri)
+            .bind(&idp.audience)
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .map_err(idp_conflict)?;
         insert_event(&mut tx, event).await?;
         tx.commit().await.map_err(db)
     }
@@ -194,15 +198,35 @@ impl FederationStore for SqlStore {
         idp: &IdentityProvider,
         event: &AuditEvent,
     ) -> CoreResult<()> {
-        let doc = to_doc(idp)?;
-        write_with_event(
-            &self.pool,
-            "UPDATE identity_providers SET doc = $1 WHERE id = $2",
-            &[&doc, &idp.id.to_string()],
-            event,
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        update_identity_provider(&mut tx, idp).await?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn find_identity_providers_by_issuer(
+        &self,
+        issuer: &str,
+    ) -> CoreResult<Vec<IdentityProvider>> {
+        all_docs(
+            &self.reader,
+            "SELECT doc FROM identity_providers WHERE issuer_uri = $1 ORDER BY created_at, id",
+            &[issuer],
         )
-        .await?;
-        Ok(())
+        .await
+    }
+
+    async fn record_jwks_revocation(
+        &self,
+        idp: &IdentityProvider,
+        revocation: &Revocation,
+        event: &AuditEvent,
+    ) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        update_identity_provider(&mut tx, idp).await?;
+        insert_revocation(&mut tx, revocation).await?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)
     }
 
     async fn delete_identity_provider(
@@ -231,4 +255,26 @@ impl FederationStore for SqlStore {
         insert_event(&mut tx, event).await?;
         tx.commit().await.map_err(db)
     }
+}
+
+/// Two providers may not share an issuer and an audience: a token names exactly one.
+fn idp_conflict(e: sqlx::Error) -> CoreError {
+    conflict_or_internal(e, "an identity provider with this issuerUri and audience")
+}
+
+async fn update_identity_provider(
+    tx: &mut Transaction<'_, Any>,
+    idp: &IdentityProvider,
+) -> CoreResult<()> {
+    sqlx::query(
+        "UPDATE identity_providers SET doc = $1, issuer_uri = $2, audience = $3 WHERE id = $4",
+    )
+    .bind(to_doc(idp)?)
+    .bind(&idp.issuer_uri)
+    .bind(&idp.audience)
+    .bind(idp.id.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(idp_conflict)?;
+    Ok(())
 }

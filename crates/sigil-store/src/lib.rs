@@ -6,6 +6,7 @@
 //! keep the same numbers in `migrations/sqlite` and `migrations/postgres`.
 
 mod audit;
+mod changes;
 mod connect;
 mod federation;
 mod org;

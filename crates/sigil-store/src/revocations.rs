@@ -1,11 +1,13 @@
 //! Revocations and Sigil's token-signing keys.
 
 use crate::audit::insert_event;
+use crate::changes::append_change;
 use crate::connect::{db, SqlStore};
 use crate::rows::{from_docs, to_doc};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sigil_core::audit::AuditEvent;
+use sigil_core::changes::Change;
 use sigil_core::error::{CoreError, CoreResult};
 use sigil_core::revocation::{Revocation, RevocationKind};
 use sigil_core::store::TokenStore;
@@ -30,7 +32,7 @@ pub(crate) async fn insert_revocation(
     .execute(&mut **tx)
     .await
     .map_err(db)?;
-    Ok(())
+    append_change(tx, &Change::Revoked(r.clone()), r.revoked_at).await
 }
 
 fn kind_of(text: &str) -> CoreResult<RevocationKind> {

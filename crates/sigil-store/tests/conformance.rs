@@ -58,7 +58,7 @@ fn idp(fs: HexId) -> IdentityProvider {
         description: None,
         issuer_uri: "https://issuer.example.com".into(),
         client_id: None,
-        audience: "sigil".into(),
+        audience: format!("sigil-{}", HexId::random()),
         authorization_type: AuthorizationType::Group,
         groups_claim: Some("groups".into()),
         user_claim: "sub".into(),
@@ -73,6 +73,7 @@ fn idp(fs: HexId) -> IdentityProvider {
             revoked_at: None,
             last_error: None,
         },
+        pinned_jwks: None,
     }
 }
 

@@ -202,6 +202,7 @@ impl Core {
             Some(owner.org_id.to_string()),
         );
         self.store.put_connected_org_config(&config, &event).await?;
+        self.federation_changed(None);
         let mappings = self.store.list_role_mappings(fs, owner.org_id).await?;
         Ok((config, mappings))
     }
@@ -224,6 +225,7 @@ impl Core {
             .delete_connected_org_config(owner.federation_settings_id, owner.org_id, &event)
             .await?
         {
+            self.federation_changed(None);
             Ok(())
         } else {
             Err(CoreError::not_found(

@@ -103,6 +103,9 @@ pub struct IdentityProvider {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub key_set: KeySetStatus,
+    /// A JWKS given in a request (the IAM face's `signing_key`), used instead of discovery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_jwks: Option<serde_json::Value>,
 }
 
 impl IdentityProvider {
@@ -251,6 +254,7 @@ impl IdentityProviderDraft {
                 revoked_at: None,
                 last_error: None,
             },
+            pinned_jwks: None,
         };
         idp.checked()
     }
@@ -355,6 +359,7 @@ impl Core {
         Ok(all
             .into_iter()
             .filter(|i| filter.idp_types.is_empty() || filter.idp_types.contains(&i.idp_type))
+            .map(|i| self.with_live_key_set(i))
             .collect())
     }
 
@@ -376,6 +381,7 @@ impl Core {
             Some(idp.id.to_string()),
         );
         self.store.insert_identity_provider(&idp, &event).await?;
+        self.federation_changed(None);
         Ok(idp)
     }
 
@@ -387,6 +393,7 @@ impl Core {
         self.store
             .get_identity_provider(owner.federation_settings_id, id)
             .await?
+            .map(|i| self.with_live_key_set(i))
             .ok_or_else(|| CoreError::not_found(ResourceKind::IdentityProvider, id))
     }
 
@@ -406,6 +413,7 @@ impl Core {
             Some(id.to_string()),
         );
         self.store.update_identity_provider(&idp, &event).await?;
+        self.federation_changed(Some(id));
         Ok(idp)
     }
 
@@ -423,7 +431,9 @@ impl Core {
             owner.org_id,
             Some(id.to_string()),
         );
-        self.store.delete_identity_provider(&idp, &event).await
+        self.store.delete_identity_provider(&idp, &event).await?;
+        self.federation_changed(Some(id));
+        Ok(())
     }
 }
 

@@ -3,6 +3,9 @@
 
 mod connected_org;
 mod identity_provider;
+pub mod jwt;
+pub mod key_sets;
+mod revoke;
 mod role_mapping;
 
 pub use connected_org::{ConnectedOrgConfig, ConnectedOrgConfigDraft};

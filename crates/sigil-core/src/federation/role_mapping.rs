@@ -134,6 +134,7 @@ impl Core {
             Some(mapping.id.to_string()),
         );
         self.store.insert_role_mapping(&mapping, &event).await?;
+        self.federation_changed(None);
         Ok(mapping)
     }
 
@@ -168,6 +169,7 @@ impl Core {
             Some(id.to_string()),
         );
         self.store.update_role_mapping(&mapping, &event).await?;
+        self.federation_changed(None);
         Ok(mapping)
     }
 
@@ -185,6 +187,7 @@ impl Core {
             Some(id.to_string()),
         );
         if self.store.delete_role_mapping(id, &event).await? {
+            self.federation_changed(None);
             Ok(())
         } else {
             Err(CoreError::not_found(ResourceKind::RoleMapping, id))

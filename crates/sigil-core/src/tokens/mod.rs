@@ -2,7 +2,10 @@
 //! JWTs signed by Sigil, verified from memory, refused at once when revoked.
 
 pub(crate) mod clients;
+mod exchange;
 mod keys;
+
+pub use exchange::{FederatedSession, Introspection};
 
 pub use keys::{Keyring, LoadedKey, StoredSigningKey};
 
@@ -43,6 +46,9 @@ pub struct AccessClaims {
     /// The secret the token was issued with, so deleting the secret revokes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// For a token exchanged for a federated JWT: the identity it was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fed: Option<FederatedSession>,
 }
 
 /// A freshly issued access token.
@@ -56,7 +62,7 @@ pub struct IssuedToken {
 #[derive(Debug, Clone)]
 pub(crate) struct VerifiedToken {
     pub principal: Principal,
-    pub claims: Arc<AccessClaims>,
+    pub exp: i64,
 }
 
 /// The cache key of a token: its SHA-256, so the cache never holds tokens themselves.
@@ -103,10 +109,6 @@ impl Core {
         account: &ServiceAccount,
         sid: Option<String>,
     ) -> CoreResult<IssuedToken> {
-        let key = self
-            .keyring
-            .active()
-            .ok_or_else(|| CoreError::internal("no signing key loaded"))?;
         let now = self.now().timestamp();
         let claims = AccessClaims {
             iss: self.config.issuer.clone(),
@@ -125,15 +127,24 @@ impl Core {
                 .collect(),
             scope: String::new(),
             sid,
+            fed: None,
         };
+        self.sign_claims(&claims)
+    }
+
+    pub(crate) fn sign_claims(&self, claims: &AccessClaims) -> CoreResult<IssuedToken> {
+        let key = self
+            .keyring
+            .active()
+            .ok_or_else(|| CoreError::internal("no signing key loaded"))?;
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(key.kid.clone());
         header.typ = Some(ACCESS_TOKEN_TYPE.into());
         let token =
-            jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(CoreError::internal)?;
+            jsonwebtoken::encode(&header, claims, &key.encoding).map_err(CoreError::internal)?;
         Ok(IssuedToken {
             access_token: SecretString::new(token),
-            expires_in: ACCESS_TOKEN_SECONDS,
+            expires_in: claims.exp - claims.iat,
         })
     }
 
@@ -178,6 +189,13 @@ impl Core {
 
     fn is_access_token_revoked(&self, claims: &AccessClaims) -> bool {
         let r = &self.revocations;
+        if let Some(fed) = &claims.fed {
+            // Every session from a provider whose JWKS was revoked ends with it.
+            let cutoff = r.revoked_at(RevocationKind::IdentityProvider, &fed.idp);
+            if cutoff.is_some_and(|c| claims.iat <= c.timestamp() || fed.src_iat <= c.timestamp()) {
+                return true;
+            }
+        }
         r.is_revoked(RevocationKind::Token, &claims.jti)
             || r.is_revoked(RevocationKind::ServiceAccount, &claims.client_id)
             || claims
@@ -190,25 +208,29 @@ impl Core {
     /// (revocations clear the cache), from memory only.
     pub fn cached_bearer(&self, token: &str) -> Option<Principal> {
         let hit = self.token_cache.get(&token_key(token))?;
-        (hit.claims.exp + CLOCK_SKEW_SECONDS > self.now().timestamp())
-            .then(|| hit.principal.clone())
+        (hit.exp + CLOCK_SKEW_SECONDS > self.now().timestamp()).then(|| hit.principal.clone())
     }
 
-    /// `Authorization: Bearer` with a Sigil access token. A token seen before is a cache hit.
+    /// `Authorization: Bearer` with a Sigil access token, or a WORKLOAD identity provider's
+    /// JWT. A token seen before is a cache hit.
     pub async fn authenticate_bearer(&self, token: &str, actor: &Actor) -> CoreResult<Principal> {
         if let Some(principal) = self.cached_bearer(token) {
             return Ok(principal);
         }
         let key = token_key(token);
-        let verified = match self.verify_access_token(token).await {
-            Ok(claims) => {
-                self.client_record(&claims.client_id)
-                    .await?
-                    .map(|record| VerifiedToken {
-                        principal: service_account_principal(&record.account),
-                        claims: Arc::new(claims),
-                    })
+        let ours = crate::federation::jwt::issuer_of(token).as_deref() == Some(self.issuer());
+        let outcome = if ours {
+            match self.verify_access_token(token).await {
+                Ok(claims) => self.token_principal(&claims).await,
+                Err(e) => Err(e),
             }
+        } else {
+            self.authenticate_federated_bearer(token)
+                .await
+                .map(|(principal, exp)| Some(VerifiedToken { principal, exp }))
+        };
+        let verified = match outcome {
+            Ok(v) => v,
             Err(CoreError::Unauthenticated) => None,
             Err(e) => return Err(e),
         };
@@ -261,13 +283,21 @@ impl Core {
         Ok(())
     }
 
-    /// RFC 7662: the claims of an active token, or `None`.
-    pub async fn introspect_token(&self, token: &str) -> CoreResult<Option<AccessClaims>> {
-        match self.verify_access_token(token).await {
-            Ok(claims) => Ok(self.client_record(&claims.client_id).await?.map(|_| claims)),
-            Err(CoreError::Unauthenticated) => Ok(None),
-            Err(e) => Err(e),
-        }
+    /// Who a verified Sigil token stands for: its service account with the account's current
+    /// roles, or its federated identity with the current role mappings. `None` when that
+    /// account or provider is gone.
+    async fn token_principal(&self, claims: &AccessClaims) -> CoreResult<Option<VerifiedToken>> {
+        let principal = match &claims.fed {
+            Some(fed) => self.session_principal(fed).await?,
+            None => self
+                .client_record(&claims.client_id)
+                .await?
+                .map(|record| service_account_principal(&record.account)),
+        };
+        Ok(principal.map(|principal| VerifiedToken {
+            principal,
+            exp: claims.exp,
+        }))
     }
 
     /// The public signing keys (`/.well-known/jwks.json`).

@@ -8,8 +8,9 @@ use sigil_testkit::{store_tests, TestServer};
 
 async fn create_get_and_list_an_identity_provider(server: &TestServer) {
     let (_, fs) = server.default_org().await;
+    let sent = workforce("Staff");
     let a = server
-        .admin(Method::POST, &idps_path(&fs), Some(workforce("Staff")))
+        .admin(Method::POST, &idps_path(&fs), Some(sent.clone()))
         .await;
     assert_eq!(
         a.status, 200,
@@ -25,7 +26,7 @@ async fn create_get_and_list_an_identity_provider(server: &TestServer) {
     assert_eq!(b["description"], Value::Null);
     assert_eq!(b["issuerUri"], "https://login.example.com/realms/staff");
     assert_eq!(b["clientId"], "sigil-console");
-    assert_eq!(b["audience"], "sigil-console");
+    assert_eq!(b["audience"], sent["audience"]);
     assert_eq!(b["authorizationType"], "USER");
     assert_eq!(b["userClaim"], "sub");
     assert_eq!(b["requestedScopes"], json!(["openid", "profile"]));

@@ -113,13 +113,20 @@ pub async fn create_org(server: &TestServer, name: &str) -> (String, String) {
 }
 
 /// A valid WORKLOAD identity provider body.
+/// A fresh audience: no two providers may share an issuer and an audience.
+pub fn unique_audience(base: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{base}-{n}")
+}
+
 pub fn workload(name: &str) -> Value {
     json!({
         "protocol": "OIDC",
         "idpType": "WORKLOAD",
         "displayName": name,
         "issuerUri": "https://issuer.example.com",
-        "audience": "sigil",
+        "audience": unique_audience("sigil"),
         "authorizationType": "GROUP",
     })
 }
@@ -132,7 +139,7 @@ pub fn workforce(name: &str) -> Value {
         "displayName": name,
         "issuerUri": "https://login.example.com/realms/staff",
         "clientId": "sigil-console",
-        "audience": "sigil-console",
+        "audience": unique_audience("sigil-console"),
         "authorizationType": "USER",
         "requestedScopes": ["openid", "profile"],
         "associatedDomains": ["example.com"],

@@ -22,6 +22,7 @@ pub(crate) async fn core_at(
         Arc::new(clock.clone()),
         master,
         CoreConfig::default(),
+        Arc::new(sigil_core::federation::key_sets::NoFetcher),
     );
     core.ensure_signing_keys().await.expect("keys");
     let BootstrapOutcome::Done { org_id, .. } = core

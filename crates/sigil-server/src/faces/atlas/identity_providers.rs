@@ -149,3 +149,25 @@ pub async fn delete_identity_provider(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Revokes the provider's JWKS (seed 000): every token it signed at or before this second is
+/// refused, every Sigil token exchanged for one of its tokens is revoked, and its key set is
+/// refetched at once. 204 even when the refetch fails (the failure is in `keySet` and the
+/// audit trail); the revocation holds either way, on every node.
+#[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}/jwks",
+    tag = "federatedAuthentication", operation_id = "revokeJwksFromIdentityProvider",
+    params(FederationSettingsPath,
+        IdentityProviderPath, CommonParams),
+    responses((status = 204, description = "Revoked"), AtlasErrors))]
+pub async fn revoke_jwks(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: AtlasPath,
+) -> Result<StatusCode, AtlasError> {
+    let owner = owner(&state, &caller, &path).await?;
+    state
+        .core
+        .revoke_identity_provider_jwks(owner, &caller.0.actor, path.hex("identityProviderId")?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -16,7 +16,7 @@ pub mod views;
 
 use crate::app::AppState;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::{Extension, Router};
 use error::AtlasError;
 use sigil_core::service_accounts::SecretLifetimeRule;
@@ -77,6 +77,10 @@ pub fn router() -> Router<AppState> {
             get(get_identity_provider)
                 .patch(update_identity_provider)
                 .delete(delete_identity_provider),
+        )
+        .route(
+            &format!("{FS}/identityProviders/{{identityProviderId}}/jwks"),
+            delete(identity_providers::revoke_jwks),
         )
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(method_not_allowed_fallback)

@@ -18,7 +18,7 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Json<serde_j
         "revocation_endpoint": format!("{base}/api/oauth/revoke"),
         "introspection_endpoint": format!("{base}/api/oauth/introspect"),
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["client_credentials", super::TOKEN_EXCHANGE_GRANT],
         "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

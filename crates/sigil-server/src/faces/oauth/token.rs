@@ -73,6 +73,20 @@ async fn limited<T>(
     parts: &Parts,
     verify: impl std::future::Future<Output = CoreResult<T>>,
 ) -> Result<T, OAuthError> {
+    limited_as(state, parts, verify, || {
+        OAuthError::invalid_client("client authentication failed")
+    })
+    .await
+}
+
+/// Runs a verification as one attempt of the address's failure limit; `refused` is the answer
+/// when it does not verify.
+async fn limited_as<T>(
+    state: &AppState,
+    parts: &Parts,
+    verify: impl std::future::Future<Output = CoreResult<T>>,
+    refused: impl FnOnce() -> OAuthError,
+) -> Result<T, OAuthError> {
     let attempt = state
         .auth
         .admit(parts)
@@ -82,10 +96,69 @@ async fn limited<T>(
         Ok(value) => Ok(value),
         Err(CoreError::Unauthenticated) => {
             attempt.failed();
-            Err(OAuthError::invalid_client("client authentication failed"))
+            Err(refused())
         }
         Err(e) => Err(OAuthError::internal(e)),
     }
+}
+
+/// The subject token types of the token-exchange grant Sigil accepts.
+const SUBJECT_TOKEN_TYPES: [&str; 3] = [
+    "urn:ietf:params:oauth:token-type:jwt",
+    "urn:ietf:params:oauth:token-type:id_token",
+    "urn:ietf:params:oauth:token-type:access_token",
+];
+
+/// RFC 8693: an identity provider's JWT (the subject token is the only credential) for a Sigil
+/// access token.
+async fn exchange(state: &AppState, parts: &Parts, form: &Form) -> Result<Response, OAuthError> {
+    let subject = form.require("subject_token")?;
+    let kind = form.require("subject_token_type")?;
+    if !SUBJECT_TOKEN_TYPES.contains(&kind) {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("subject_token_type {kind:?} is not a JWT token type"),
+        ));
+    }
+    if let Some(wanted) = form.get("requested_token_type") {
+        if wanted != "urn:ietf:params:oauth:token-type:access_token" {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "requested_token_type: Sigil issues access tokens only",
+            ));
+        }
+    }
+    if form.get("actor_token").is_some() {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "actor_token: delegation is not supported",
+        ));
+    }
+    let issued = limited_as(
+        state,
+        parts,
+        state.core.exchange_token(subject, &actor(parts)),
+        || {
+            OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "subject_token is not a valid token of a known identity provider",
+            )
+        },
+    )
+    .await?;
+    Ok(no_store(
+        Json(serde_json::json!({
+            "access_token": issued.access_token.expose(),
+            "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+        }))
+        .into_response(),
+    ))
 }
 
 /// Authenticates the client of the request.
@@ -118,13 +191,7 @@ pub async fn token(
     let form = Form::read(body).await?;
     match form.require("grant_type")? {
         "client_credentials" => {}
-        TOKEN_EXCHANGE_GRANT => {
-            return Err(OAuthError::new(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                "token exchange is not enabled yet",
-            ));
-        }
+        TOKEN_EXCHANGE_GRANT => return exchange(&state, &parts, &form).await,
         other => {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
@@ -240,11 +307,13 @@ pub async fn introspect(
         .map_err(OAuthError::internal)?;
     let visible =
         claims.filter(|c| may_read_all || caller_client.as_deref() == Some(c.client_id.as_str()));
-    let body = match visible {
-        Some(c) => serde_json::json!({
-            "active": true, "sub": c.sub, "client_id": c.client_id, "iss": c.iss, "aud": c.aud, "exp": c.exp,
-            "iat": c.iat, "nbf": c.nbf, "jti": c.jti, "scope": c.scope, "token_type": "Bearer",
-        }),
+    let body = match visible.map(|c| serde_json::to_value(c).map_err(OAuthError::internal)) {
+        Some(Ok(mut claims)) => {
+            claims["active"] = true.into();
+            claims["token_type"] = "Bearer".into();
+            claims
+        }
+        Some(Err(e)) => return Err(e),
         None => serde_json::json!({ "active": false }),
     };
     Ok(no_store(Json(body).into_response()))

@@ -1,0 +1,162 @@
+//! Holding every node to every change: each node applies the store's change log to its
+//! in-memory revocations and caches, woken by notifications and on a timer.
+
+use crate::audit::{kind, AuditEvent};
+use crate::error::CoreResult;
+use crate::ids::HexId;
+use crate::revocation::Revocation;
+use crate::Core;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// One entry of the change log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    /// A credential was revoked: applied as it is, without reading the store.
+    Revoked(Revocation),
+    /// An audited change: each node decides from its type which caches it touches.
+    Audited {
+        event_type: String,
+        target_id: Option<String>,
+    },
+}
+
+impl Change {
+    /// The change an audit event records, if it is one: failed authentications and token
+    /// exchanges change nothing another node holds.
+    pub fn of_event(event: &AuditEvent) -> Option<Self> {
+        let not_a_change = [kind::AUTHENTICATION_FAILED, kind::FEDERATED_TOKEN_EXCHANGED];
+        (!not_a_change.contains(&event.event_type.as_str())).then(|| Self::Audited {
+            event_type: event.event_type.clone(),
+            target_id: event.target_id.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub change: Change,
+}
+
+/// How far back each read of the log looks. Sequence numbers are handed out before commit, so
+/// a change may become visible after a later one: every read looks at a window and applies
+/// what it has not applied yet.
+const WINDOW_SECONDS: i64 = 60;
+/// Change log entries are kept this long.
+pub const CHANGE_LOG_RETENTION_SECONDS: i64 = 3600;
+
+/// What this node has applied.
+#[derive(Default)]
+pub(crate) struct SyncState {
+    /// Sequence numbers applied, with when they were recorded (pruned past the window).
+    applied: HashMap<i64, DateTime<Utc>>,
+    /// When the log was last read successfully.
+    last_read: Option<DateTime<Utc>>,
+}
+
+impl Core {
+    /// Reads the change log and applies what this node has not applied yet. After a gap
+    /// longer than the window (a node cut off from the store), it reloads every revocation and
+    /// forgets every cache instead, since entries may have been missed.
+    pub async fn sync_changes(&self) -> CoreResult<usize> {
+        let now = self.now();
+        let last_read = self
+            .sync
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .last_read;
+        let window = Duration::seconds(WINDOW_SECONDS);
+        let since = match last_read {
+            Some(at) if now - at < window / 2 => at - window,
+            _ => {
+                self.reload_revocations().await?;
+                self.forget_everything();
+                now - window
+            }
+        };
+        let records = self.store.changes_since(since).await?;
+        let fresh: Vec<ChangeRecord> = {
+            let mut state = self.sync.lock().unwrap_or_else(|p| p.into_inner());
+            let fresh = records
+                .into_iter()
+                .filter(|r| state.applied.insert(r.seq, r.at).is_none())
+                .collect();
+            state.applied.retain(|_, at| now - *at < window * 2);
+            state.last_read = Some(now);
+            fresh
+        };
+        for record in &fresh {
+            self.apply_change(&record.change).await?;
+        }
+        Ok(fresh.len())
+    }
+
+    /// Wakes the returned handle when another node may have changed something (PostgreSQL).
+    pub async fn subscribe_changes(
+        &self,
+    ) -> CoreResult<Option<std::sync::Arc<tokio::sync::Notify>>> {
+        self.store.subscribe_changes().await
+    }
+
+    /// Whether this node read the change log within `bound`: when it did not, its caches may
+    /// hold something revoked elsewhere.
+    pub fn changes_read_within(&self, bound: Duration) -> bool {
+        let last = self
+            .sync
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .last_read;
+        last.is_some_and(|at| self.now() - at <= bound)
+    }
+
+    async fn apply_change(&self, change: &Change) -> CoreResult<()> {
+        match change {
+            Change::Revoked(revocation) => self.revoked(revocation),
+            Change::Audited {
+                event_type,
+                target_id,
+            } => match event_type.as_str() {
+                kind::IDENTITY_PROVIDER_CREATED
+                | kind::IDENTITY_PROVIDER_UPDATED
+                | kind::IDENTITY_PROVIDER_DELETED
+                | kind::IDENTITY_PROVIDER_JWKS_REVOKED => self.federation_changed(
+                    target_id
+                        .as_deref()
+                        .and_then(|t| HexId::parse("id", t).ok()),
+                ),
+                kind::CONNECTED_ORG_CONFIG_UPDATED
+                | kind::CONNECTED_ORG_CONFIG_REMOVED
+                | kind::ROLE_MAPPING_CREATED
+                | kind::ROLE_MAPPING_UPDATED
+                | kind::ROLE_MAPPING_DELETED => self.federation_changed(None),
+                kind::SERVICE_ACCOUNT_UPDATED
+                | kind::SERVICE_ACCOUNT_DELETED
+                | kind::SERVICE_ACCOUNT_SECRET_CREATED
+                | kind::SERVICE_ACCOUNT_SECRET_DELETED => {
+                    self.clients.invalidate_all();
+                    self.invalidate_credentials();
+                }
+                kind::API_KEY_UPDATED | kind::API_KEY_DELETED => self.invalidate_credentials(),
+                kind::SIGNING_KEY_ROTATED => self.reload_signing_keys().await?,
+                _ => {}
+            },
+        }
+        Ok(())
+    }
+
+    fn forget_everything(&self) {
+        self.clients.invalidate_all();
+        self.invalidate_credentials();
+        self.federation_changed(None);
+        self.key_sets.forget_all();
+    }
+}
+
+pub(crate) fn new_sync_state() -> Mutex<SyncState> {
+    Mutex::new(SyncState::default())
+}

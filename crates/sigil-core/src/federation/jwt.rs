@@ -1,0 +1,406 @@
+//! Tokens from an identity provider (spec 10): which provider signed it, whether it is
+//! genuine and current, and which roles it carries.
+
+use super::{AuthorizationType, IdentityProvider, IdpType};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::IdentityProviderId;
+use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind, Realm};
+use crate::privilege::OrgRole;
+use crate::revocation::RevocationKind;
+use crate::tokens::CLOCK_SKEW_SECONDS;
+use crate::Core;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Larger tokens are refused before anything is parsed.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// The signature algorithms a federated token may use: never `none`, never HMAC.
+pub const ALLOWED_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// A federated token that verified, and who it names.
+#[derive(Debug, Clone)]
+pub struct FederatedIdentity {
+    pub provider: Arc<IdentityProvider>,
+    pub principal: Principal,
+    /// The value of the provider's user claim.
+    pub user: String,
+    /// The values of the provider's groups claim (GROUP providers).
+    pub groups: Vec<String>,
+    pub subject: Option<String>,
+    pub client_id: Option<String>,
+    pub audience: Vec<String>,
+    pub scope: Option<String>,
+    pub jti: Option<String>,
+    pub iat: i64,
+    pub nbf: Option<i64>,
+    pub exp: i64,
+}
+
+/// A connected organization's grants to a provider's identities.
+#[derive(Debug, Clone)]
+pub(crate) struct OrgGrants {
+    org_id: crate::ids::OrgId,
+    after_authentication: Vec<OrgRole>,
+    /// External group (or user) name → roles.
+    mappings: Vec<(String, Vec<OrgRoleAssignment>)>,
+}
+
+fn invalid() -> CoreError {
+    CoreError::Unauthenticated
+}
+
+/// The payload, read without verifying anything, to find the provider whose keys to use.
+fn unverified_claims(token: &str) -> CoreResult<Map<String, Value>> {
+    let payload = token.split('.').nth(1).ok_or_else(invalid)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;
+    serde_json::from_slice(&bytes).map_err(|_| invalid())
+}
+
+fn string_list(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+fn int(claims: &Map<String, Value>, name: &str) -> Option<i64> {
+    claims.get(name).and_then(Value::as_i64)
+}
+
+/// `typ` values of the tokens accepted: a plain JWT, an id token, or an RFC 9068 access token.
+fn acceptable_type(typ: Option<&str>) -> bool {
+    typ.is_none_or(|t| {
+        let t = t.to_ascii_lowercase();
+        let t = t.strip_prefix("application/").unwrap_or(&t);
+        t == "jwt" || t == "at+jwt"
+    })
+}
+
+/// The peek at a token Sigil did not sign: its `iss`, if it has one.
+pub fn issuer_of(token: &str) -> Option<String> {
+    unverified_claims(token)
+        .ok()?
+        .get("iss")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+impl Core {
+    /// Verifies a JWT of an identity provider (spec 10): the provider is the one whose issuer
+    /// is `iss` and whose audience is in `aud`; the signature is checked with its key set
+    /// and an allowed algorithm; `exp` and `iat` are required, `nbf` honoured, with
+    /// [`CLOCK_SKEW_SECONDS`]; a token issued at or before a JWKS revoke is refused.
+    pub async fn verify_federated_jwt(&self, token: &str) -> CoreResult<FederatedIdentity> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(invalid());
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+        if !ALLOWED_ALGORITHMS.contains(&header.alg) || !acceptable_type(header.typ.as_deref()) {
+            return Err(invalid());
+        }
+        let peek = unverified_claims(token)?;
+        let iss = peek
+            .get("iss")
+            .and_then(Value::as_str)
+            .ok_or_else(invalid)?;
+        let audience = string_list(peek.get("aud"));
+        let provider = self
+            .provider_for(iss, &audience)
+            .await?
+            .ok_or_else(invalid)?;
+        let set = self
+            .key_sets
+            .keys_for(
+                provider.id,
+                &provider.issuer_uri,
+                provider.pinned_jwks.as_ref(),
+                header.kid.as_deref(),
+            )
+            .await
+            .ok_or_else(invalid)?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[&provider.issuer_uri]);
+        validation.set_audience(&[&provider.audience]);
+        // Times are checked below against the core's clock.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        let claims = set
+            .candidates(header.kid.as_deref(), header.alg)
+            .find_map(|k| {
+                jsonwebtoken::decode::<Map<String, Value>>(token, &k.key, &validation).ok()
+            })
+            .ok_or_else(invalid)?
+            .claims;
+        let now = self.now().timestamp();
+        let exp = int(&claims, "exp").ok_or_else(invalid)?;
+        let iat = int(&claims, "iat").ok_or_else(invalid)?;
+        let nbf = int(&claims, "nbf");
+        if exp + CLOCK_SKEW_SECONDS <= now
+            || iat - CLOCK_SKEW_SECONDS > now
+            || nbf.is_some_and(|nbf| nbf - CLOCK_SKEW_SECONDS > now)
+        {
+            return Err(invalid());
+        }
+        if self
+            .provider_cutoff(&provider)
+            .is_some_and(|cutoff| iat <= cutoff)
+        {
+            return Err(invalid());
+        }
+        let user = match claims.get(&provider.user_claim) {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err(invalid()),
+        };
+        let groups = match (&provider.authorization_type, &provider.groups_claim) {
+            (AuthorizationType::Group, Some(claim)) => string_list(claims.get(claim)),
+            _ => vec![],
+        };
+        let principal = self.federated_principal(&provider, &user, &groups).await?;
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+        Ok(FederatedIdentity {
+            principal,
+            user,
+            groups,
+            subject: text("sub"),
+            client_id: text("client_id").or_else(|| text("azp")),
+            audience: string_list(claims.get("aud")),
+            scope: text("scope"),
+            jti: text("jti"),
+            iat,
+            nbf,
+            exp,
+            provider,
+        })
+    }
+
+    /// The second at and before which the provider's tokens are refused, if its JWKS was
+    /// ever revoked (the in-memory revocation, or the provider's own record of it).
+    pub(crate) fn provider_cutoff(&self, provider: &IdentityProvider) -> Option<i64> {
+        let remembered = self
+            .revocations
+            .revoked_at(RevocationKind::IdentityProvider, &provider.id.to_string());
+        remembered
+            .max(provider.key_set.revoked_at)
+            .map(|at| at.timestamp())
+    }
+
+    /// The provider that issues `iss` for one of `audience`.
+    async fn provider_for(
+        &self,
+        iss: &str,
+        audience: &[String],
+    ) -> CoreResult<Option<Arc<IdentityProvider>>> {
+        let providers = match self.providers_by_issuer.get(iss) {
+            Some(hit) => hit,
+            None => {
+                let found: Vec<Arc<IdentityProvider>> = self
+                    .store
+                    .find_identity_providers_by_issuer(iss)
+                    .await?
+                    .into_iter()
+                    .map(Arc::new)
+                    .collect();
+                let found = Arc::new(found);
+                self.providers_by_issuer
+                    .insert(iss.to_owned(), found.clone());
+                found
+            }
+        };
+        Ok(providers
+            .iter()
+            .find(|p| audience.iter().any(|a| *a == p.audience))
+            .cloned())
+    }
+
+    /// The principal of a provider's identity: roles from every organization connected to
+    /// the provider, through its role mappings and its post-authentication grants. No match:
+    /// authenticated, with no role.
+    pub(crate) async fn federated_principal(
+        &self,
+        provider: &IdentityProvider,
+        user: &str,
+        groups: &[String],
+    ) -> CoreResult<Principal> {
+        let grants = self.provider_grants(provider).await?;
+        let names: Vec<&str> = match provider.authorization_type {
+            AuthorizationType::Group => groups.iter().map(String::as_str).collect(),
+            AuthorizationType::User => vec![user],
+        };
+        let mut org_roles = vec![];
+        for org in grants.iter() {
+            for role in &org.after_authentication {
+                org_roles.push(OrgRoleAssignment {
+                    org_id: org.org_id,
+                    role: *role,
+                });
+            }
+            for (name, roles) in &org.mappings {
+                if names.contains(&name.as_str()) {
+                    org_roles.extend(roles.iter().copied());
+                }
+            }
+        }
+        org_roles.sort_by_key(|a| (a.org_id, a.role.as_str()));
+        org_roles.dedup();
+        Ok(Principal {
+            kind: PrincipalKind::Federated,
+            id: format!("{}:{user}", provider.id),
+            name: user.to_owned(),
+            realm: Realm {
+                name: format!("oidc_{}", provider.id),
+                kind: "oidc".into(),
+            },
+            superuser: false,
+            org_roles,
+            cluster_privileges: vec![],
+        })
+    }
+
+    /// What the organizations connected to `provider` grant its identities, from memory
+    /// when this node has read it since the last federation change.
+    async fn provider_grants(
+        &self,
+        provider: &IdentityProvider,
+    ) -> CoreResult<Arc<Vec<OrgGrants>>> {
+        if let Some(hit) = self.provider_grants.get(&provider.id) {
+            return Ok(hit);
+        }
+        let fs = provider.federation_settings_id;
+        let mut grants = vec![];
+        for config in self.store.list_connected_org_configs(fs).await? {
+            let connected = config.identity_provider_id == Some(provider.id)
+                || config
+                    .data_access_identity_provider_ids
+                    .contains(&provider.id);
+            if !connected {
+                continue;
+            }
+            let mappings = self
+                .store
+                .list_role_mappings(fs, config.org_id)
+                .await?
+                .into_iter()
+                .map(|m| {
+                    let roles = m
+                        .role_assignments
+                        .iter()
+                        .map(|a| OrgRoleAssignment {
+                            org_id: a.org_id,
+                            role: a.role,
+                        })
+                        .collect();
+                    (m.external_group_name, roles)
+                })
+                .collect();
+            grants.push(OrgGrants {
+                org_id: config.org_id,
+                after_authentication: config.post_auth_role_grants.clone(),
+                mappings,
+            });
+        }
+        let grants = Arc::new(grants);
+        self.provider_grants.insert(provider.id, grants.clone());
+        Ok(grants)
+    }
+
+    /// A WORKLOAD provider's JWT sent as `Authorization: Bearer`. Cached like Sigil's own tokens.
+    pub(crate) async fn authenticate_federated_bearer(
+        &self,
+        token: &str,
+    ) -> CoreResult<(Principal, i64)> {
+        let identity = self.verify_federated_jwt(token).await?;
+        if identity.provider.idp_type != IdpType::Workload {
+            // People's tokens are exchanged for a Sigil token first.
+            return Err(invalid());
+        }
+        Ok((identity.principal, identity.exp))
+    }
+
+    /// Forgets what this node read of federation: providers by issuer, their grants, and the
+    /// key set of `changed` when one provider changed.
+    pub fn federation_changed(&self, changed: Option<IdentityProviderId>) {
+        self.providers_by_issuer.invalidate_all();
+        self.provider_grants.invalidate_all();
+        if let Some(id) = changed {
+            self.key_sets.forget(id);
+        }
+        self.token_cache.invalidate_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_jwt_and_access_token_types_are_accepted() {
+        for ok in [
+            None,
+            Some("JWT"),
+            Some("jwt"),
+            Some("at+jwt"),
+            Some("application/at+jwt"),
+        ] {
+            assert!(acceptable_type(ok), "{ok:?}");
+        }
+        for bad in [Some("logout+jwt"), Some("dpop+jwt"), Some("JOSE+JSON")] {
+            assert!(!acceptable_type(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hmac_and_none_are_not_allowed() {
+        for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+            assert!(!ALLOWED_ALGORITHMS.contains(&alg));
+        }
+        // `none` is not even an algorithm jsonwebtoken can parse.
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
+            URL_SAFE_NO_PAD.encode(br#"{"iss":"x"}"#)
+        );
+        assert!(jsonwebtoken::decode_header(&none).is_err());
+    }
+
+    #[test]
+    fn groups_claims_may_be_a_string_or_an_array_of_strings() {
+        assert_eq!(string_list(Some(&Value::from("a"))), vec!["a"]);
+        assert_eq!(
+            string_list(Some(&serde_json::json!(["a", 1, "b"]))),
+            vec!["a", "b"]
+        );
+        assert!(string_list(Some(&serde_json::json!({"a": 1}))).is_empty());
+        assert!(string_list(None).is_empty());
+    }
+
+    #[test]
+    fn the_issuer_is_peeked_without_verifying() {
+        let token = format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#),
+            URL_SAFE_NO_PAD.encode(br#"{"iss":"https://idp.example"}"#)
+        );
+        assert_eq!(issuer_of(&token).as_deref(), Some("https://idp.example"));
+        assert_eq!(issuer_of("not a token"), None);
+    }
+}

@@ -1,0 +1,504 @@
+//! Identity providers' key sets: fetched through a [`KeySetFetcher`] (the server's HTTP
+//! client; the core speaks no HTTP), parsed once, kept in memory, refreshed in the background,
+//! and refetched on an unknown `kid` at most once per [`UNKNOWN_KID_REFETCH`] per provider,
+//! one fetch at a time. A failed fetch keeps the last good set.
+
+use crate::ids::IdentityProviderId;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// An unknown `kid` refetches a provider's keys at most this often.
+pub const UNKNOWN_KID_REFETCH: Duration = Duration::from_secs(30);
+/// Bounds on the issuer's `Cache-Control: max-age`, and the refresh period without one.
+pub const MIN_REFRESH: Duration = Duration::from_secs(60);
+pub const MAX_REFRESH: Duration = Duration::from_secs(24 * 3600);
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(3600);
+/// After a failed background refresh, try again this much later.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
+/// Keys kept from one JWKS, at most.
+const MAX_KEYS: usize = 100;
+
+/// A JWKS as an issuer served it.
+#[derive(Debug, Clone)]
+pub struct FetchedKeySet {
+    pub jwks: serde_json::Value,
+    /// The issuer's `Cache-Control: max-age`, if it sent one.
+    pub max_age: Option<Duration>,
+}
+
+/// Fetches an issuer's JWKS through its discovery document. Implemented by the server with its
+/// HTTP client (timeouts, size cap, redirects, `https://`); the error is shown in `keySet`.
+#[async_trait]
+pub trait KeySetFetcher: Send + Sync + 'static {
+    async fn fetch(&self, issuer: &str) -> Result<FetchedKeySet, String>;
+}
+
+/// A fetcher for stores and tests that never fetch: every fetch fails.
+pub struct NoFetcher;
+
+#[async_trait]
+impl KeySetFetcher for NoFetcher {
+    async fn fetch(&self, _issuer: &str) -> Result<FetchedKeySet, String> {
+        Err("this node fetches no key sets".into())
+    }
+}
+
+/// One verification key of a set.
+pub(crate) struct VerificationKey {
+    pub kid: Option<String>,
+    /// The `alg` the JWK names, when it names one: a token must then use exactly that.
+    pub alg: Option<Algorithm>,
+    pub key: DecodingKey,
+}
+
+/// A parsed key set.
+pub(crate) struct LoadedSet {
+    pub keys: Vec<VerificationKey>,
+}
+
+impl LoadedSet {
+    /// The keys that may check a token with this header: the `kid` must match when the token
+    /// names one, and the key must be of the algorithm's family (jsonwebtoken refuses a
+    /// mismatch too, so an RSA public key can never serve as an HMAC secret).
+    pub(crate) fn candidates<'a>(
+        &'a self,
+        kid: Option<&'a str>,
+        alg: Algorithm,
+    ) -> impl Iterator<Item = &'a VerificationKey> + 'a {
+        self.keys.iter().filter(move |k| {
+            kid.is_none_or(|kid| k.kid.as_deref() == Some(kid)) && k.alg.is_none_or(|a| a == alg)
+        })
+    }
+
+    pub(crate) fn key_ids(&self) -> Vec<String> {
+        self.keys.iter().filter_map(|k| k.kid.clone()).collect()
+    }
+}
+
+fn algorithm_of(alg: KeyAlgorithm) -> Option<Algorithm> {
+    Some(match alg {
+        KeyAlgorithm::RS256 => Algorithm::RS256,
+        KeyAlgorithm::RS384 => Algorithm::RS384,
+        KeyAlgorithm::RS512 => Algorithm::RS512,
+        KeyAlgorithm::PS256 => Algorithm::PS256,
+        KeyAlgorithm::PS384 => Algorithm::PS384,
+        KeyAlgorithm::PS512 => Algorithm::PS512,
+        KeyAlgorithm::ES256 => Algorithm::ES256,
+        KeyAlgorithm::ES384 => Algorithm::ES384,
+        KeyAlgorithm::EdDSA => Algorithm::EdDSA,
+        // HMAC keys and encryption algorithms never verify a federated token.
+        _ => return None,
+    })
+}
+
+/// Parses a JWKS. Keys Sigil cannot use to verify (symmetric keys, encryption keys, unknown
+/// types) are skipped; a document that is not a JWKS, or has no usable key, is an error.
+pub(crate) fn parse_jwks(doc: &serde_json::Value) -> Result<LoadedSet, String> {
+    let entries = doc
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
+        .ok_or("the JWKS has no \"keys\" array")?;
+    let mut keys = vec![];
+    for entry in entries.iter().take(MAX_KEYS) {
+        let Ok(jwk) = serde_json::from_value::<Jwk>(entry.clone()) else {
+            continue;
+        };
+        if matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_))
+            || matches!(jwk.common.public_key_use, Some(ref u) if *u != PublicKeyUse::Signature)
+        {
+            continue;
+        }
+        let alg = match jwk.common.key_algorithm {
+            Some(a) => match algorithm_of(a) {
+                Some(alg) => Some(alg),
+                None => continue,
+            },
+            None => None,
+        };
+        let Ok(key) = DecodingKey::from_jwk(&jwk) else {
+            continue;
+        };
+        keys.push(VerificationKey {
+            kid: jwk.common.key_id.clone(),
+            alg,
+            key,
+        });
+    }
+    if keys.is_empty() {
+        return Err("the JWKS has no usable signing key".into());
+    }
+    Ok(LoadedSet { keys })
+}
+
+/// What this node knows of one provider's keys.
+#[derive(Default)]
+struct KeyState {
+    set: Option<Arc<LoadedSet>>,
+    /// Bumped by every fetch that ends, so waiters can see one happened while they queued.
+    generation: u64,
+    last_attempt: Option<Instant>,
+    refresh_at: Option<Instant>,
+    fetched_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+}
+
+struct ProviderKeys {
+    issuer: String,
+    /// A pinned JWKS: never fetched.
+    pinned: bool,
+    state: RwLock<KeyState>,
+    /// Single flight: one fetch per provider at a time.
+    fetching: tokio::sync::Mutex<()>,
+}
+
+impl ProviderKeys {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, KeyState> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, KeyState> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The status of a provider's keys on this node, for `keySet`.
+#[derive(Debug, Clone, Default)]
+pub struct KeySetSnapshot {
+    pub key_ids: Vec<String>,
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// Every provider's keys on this node.
+pub(crate) struct KeySets {
+    fetcher: Arc<dyn KeySetFetcher>,
+    providers: Mutex<HashMap<IdentityProviderId, Arc<ProviderKeys>>>,
+}
+
+impl KeySets {
+    pub(crate) fn new(fetcher: Arc<dyn KeySetFetcher>) -> Self {
+        Self {
+            fetcher,
+            providers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn entry(
+        &self,
+        id: IdentityProviderId,
+        issuer: &str,
+        pinned: Option<&serde_json::Value>,
+    ) -> Arc<ProviderKeys> {
+        let mut map = self.providers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = map.get(&id) {
+            if e.issuer == issuer && e.pinned == pinned.is_some() {
+                return e.clone();
+            }
+        }
+        let mut state = KeyState::default();
+        if let Some(doc) = pinned {
+            match parse_jwks(doc) {
+                Ok(set) => state.set = Some(Arc::new(set)),
+                Err(e) => state.last_error = Some(e),
+            }
+        }
+        let e = Arc::new(ProviderKeys {
+            issuer: issuer.to_owned(),
+            pinned: pinned.is_some(),
+            state: RwLock::new(state),
+            fetching: tokio::sync::Mutex::new(()),
+        });
+        map.insert(id, e.clone());
+        e
+    }
+
+    /// The provider's key set, fetching it when this node has none or the token names a `kid`
+    /// it lacks (at most once per [`UNKNOWN_KID_REFETCH`], single flight).
+    pub(crate) async fn keys_for(
+        &self,
+        id: IdentityProviderId,
+        issuer: &str,
+        pinned: Option<&serde_json::Value>,
+        kid: Option<&str>,
+    ) -> Option<Arc<LoadedSet>> {
+        let entry = self.entry(id, issuer, pinned);
+        let (current, generation) = {
+            let s = entry.read();
+            (s.set.clone(), s.generation)
+        };
+        let known = current.as_ref().is_some_and(|set| {
+            kid.is_none_or(|kid| set.keys.iter().any(|k| k.kid.as_deref() == Some(kid)))
+        });
+        if known || entry.pinned {
+            return current;
+        }
+        let _flight = entry.fetching.lock().await;
+        {
+            let s = entry.read();
+            let fetched_meanwhile = s.generation != generation;
+            let throttled = s
+                .last_attempt
+                .is_some_and(|at| at.elapsed() < UNKNOWN_KID_REFETCH);
+            if fetched_meanwhile || throttled {
+                return s.set.clone();
+            }
+        }
+        if let Err(e) = self.fetch_into(&entry).await {
+            tracing::warn!(issuer = %entry.issuer, error = %e, "key set fetch failed");
+        }
+        let set = entry.read().set.clone();
+        set
+    }
+
+    /// Fetches now; on failure keeps the last good set. Call with the provider's flight held.
+    async fn fetch_into(&self, entry: &ProviderKeys) -> Result<(), String> {
+        let outcome = self
+            .fetcher
+            .fetch(&entry.issuer)
+            .await
+            .and_then(|f| parse_jwks(&f.jwks).map(|set| (set, f.max_age)));
+        let mut s = entry.write();
+        s.generation += 1;
+        s.last_attempt = Some(Instant::now());
+        match outcome {
+            Ok((set, max_age)) => {
+                let refresh = max_age
+                    .unwrap_or(DEFAULT_REFRESH)
+                    .clamp(MIN_REFRESH, MAX_REFRESH);
+                s.set = Some(Arc::new(set));
+                s.refresh_at = Some(Instant::now() + refresh);
+                s.fetched_at = Some(Utc::now());
+                s.last_error = None;
+                Ok(())
+            }
+            Err(e) => {
+                s.refresh_at = Some(Instant::now() + RETRY_AFTER_FAILURE);
+                s.last_error = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Throws the provider's keys away and fetches them at once (the JWKS revoke). When the
+    /// fetch fails the next use fetches again, whatever the throttle says.
+    pub(crate) async fn discard_and_refetch(
+        &self,
+        id: IdentityProviderId,
+        issuer: &str,
+        pinned: Option<&serde_json::Value>,
+    ) -> Result<Vec<String>, String> {
+        self.forget(id);
+        let entry = self.entry(id, issuer, pinned);
+        if entry.pinned {
+            let s = entry.read();
+            return match &s.set {
+                Some(set) => Ok(set.key_ids()),
+                None => Err(s.last_error.clone().unwrap_or_default()),
+            };
+        }
+        let _flight = entry.fetching.lock().await;
+        let outcome = self.fetch_into(&entry).await;
+        match outcome {
+            Ok(()) => Ok(entry
+                .read()
+                .set
+                .as_ref()
+                .map(|s| s.key_ids())
+                .unwrap_or_default()),
+            Err(e) => {
+                entry.write().last_attempt = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// Forgets a provider's keys (changed or deleted provider).
+    pub(crate) fn forget(&self, id: IdentityProviderId) {
+        self.providers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+    }
+
+    pub(crate) fn forget_all(&self) {
+        self.providers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    pub(crate) fn snapshot(&self, id: IdentityProviderId) -> Option<KeySetSnapshot> {
+        let entry = self
+            .providers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()?;
+        let s = entry.read();
+        Some(KeySetSnapshot {
+            key_ids: s.set.as_ref().map(|s| s.key_ids()).unwrap_or_default(),
+            fetched_at: s.fetched_at,
+            last_error: s.last_error.clone(),
+        })
+    }
+
+    /// Refreshes every fetched set whose time has come; answers how many were fetched.
+    pub(crate) async fn refresh_due(&self) -> usize {
+        let due: Vec<Arc<ProviderKeys>> = self
+            .providers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|e| !e.pinned && e.read().refresh_at.is_some_and(|at| at <= Instant::now()))
+            .cloned()
+            .collect();
+        for entry in &due {
+            let _flight = entry.fetching.lock().await;
+            if let Err(e) = self.fetch_into(entry).await {
+                tracing::warn!(issuer = %entry.issuer, error = %e, "key set refresh failed; keeping the last good set");
+            }
+        }
+        due.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const EC_JWK: &str = r#"{"kty":"EC","crv":"P-256","kid":"k1","alg":"ES256","use":"sig",
+        "x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
+
+    fn ec_jwk() -> serde_json::Value {
+        serde_json::from_str(EC_JWK).unwrap_or_default()
+    }
+
+    #[test]
+    fn symmetric_encryption_and_unknown_keys_are_skipped() {
+        let doc = json!({"keys": [
+            {"kty": "oct", "k": "c2VjcmV0", "kid": "hmac", "alg": "HS256"},
+            {"kty": "EC", "crv": "P-256", "kid": "enc", "use": "enc", "x": ec_jwk()["x"], "y": ec_jwk()["y"]},
+            {"kty": "weird"},
+            ec_jwk(),
+        ]});
+        let set = parse_jwks(&doc).ok();
+        assert_eq!(set.map(|s| s.key_ids()), Some(vec!["k1".to_owned()]));
+    }
+
+    #[test]
+    fn a_document_without_usable_keys_is_refused() {
+        assert!(parse_jwks(&json!({"keys": "nope"})).is_err());
+        assert!(parse_jwks(&json!({"keys": []})).is_err());
+        assert!(parse_jwks(&json!([1, 2])).is_err());
+        assert!(parse_jwks(&json!({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]})).is_err());
+    }
+
+    #[test]
+    fn a_key_naming_its_alg_serves_only_that_alg() {
+        let set = parse_jwks(&json!({"keys": [ec_jwk()]})).ok();
+        let set = set.as_ref();
+        assert_eq!(
+            set.map(|s| s.candidates(Some("k1"), Algorithm::ES256).count()),
+            Some(1)
+        );
+        assert_eq!(
+            set.map(|s| s.candidates(Some("k1"), Algorithm::ES384).count()),
+            Some(0)
+        );
+        assert_eq!(
+            set.map(|s| s.candidates(Some("k2"), Algorithm::ES256).count()),
+            Some(0)
+        );
+    }
+
+    struct Counting {
+        calls: AtomicUsize,
+        doc: serde_json::Value,
+    }
+
+    #[async_trait]
+    impl KeySetFetcher for Counting {
+        async fn fetch(&self, _issuer: &str) -> Result<FetchedKeySet, String> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(FetchedKeySet {
+                jwks: self.doc.clone(),
+                max_age: None,
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_kids_under_concurrency_cause_one_fetch() {
+        let fetcher = Arc::new(Counting {
+            calls: AtomicUsize::new(0),
+            doc: json!({"keys": [ec_jwk()]}),
+        });
+        let sets = Arc::new(KeySets::new(fetcher.clone()));
+        let id = IdentityProviderId::random();
+        let mut tasks = vec![];
+        for i in 0..50 {
+            let sets = sets.clone();
+            tasks.push(tokio::spawn(async move {
+                let kid = format!("unknown-{i}");
+                sets.keys_for(id, "https://idp", None, Some(&kid))
+                    .await
+                    .is_some()
+            }));
+        }
+        for t in tasks {
+            assert!(t.await.unwrap_or(false));
+        }
+        assert_eq!(fetcher.calls.load(Ordering::SeqCst), 1);
+        // The known kid is served from memory; an unknown one within 30 s fetches nothing.
+        assert!(sets
+            .keys_for(id, "https://idp", None, Some("k1"))
+            .await
+            .is_some());
+        assert!(sets
+            .keys_for(id, "https://idp", None, Some("other"))
+            .await
+            .is_some());
+        assert_eq!(fetcher.calls.load(Ordering::SeqCst), 1);
+        // A revoke fetches at once regardless.
+        assert!(sets
+            .discard_and_refetch(id, "https://idp", None)
+            .await
+            .is_ok());
+        assert_eq!(fetcher.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_fetch_keeps_the_last_good_set() {
+        struct Flaky(AtomicUsize);
+        #[async_trait]
+        impl KeySetFetcher for Flaky {
+            async fn fetch(&self, _: &str) -> Result<FetchedKeySet, String> {
+                match self.0.fetch_add(1, Ordering::SeqCst) {
+                    0 => Ok(FetchedKeySet {
+                        jwks: json!({"keys": [ec_jwk()]}),
+                        max_age: Some(Duration::from_secs(1)),
+                    }),
+                    _ => Err("issuer down".into()),
+                }
+            }
+        }
+        let sets = KeySets::new(Arc::new(Flaky(AtomicUsize::new(0))));
+        let id = IdentityProviderId::random();
+        assert!(sets.keys_for(id, "https://idp", None, None).await.is_some());
+        assert!(sets
+            .discard_and_refetch(id, "https://idp", None)
+            .await
+            .is_err());
+        // Discarded by the revoke, then the fetch failed: nothing is trusted until one works.
+        assert!(sets.snapshot(id).is_some_and(|s| s.key_ids.is_empty()));
+        assert!(sets.snapshot(id).is_some_and(|s| s.last_error.is_some()));
+    }
+}

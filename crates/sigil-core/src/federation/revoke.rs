@@ -1,0 +1,97 @@
+//! Revoking an identity provider's JWKS (seed 000, spec 10): a cutoff for its tokens, the end
+//! of every Sigil session that came from it, and an immediate refetch of its keys.
+
+use super::{FederationOwner, IdentityProvider, KeySetSource};
+use crate::audit::{kind, Actor};
+use crate::error::CoreResult;
+use crate::ids::IdentityProviderId;
+use crate::revocation::{Revocation, RevocationKind};
+use crate::Core;
+use chrono::{DateTime, Utc};
+
+/// A provider's cutoff holds for as long as the provider exists: its tokens may live longer
+/// than Sigil's own, so the revocation is never pruned.
+fn forever() -> DateTime<Utc> {
+    // 9999-12-31T23:59:59Z: a second count every store keeps as a plain integer.
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or_default()
+}
+
+impl Core {
+    /// `DELETE …/identityProviders/{id}/jwks`. The cutoff and the revocation of the
+    /// provider's sessions are written (and reach every node) before the refetch starts, so
+    /// they hold whatever the issuer does; the refetch's outcome is recorded in `keySet` and
+    /// in a second audit event.
+    pub async fn revoke_identity_provider_jwks(
+        &self,
+        owner: FederationOwner,
+        actor: &Actor,
+        id: IdentityProviderId,
+    ) -> CoreResult<()> {
+        let mut idp = self.get_identity_provider(owner, id).await?;
+        let now = self.now();
+        let revocation = Revocation {
+            kind: RevocationKind::IdentityProvider,
+            key: id.to_string(),
+            revoked_at: now,
+            expires_at: forever(),
+        };
+        idp.key_set.revoked_at = Some(idp.key_set.revoked_at.map_or(now, |at| at.max(now)));
+        idp.key_set.key_ids.clear();
+        let event = actor.event(
+            kind::IDENTITY_PROVIDER_JWKS_REVOKED,
+            now,
+            owner.org_id,
+            Some(id.to_string()),
+        );
+        self.store
+            .record_jwks_revocation(&idp, &revocation, &event)
+            .await?;
+        self.revoked(&revocation);
+        self.federation_changed(Some(id));
+
+        let outcome = self
+            .key_sets
+            .discard_and_refetch(id, &idp.issuer_uri, idp.pinned_jwks.as_ref())
+            .await;
+        let mut after = self
+            .store
+            .get_identity_provider(owner.federation_settings_id, id)
+            .await?
+            .unwrap_or(idp);
+        let mut event = actor.event(
+            kind::IDENTITY_PROVIDER_JWKS_REFETCHED,
+            self.now(),
+            owner.org_id,
+            Some(id.to_string()),
+        );
+        match outcome {
+            Ok(key_ids) => {
+                after.key_set.key_ids = key_ids.clone();
+                after.key_set.fetched_at = Some(self.now());
+                after.key_set.last_error = None;
+                event.detail = Some(format!("key set refetched: {}", key_ids.join(", ")));
+            }
+            Err(e) => {
+                tracing::warn!(identity_provider = %id, error = %e, "JWKS refetch after a revoke failed");
+                after.key_set.last_error = Some(e.clone());
+                event = event.failed(format!("key set refetch failed: {e}"));
+            }
+        }
+        self.store.update_identity_provider(&after, &event).await
+    }
+
+    /// The provider with what this node currently knows of its keys.
+    pub(crate) fn with_live_key_set(&self, mut idp: IdentityProvider) -> IdentityProvider {
+        if idp.pinned_jwks.is_some() {
+            idp.key_set.source = KeySetSource::Pinned;
+        }
+        if let Some(live) = self.key_sets.snapshot(idp.id) {
+            if live.fetched_at.is_some() || live.last_error.is_some() {
+                idp.key_set.key_ids = live.key_ids;
+                idp.key_set.fetched_at = live.fetched_at.or(idp.key_set.fetched_at);
+                idp.key_set.last_error = live.last_error;
+            }
+        }
+        idp
+    }
+}
