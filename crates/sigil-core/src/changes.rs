@@ -55,8 +55,10 @@ pub const CHANGE_LOG_RETENTION_SECONDS: i64 = 3600;
 pub(crate) struct SyncState {
     /// Sequence numbers applied, with when they were recorded (pruned past the window).
     applied: HashMap<i64, DateTime<Utc>>,
-    /// When the log was last read successfully.
+    /// When the log was last read successfully, by the core's clock (the window) and by the
+    /// monotonic clock (the staleness bound, which a test's manual clock must not trip).
     last_read: Option<DateTime<Utc>>,
+    last_read_at: Option<std::time::Instant>,
 }
 
 impl Core {
@@ -88,6 +90,7 @@ impl Core {
                 .collect();
             state.applied.retain(|_, at| now - *at < window * 2);
             state.last_read = Some(now);
+            state.last_read_at = Some(std::time::Instant::now());
             fresh
         };
         for record in &fresh {
@@ -103,15 +106,16 @@ impl Core {
         self.store.subscribe_changes().await
     }
 
-    /// Whether this node read the change log within `bound`: when it did not, its caches may
-    /// hold something revoked elsewhere.
-    pub fn changes_read_within(&self, bound: Duration) -> bool {
+    /// Whether this node read the change log within the configured staleness bound. When it
+    /// has not (its store unreachable), its memory may hold a credential revoked on another
+    /// node, so the faces refuse to authenticate (503) rather than trust it.
+    pub fn changes_current(&self) -> bool {
         let last = self
             .sync
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .last_read;
-        last.is_some_and(|at| self.now() - at <= bound)
+            .last_read_at;
+        last.is_some_and(|at| at.elapsed() <= self.config.change_staleness_bound)
     }
 
     async fn apply_change(&self, change: &Change) -> CoreResult<()> {

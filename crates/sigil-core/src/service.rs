@@ -33,6 +33,8 @@ pub struct CoreConfig {
     pub issuer: String,
     /// How long a token-signing key signs before a new one replaces it.
     pub signing_key_rotation: chrono::Duration,
+    /// The longest this node may go without reading the change log and still authenticate.
+    pub change_staleness_bound: std::time::Duration,
 }
 
 impl Default for CoreConfig {
@@ -41,6 +43,7 @@ impl Default for CoreConfig {
             allow_insecure_issuers: false,
             issuer: "http://127.0.0.1:8420".into(),
             signing_key_rotation: chrono::Duration::days(30),
+            change_staleness_bound: std::time::Duration::from_secs(5),
         }
     }
 }

@@ -167,6 +167,12 @@ impl ServerConfig {
         }
     }
 
+    /// How long a node may go without reading the change log before it stops authenticating:
+    /// five read intervals, and never less than five seconds.
+    pub fn change_staleness_bound(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.change_sync_ms.saturating_mul(5).max(5_000))
+    }
+
     /// The master key: `SIGIL_MASTER_KEY`, else the key file, else one generated into the
     /// data directory on the first start (with a warning: it must be backed up).
     pub fn load_master_key(&self) -> anyhow::Result<MasterKey> {

@@ -53,6 +53,7 @@ impl RunningServer {
                 allow_insecure_issuers: config.allow_insecure_issuers,
                 issuer: public_url.clone(),
                 signing_key_rotation: chrono::Duration::hours(config.signing_key_rotation_hours),
+                change_staleness_bound: config.change_staleness_bound(),
             },
             Arc::new(HttpKeySetFetcher::new(config.allow_insecure_issuers)?),
         ));

@@ -35,6 +35,9 @@ pub enum AuthFailure {
     RateLimited,
     /// The store failed; logged, answered 500.
     Internal,
+    /// This node has not read the change log within its bound: it cannot know that a
+    /// credential was not revoked elsewhere, so it answers 503.
+    Unavailable,
 }
 
 /// A verified caller and how the audit trail names it.
@@ -75,6 +78,9 @@ impl Authenticator {
     /// [`MAX_ADMISSION_WAIT`]; `Err` when failures have used them up. The attempt is given back
     /// when the returned guard drops, unless [`Attempt::failed`] was called.
     pub async fn admit(&self, parts: &Parts) -> Result<Attempt<'_>, AuthFailure> {
+        if !self.core.changes_current() {
+            return Err(AuthFailure::Unavailable);
+        }
         let Some(ip) = remote_ip(parts) else {
             return Ok(Attempt {
                 limiter: &self.limiter,
@@ -124,6 +130,9 @@ impl Authenticator {
         let Some((scheme, credentials)) = authorization(&parts.headers) else {
             return Err(AuthFailure::Missing);
         };
+        if !self.core.changes_current() {
+            return Err(AuthFailure::Unavailable);
+        }
         // A limited address is refused before anything is compared, or a guess that hits the
         // cache would answer 200 where a miss answers 429.
         if ip.is_some_and(|ip| !self.limiter.allows(ip)) {

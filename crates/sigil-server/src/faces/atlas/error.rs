@@ -103,6 +103,11 @@ impl AtlasError {
             AuthFailure::StaleNonce => Self::unauthenticated(challenge(true)),
             AuthFailure::RateLimited => Self::from(CoreError::RateLimited),
             AuthFailure::Internal => Self::from(CoreError::internal("authentication")),
+            AuthFailure::Unavailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "This node cannot reach its store to confirm that credentials are still valid; retry later.",
+            ),
         }
     }
 

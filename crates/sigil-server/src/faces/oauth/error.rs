@@ -45,6 +45,14 @@ impl OAuthError {
         )
     }
 
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "this node cannot confirm that credentials are still valid; retry later",
+        )
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "unexpected error");
         Self::new(

@@ -4,7 +4,7 @@ use super::error::{OAuthError, OAuthErrors};
 use super::form::{client_credentials, Form};
 use super::TOKEN_EXCHANGE_GRANT;
 use crate::app::AppState;
-use crate::auth::remote_ip;
+use crate::auth::{remote_ip, AuthFailure};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -87,11 +87,10 @@ async fn limited_as<T>(
     verify: impl std::future::Future<Output = CoreResult<T>>,
     refused: impl FnOnce() -> OAuthError,
 ) -> Result<T, OAuthError> {
-    let attempt = state
-        .auth
-        .admit(parts)
-        .await
-        .map_err(|_| OAuthError::rate_limited())?;
+    let attempt = state.auth.admit(parts).await.map_err(|e| match e {
+        AuthFailure::Unavailable => OAuthError::unavailable(),
+        _ => OAuthError::rate_limited(),
+    })?;
     match verify.await {
         Ok(value) => Ok(value),
         Err(CoreError::Unauthenticated) => {
