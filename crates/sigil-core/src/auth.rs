@@ -79,6 +79,7 @@ impl Core {
             return Ok(principal);
         }
         let key = self.auth_cache.password_key(username, &password);
+        let epoch = self.cache_epoch();
         let user = self.store.get_user_by_name(Realm::NATIVE, username).await?;
         let verified = match user {
             Some(user) if user.enabled => {
@@ -92,7 +93,9 @@ impl Core {
         };
         match verified {
             Some(principal) => {
-                self.auth_cache.passwords.insert(key, principal.clone());
+                if self.cacheable_since(epoch) {
+                    self.auth_cache.passwords.insert(key, principal.clone());
+                }
                 Ok(principal)
             }
             None => {
@@ -168,6 +171,7 @@ impl Core {
         if let Some(found) = self.auth_cache.digest.get(username) {
             return Ok(Some(found));
         }
+        let epoch = self.cache_epoch();
         let Some((sealed, principal)) = self.lookup_digest_secret(username).await? else {
             return Ok(None);
         };
@@ -175,9 +179,11 @@ impl Core {
             ha1: Ha1::open(&sealed, &self.master_key)?,
             principal,
         });
-        self.auth_cache
-            .digest
-            .insert(username.to_owned(), credential.clone());
+        if self.cacheable_since(epoch) {
+            self.auth_cache
+                .digest
+                .insert(username.to_owned(), credential.clone());
+        }
         Ok(Some(credential))
     }
 
@@ -218,6 +224,7 @@ impl Core {
 
     /// Forgets every verified credential: called on every change to a credential.
     pub fn invalidate_credentials(&self) {
+        self.bump_cache_epoch();
         self.auth_cache.clear();
         self.token_cache.invalidate_all();
     }

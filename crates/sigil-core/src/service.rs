@@ -71,6 +71,10 @@ pub struct Core {
     pub(crate) providers_by_issuer: Cache<String, Arc<Vec<Arc<IdentityProvider>>>>,
     pub(crate) provider_grants: Cache<IdentityProviderId, Arc<Vec<OrgGrants>>>,
     pub(crate) sync: std::sync::Mutex<SyncState>,
+    /// Bumped by every invalidation. A slow path notes it before reading the store and caches
+    /// its result only if it has not moved, so a revocation that lands while a credential is
+    /// being verified cannot be undone by that verification's cache insert.
+    pub(crate) cache_epoch: std::sync::atomic::AtomicU64,
 }
 
 /// What the first start did.
@@ -125,6 +129,7 @@ impl Core {
                 .time_to_live(CACHE_TTL)
                 .build(),
             sync: new_sync_state(),
+            cache_epoch: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -139,6 +144,7 @@ impl Core {
     pub async fn reload_revocations(&self) -> CoreResult<()> {
         let all = self.store.list_revocations(self.now()).await?;
         self.revocations.replace_all(&all);
+        self.bump_cache_epoch();
         self.token_cache.invalidate_all();
         Ok(())
     }
@@ -172,6 +178,20 @@ impl Core {
         self.key_sets.refresh_due().await;
         self.store.record_expired_secrets(now).await?;
         self.ensure_signing_keys().await
+    }
+
+    pub(crate) fn cache_epoch(&self) -> u64 {
+        self.cache_epoch.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Whether nothing was invalidated since `epoch` was read: only then may a result be cached.
+    pub(crate) fn cacheable_since(&self, epoch: u64) -> bool {
+        self.cache_epoch() == epoch
+    }
+
+    pub(crate) fn bump_cache_epoch(&self) {
+        self.cache_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     pub fn now(&self) -> DateTime<Utc> {

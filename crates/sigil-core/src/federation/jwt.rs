@@ -213,6 +213,7 @@ impl Core {
         let providers = match self.providers_by_issuer.get(iss) {
             Some(hit) => hit,
             None => {
+                let epoch = self.cache_epoch();
                 let found: Vec<Arc<IdentityProvider>> = self
                     .store
                     .find_identity_providers_by_issuer(iss)
@@ -221,8 +222,10 @@ impl Core {
                     .map(Arc::new)
                     .collect();
                 let found = Arc::new(found);
-                self.providers_by_issuer
-                    .insert(iss.to_owned(), found.clone());
+                if self.cacheable_since(epoch) {
+                    self.providers_by_issuer
+                        .insert(iss.to_owned(), found.clone());
+                }
                 found
             }
         };
@@ -285,6 +288,7 @@ impl Core {
         if let Some(hit) = self.provider_grants.get(&provider.id) {
             return Ok(hit);
         }
+        let epoch = self.cache_epoch();
         let fs = provider.federation_settings_id;
         let mut grants = vec![];
         for config in self.store.list_connected_org_configs(fs).await? {
@@ -319,7 +323,9 @@ impl Core {
             });
         }
         let grants = Arc::new(grants);
-        self.provider_grants.insert(provider.id, grants.clone());
+        if self.cacheable_since(epoch) {
+            self.provider_grants.insert(provider.id, grants.clone());
+        }
         Ok(grants)
     }
 
@@ -339,6 +345,7 @@ impl Core {
     /// Forgets what this node read of federation: providers by issuer, their grants, and the
     /// key set of `changed` when one provider changed.
     pub fn federation_changed(&self, changed: Option<IdentityProviderId>) {
+        self.bump_cache_epoch();
         self.providers_by_issuer.invalidate_all();
         self.provider_grants.invalidate_all();
         if let Some(id) = changed {

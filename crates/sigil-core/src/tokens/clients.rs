@@ -27,12 +27,15 @@ impl Core {
         if let Some(hit) = self.clients.get(client_id) {
             return Ok(Some(hit));
         }
+        let epoch = self.cache_epoch();
         let Some(account) = self.store.get_service_account(client_id).await? else {
             return Ok(None);
         };
         let secrets = self.store.list_secrets(client_id).await?;
         let record = Arc::new(ClientRecord { account, secrets });
-        self.clients.insert(client_id.to_owned(), record.clone());
+        if self.cacheable_since(epoch) {
+            self.clients.insert(client_id.to_owned(), record.clone());
+        }
         Ok(Some(record))
     }
 
@@ -90,6 +93,7 @@ impl Core {
     /// Forgets what the caches hold of a service account after any change to it, including
     /// the verified tokens, whose principal carries the account's roles as they were.
     pub(crate) fn forget_client(&self, client_id: &str) {
+        self.bump_cache_epoch();
         self.clients.invalidate(client_id);
         self.token_cache.invalidate_all();
     }

@@ -218,6 +218,7 @@ impl Core {
             return Ok(principal);
         }
         let key = token_key(token);
+        let epoch = self.cache_epoch();
         let ours = crate::federation::jwt::issuer_of(token).as_deref() == Some(self.issuer());
         let outcome = if ours {
             match self.verify_access_token(token).await {
@@ -237,7 +238,9 @@ impl Core {
         match verified {
             Some(v) => {
                 let principal = v.principal.clone();
-                self.token_cache.insert(key, Arc::new(v));
+                if self.cacheable_since(epoch) {
+                    self.token_cache.insert(key, Arc::new(v));
+                }
                 Ok(principal)
             }
             None => {

@@ -26,17 +26,28 @@ pub struct TokenResponse {
     pub token_type: String,
     #[schema(example = 3600)]
     pub expires_in: i64,
+    /// Token exchange only (RFC 8693).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "urn:ietf:params:oauth:token-type:access_token")]
+    pub issued_token_type: Option<String>,
 }
 
 /// The form fields of the token endpoint (documentation of the body).
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
 pub struct TokenRequest {
-    /// `client_credentials` (or the token-exchange grant for federated JWTs).
+    /// `client_credentials`, or `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693)
+    /// for an identity provider's JWT.
     grant_type: String,
     /// With `client_secret_post`.
     client_id: Option<String>,
     client_secret: Option<String>,
+    /// Token exchange: the identity provider's JWT (the only credential the grant needs).
+    subject_token: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:jwt`, `…:id_token` or `…:access_token`.
+    subject_token_type: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:access_token` if given.
+    requested_token_type: Option<String>,
 }
 
 /// A form with a `token` (revocation and introspection).
@@ -150,12 +161,12 @@ async fn exchange(state: &AppState, parts: &Parts, form: &Form) -> Result<Respon
     )
     .await?;
     Ok(no_store(
-        Json(serde_json::json!({
-            "access_token": issued.access_token.expose(),
-            "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-        }))
+        Json(TokenResponse {
+            access_token: issued.access_token.expose().to_owned(),
+            token_type: "Bearer".into(),
+            expires_in: issued.expires_in,
+            issued_token_type: Some("urn:ietf:params:oauth:token-type:access_token".into()),
+        })
         .into_response(),
     ))
 }
@@ -220,6 +231,7 @@ pub async fn token(
             access_token: issued.access_token.expose().to_owned(),
             token_type: "Bearer".into(),
             expires_in: issued.expires_in,
+            issued_token_type: None,
         })
         .into_response(),
     ))
