@@ -476,7 +476,28 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_fetch_keeps_the_last_good_set() {
+    async fn a_pinned_set_is_never_fetched() {
+        let fetcher = Arc::new(Counting {
+            calls: AtomicUsize::new(0),
+            doc: json!({"keys": []}),
+        });
+        let sets = KeySets::new(fetcher.clone());
+        let id = IdentityProviderId::random();
+        let pinned = json!({"keys": [ec_jwk()]});
+        let found = sets
+            .keys_for(id, "https://idp", Some(&pinned), Some("other"))
+            .await;
+        assert_eq!(found.map(|s| s.key_ids()), Some(vec!["k1".to_owned()]));
+        assert_eq!(
+            sets.discard_and_refetch(id, "https://idp", Some(&pinned))
+                .await,
+            Ok(vec!["k1".to_owned()])
+        );
+        assert_eq!(fetcher.calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_the_last_good_set_but_a_revoke_does_not() {
         struct Flaky(AtomicUsize);
         #[async_trait]
         impl KeySetFetcher for Flaky {
@@ -493,11 +514,16 @@ mod tests {
         let sets = KeySets::new(Arc::new(Flaky(AtomicUsize::new(0))));
         let id = IdentityProviderId::random();
         assert!(sets.keys_for(id, "https://idp", None, None).await.is_some());
+        let entry = sets.entry(id, "https://idp", None);
+        assert!(sets.fetch_into(&entry).await.is_err());
+        let after_refresh = sets.snapshot(id).unwrap_or_default();
+        assert_eq!(after_refresh.key_ids, vec!["k1".to_owned()]);
+        assert!(after_refresh.last_error.is_some());
+        // The revoke throws the keys away; its refetch failing, nothing is trusted until one works.
         assert!(sets
             .discard_and_refetch(id, "https://idp", None)
             .await
             .is_err());
-        // Discarded by the revoke, then the fetch failed: nothing is trusted until one works.
         assert!(sets.snapshot(id).is_some_and(|s| s.key_ids.is_empty()));
         assert!(sets.snapshot(id).is_some_and(|s| s.last_error.is_some()));
     }
