@@ -94,7 +94,7 @@ impl Core {
             fresh
         };
         for record in &fresh {
-            self.apply_change(&record.change).await?;
+            self.apply_change(record).await?;
         }
         Ok(fresh.len())
     }
@@ -118,8 +118,8 @@ impl Core {
         last.is_some_and(|at| at.elapsed() <= self.config.change_staleness_bound)
     }
 
-    async fn apply_change(&self, change: &Change) -> CoreResult<()> {
-        match change {
+    async fn apply_change(&self, record: &ChangeRecord) -> CoreResult<()> {
+        match &record.change {
             Change::Revoked(revocation) => self.revoked(revocation),
             Change::Audited {
                 event_type,
@@ -128,11 +128,15 @@ impl Core {
                 kind::IDENTITY_PROVIDER_CREATED
                 | kind::IDENTITY_PROVIDER_UPDATED
                 | kind::IDENTITY_PROVIDER_DELETED
-                | kind::IDENTITY_PROVIDER_JWKS_REVOKED => self.federation_changed(
-                    target_id
+                | kind::IDENTITY_PROVIDER_JWKS_REVOKED => {
+                    self.federation_changed(None);
+                    if let Some(id) = target_id
                         .as_deref()
-                        .and_then(|t| HexId::parse("id", t).ok()),
-                ),
+                        .and_then(|t| HexId::parse("id", t).ok())
+                    {
+                        self.key_sets.forget_fetched_before(id, record.at);
+                    }
+                }
                 kind::CONNECTED_ORG_CONFIG_UPDATED
                 | kind::CONNECTED_ORG_CONFIG_REMOVED
                 | kind::ROLE_MAPPING_CREATED

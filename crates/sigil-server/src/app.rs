@@ -2,7 +2,8 @@
 
 use crate::auth::Authenticator;
 use crate::faces;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use sigil_core::Core;
@@ -58,9 +59,20 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
-/// Answers once the server accepts requests.
+/// Answers 200 once the server accepts requests, and 503 while it cannot read the change log
+/// (it then refuses every credential), so a load balancer takes it out.
 #[utoipa::path(get, path = "/health", tag = "health", operation_id = "getHealth",
-    responses((status = 200, description = "The server accepts requests", body = Object, example = json!({"status": "ok"}))))]
-pub async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "ok"}))
+    responses((status = 200, description = "The server accepts requests", body = Object, example = json!({"status": "ok"})),
+        (status = 503, description = "The node cannot confirm revocations; it refuses credentials", body = Object, example = json!({"status": "unavailable"}))))]
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    if state.core.changes_current() {
+        (StatusCode::OK, Json(serde_json::json!({"status": "ok"})))
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(
+                serde_json::json!({"status": "unavailable", "reason": "the change log could not be read within its bound"}),
+            ),
+        )
+    }
 }

@@ -115,6 +115,21 @@ impl ServerArgs {
                 bail!("--public-url must be an http:// or https:// URL");
             }
         }
+        let signing_key_rotation_hours = self
+            .signing_key_rotation_hours
+            .or(file.signing_key_rotation_hours)
+            .unwrap_or(DEFAULT_SIGNING_KEY_ROTATION_HOURS);
+        // The flags are range-checked by clap; a config file's values are checked here.
+        if !(1..=87_600).contains(&signing_key_rotation_hours) {
+            bail!("signing_key_rotation_hours must be between 1 and 87600");
+        }
+        let change_sync_ms = self
+            .change_sync_ms
+            .or(file.change_sync_ms)
+            .unwrap_or(DEFAULT_CHANGE_SYNC_MS);
+        if !(50..=60_000).contains(&change_sync_ms) {
+            bail!("change_sync_ms must be between 50 and 60000");
+        }
         Ok(ServerConfig {
             listen,
             data_dir: self
@@ -129,14 +144,8 @@ impl ServerArgs {
                 .unwrap_or(false),
             log_format: self.log_format.or(file.log_format).unwrap_or_default(),
             master_key_file: self.master_key_file.or(file.master_key_file),
-            signing_key_rotation_hours: self
-                .signing_key_rotation_hours
-                .or(file.signing_key_rotation_hours)
-                .unwrap_or(DEFAULT_SIGNING_KEY_ROTATION_HOURS),
-            change_sync_ms: self
-                .change_sync_ms
-                .or(file.change_sync_ms)
-                .unwrap_or(DEFAULT_CHANGE_SYNC_MS),
+            signing_key_rotation_hours,
+            change_sync_ms,
             master_key: env_secret("SIGIL_MASTER_KEY"),
             admin_password: env_secret("SIGIL_ADMIN_PASSWORD"),
         })

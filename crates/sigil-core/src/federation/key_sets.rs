@@ -325,6 +325,18 @@ impl KeySets {
             .remove(&id);
     }
 
+    /// Forgets a provider's keys unless they were fetched at or after `changed_at`: a change
+    /// this node made itself (and fetched after) comes back through the change log.
+    pub(crate) fn forget_fetched_before(&self, id: IdentityProviderId, changed_at: DateTime<Utc>) {
+        let mut map = self.providers.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh = map
+            .get(&id)
+            .is_some_and(|e| e.read().fetched_at.is_some_and(|at| at >= changed_at));
+        if !fresh {
+            map.remove(&id);
+        }
+    }
+
     pub(crate) fn forget_all(&self) {
         self.providers
             .lock()
