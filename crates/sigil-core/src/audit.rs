@@ -105,4 +105,11 @@ pub mod kind {
     pub const API_KEY_CREATED: &str = "API_KEY_CREATED";
     pub const API_KEY_UPDATED: &str = "API_KEY_UPDATED";
     pub const API_KEY_DELETED: &str = "API_KEY_DELETED";
+    pub const ROLE_CHANGED: &str = "ROLE_CHANGED";
+    pub const ROLE_DELETED: &str = "ROLE_DELETED";
+    pub const USER_CHANGED: &str = "USER_CHANGED";
+    pub const USER_DELETED: &str = "USER_DELETED";
+    pub const SECURITY_API_KEY_CREATED: &str = "SECURITY_API_KEY_CREATED";
+    pub const SECURITY_API_KEY_UPDATED: &str = "SECURITY_API_KEY_UPDATED";
+    pub const SECURITY_API_KEY_INVALIDATED: &str = "SECURITY_API_KEY_INVALIDATED";
 }

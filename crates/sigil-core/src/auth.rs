@@ -87,7 +87,10 @@ impl Core {
                 let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
                     .await
                     .map_err(CoreError::internal)?;
-                ok.then(|| user.principal())
+                match ok {
+                    true => Some(self.user_principal(&user).await?),
+                    false => None,
+                }
             }
             _ => None,
         };
@@ -199,7 +202,9 @@ impl Core {
         }
         Ok(
             match self.store.get_user_by_name(Realm::NATIVE, username).await? {
-                Some(user) if user.enabled => Some((user.digest_ha1.clone(), user.principal())),
+                Some(user) if user.enabled => {
+                    Some((user.digest_ha1.clone(), self.user_principal(&user).await?))
+                }
                 _ => None,
             },
         )

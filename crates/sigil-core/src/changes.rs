@@ -150,6 +150,18 @@ impl Core {
                     self.invalidate_credentials();
                 }
                 kind::API_KEY_UPDATED | kind::API_KEY_DELETED => self.invalidate_credentials(),
+                kind::ROLE_CHANGED
+                | kind::ROLE_DELETED
+                | kind::USER_CHANGED
+                | kind::USER_DELETED => {
+                    self.roles.invalidate_all();
+                    self.invalidate_credentials();
+                }
+                kind::SECURITY_API_KEY_UPDATED | kind::SECURITY_API_KEY_INVALIDATED => {
+                    if let Some(id) = target_id {
+                        self.forget_api_key(id);
+                    }
+                }
                 kind::SIGNING_KEY_ROTATED => self.reload_signing_keys().await?,
                 _ => {}
             },

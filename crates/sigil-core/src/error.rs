@@ -15,6 +15,10 @@ pub enum ResourceKind {
     ServiceAccountSecret,
     ApiKey,
     Event,
+    /// An Elasticsearch role.
+    Role,
+    /// An Elasticsearch API key.
+    SecurityApiKey,
 }
 
 impl ResourceKind {
@@ -30,6 +34,8 @@ impl ResourceKind {
             Self::ServiceAccountSecret => "service account secret",
             Self::ApiKey => "API key",
             Self::Event => "event",
+            Self::Role => "role",
+            Self::SecurityApiKey => "api key",
         }
     }
 }

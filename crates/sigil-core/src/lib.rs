@@ -19,6 +19,7 @@ pub mod privilege;
 pub mod programmatic_keys;
 pub mod revocation;
 pub mod secret;
+pub mod security;
 pub mod service;
 pub mod service_accounts;
 pub mod store;

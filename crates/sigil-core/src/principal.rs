@@ -56,6 +56,18 @@ pub struct Principal {
     pub superuser: bool,
     pub org_roles: Vec<OrgRoleAssignment>,
     pub cluster_privileges: Vec<ClusterPrivilege>,
+    /// The Elasticsearch role names behind `cluster_privileges` (what `_authenticate` and a
+    /// 403 name).
+    pub roles: Vec<String>,
+    /// Set when the principal authenticated with an Elasticsearch API key.
+    pub api_key: Option<ApiKeyRef>,
+}
+
+/// The API key a principal authenticated with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRef {
+    pub id: String,
+    pub name: String,
 }
 
 impl Principal {

@@ -87,6 +87,18 @@ impl ClusterPrivilege {
         }
     }
 
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::All,
+            Self::ManageSecurity,
+            Self::ManageApiKey,
+            Self::ManageOwnApiKey,
+            Self::ReadSecurity,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == name)
+    }
+
     /// Whether holding `self` grants `wanted`.
     pub fn implies(self, wanted: ClusterPrivilege) -> bool {
         use ClusterPrivilege::*;
@@ -154,6 +166,16 @@ impl Principal {
         self.superuser || self.cluster_privileges.iter().any(|p| p.implies(wanted))
     }
 
+    pub fn require_cluster(&self, wanted: ClusterPrivilege) -> CoreResult<()> {
+        if self.has_cluster_privilege(wanted) {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden {
+                needs: Privilege::Cluster(wanted),
+            })
+        }
+    }
+
     pub fn require_org_owner(&self, org: OrgId) -> CoreResult<OrgOwner> {
         if self.has_org_role(org, OrgRole::OrgOwner) {
             Ok(OrgOwner { org })
@@ -203,6 +225,8 @@ mod tests {
             superuser,
             org_roles: roles,
             cluster_privileges: vec![],
+            roles: vec![],
+            api_key: None,
         }
     }
 

@@ -87,6 +87,8 @@ impl ProgrammaticApiKey {
                 })
                 .collect(),
             cluster_privileges: vec![],
+            roles: vec![],
+            api_key: None,
         }
     }
 }

@@ -38,6 +38,13 @@ impl Drop for SecretString {
     }
 }
 
+/// Read from request bodies (passwords); never written back out.
+impl<'de> serde::Deserialize<'de> for SecretString {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self)
+    }
+}
+
 impl From<String> for SecretString {
     fn from(value: String) -> Self {
         Self(value)

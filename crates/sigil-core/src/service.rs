@@ -17,6 +17,8 @@ use crate::principal::{OrgRoleAssignment, Realm};
 use crate::privilege::{OrgOwner, OrgRole};
 use crate::revocation::{Revocation, RevocationKind, RevocationList};
 use crate::secret::{random_password, SecretString};
+use crate::security::api_keys::ApiKey;
+use crate::security::Role;
 use crate::store::{Bootstrap, Store};
 use crate::tokens::clients::ClientRecord;
 use crate::tokens::{Keyring, VerifiedToken, ACCESS_TOKEN_SECONDS, CLOCK_SKEW_SECONDS};
@@ -35,6 +37,8 @@ pub struct CoreConfig {
     pub signing_key_rotation: chrono::Duration,
     /// The longest this node may go without reading the change log and still authenticate.
     pub change_staleness_bound: std::time::Duration,
+    /// How long invalidated and expired Elasticsearch API keys stay visible.
+    pub api_key_retention: chrono::Duration,
 }
 
 impl Default for CoreConfig {
@@ -44,6 +48,7 @@ impl Default for CoreConfig {
             issuer: "http://127.0.0.1:8420".into(),
             signing_key_rotation: chrono::Duration::days(30),
             change_staleness_bound: std::time::Duration::from_secs(5),
+            api_key_retention: chrono::Duration::days(7),
         }
     }
 }
@@ -75,6 +80,10 @@ pub struct Core {
     /// its result only if it has not moved, so a revocation that lands while a credential is
     /// being verified cannot be undone by that verification's cache insert.
     pub(crate) cache_epoch: std::sync::atomic::AtomicU64,
+    /// Elasticsearch roles by name (`None`: no such role).
+    pub(crate) roles: Cache<String, Arc<Option<Role>>>,
+    /// Elasticsearch API keys by id, as last read.
+    pub(crate) api_keys: Cache<String, Arc<ApiKey>>,
 }
 
 /// What the first start did.
@@ -130,6 +139,14 @@ impl Core {
                 .build(),
             sync: new_sync_state(),
             cache_epoch: std::sync::atomic::AtomicU64::new(0),
+            roles: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            api_keys: Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(CACHE_TTL)
+                .build(),
         }
     }
 
@@ -176,6 +193,7 @@ impl Core {
             .prune_changes(now - chrono::Duration::seconds(CHANGE_LOG_RETENTION_SECONDS))
             .await?;
         self.key_sets.refresh_due().await;
+        self.sweep_api_keys().await?;
         self.store.record_expired_secrets(now).await?;
         self.ensure_signing_keys().await
     }
@@ -231,6 +249,8 @@ impl Core {
                 role: OrgRole::OrgOwner,
             }],
             created_at: now,
+            roles: vec![crate::security::SUPERUSER_ROLE.into()],
+            metadata: Default::default(),
         };
         let actor = Actor::default();
         let events = vec![

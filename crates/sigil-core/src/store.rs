@@ -11,6 +11,8 @@ use crate::org::{FederationSettings, Organization};
 use crate::page::{Page, PageRequest};
 use crate::programmatic_keys::ProgrammaticApiKey;
 use crate::revocation::Revocation;
+use crate::security::api_keys::{ApiKey, ApiKeyFilter};
+use crate::security::Role;
 use crate::service_accounts::{ServiceAccount, ServiceAccountSecret};
 use crate::tokens::StoredSigningKey;
 use crate::user::User;
@@ -38,6 +40,7 @@ pub trait Store:
     + TokenStore
     + ProgrammaticKeyStore
     + ChangeStore
+    + SecurityStore
 {
 }
 
@@ -50,6 +53,7 @@ impl<T> Store for T where
         + TokenStore
         + ProgrammaticKeyStore
         + ChangeStore
+        + SecurityStore
 {
 }
 
@@ -285,4 +289,35 @@ pub trait ProgrammaticKeyStore: Send + Sync + 'static {
         event: &AuditEvent,
     ) -> CoreResult<()>;
     async fn delete_programmatic_key(&self, id: HexId, event: &AuditEvent) -> CoreResult<bool>;
+}
+
+/// Elasticsearch roles, local users as that face manages them, and API keys.
+#[async_trait]
+pub trait SecurityStore: Send + Sync + 'static {
+    /// Creates or replaces the role; answers whether it was created.
+    async fn put_role(&self, role: &Role, event: &AuditEvent) -> CoreResult<bool>;
+    async fn get_role(&self, name: &str) -> CoreResult<Option<Role>>;
+    async fn list_roles(&self) -> CoreResult<Vec<Role>>;
+    async fn delete_role(&self, name: &str, event: &AuditEvent) -> CoreResult<bool>;
+    /// Creates or replaces the user (by id).
+    async fn put_user(&self, user: &User, event: &AuditEvent) -> CoreResult<()>;
+    async fn list_users(&self, realm: &str) -> CoreResult<Vec<User>>;
+    async fn delete_user(&self, id: UserId, event: &AuditEvent) -> CoreResult<bool>;
+    async fn insert_api_key(&self, key: &ApiKey, event: &AuditEvent) -> CoreResult<()>;
+    async fn get_api_key(&self, id: &str) -> CoreResult<Option<ApiKey>>;
+    /// Keys matching the filter's indexed parts (ids, username, realm, name); the caller
+    /// applies [`ApiKeyFilter::matches`] for the rest.
+    async fn find_api_keys(&self, filter: &ApiKeyFilter) -> CoreResult<Vec<ApiKey>>;
+    /// Replaces a key that is not invalidated; answers whether it was.
+    async fn update_api_key(&self, key: &ApiKey, event: &AuditEvent) -> CoreResult<bool>;
+    /// Marks the key invalidated at `at` unless it already is, in one conditional write;
+    /// answers whether this call did it.
+    async fn invalidate_api_key(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> CoreResult<bool>;
+    /// Deletes keys invalidated or expired before `before`; answers how many.
+    async fn delete_retired_api_keys(&self, before: DateTime<Utc>) -> CoreResult<u64>;
 }

@@ -4,7 +4,9 @@ use crate::crypto::{md5_hex, sha256_hex, MasterKey};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::UserId;
 use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind, Realm};
+use crate::privilege::ClusterPrivilege;
 use crate::secret::SecretString;
+use crate::security::SUPERUSER_ROLE;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -31,6 +33,11 @@ pub struct User {
     pub enabled: bool,
     pub org_roles: Vec<OrgRoleAssignment>,
     pub created_at: DateTime<Utc>,
+    /// Elasticsearch role names (`superuser` is built in).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +105,8 @@ pub fn verify_password(password: &SecretString, phc: &str) -> bool {
 }
 
 impl User {
-    pub fn principal(&self) -> Principal {
+    /// The user's principal, given the cluster privileges its roles grant.
+    pub fn principal(&self, cluster_privileges: Vec<ClusterPrivilege>) -> Principal {
         Principal {
             kind: PrincipalKind::User,
             id: self.id.to_string(),
@@ -107,9 +115,11 @@ impl User {
                 name: self.realm.clone(),
                 kind: "native".into(),
             },
-            superuser: self.superuser,
+            superuser: self.superuser || self.roles.iter().any(|r| r == SUPERUSER_ROLE),
             org_roles: self.org_roles.clone(),
-            cluster_privileges: vec![],
+            cluster_privileges,
+            roles: self.roles.clone(),
+            api_key: None,
         }
     }
 }

@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/atlas/v2", faces::atlas::router())
         .nest("/api/public/v1.0", faces::cloud_manager::router())
         .merge(faces::oauth::router())
+        .merge(faces::elasticsearch::router())
         // `nest` does not route the prefix with a bare trailing slash; nothing else is left.
         .route("/api/atlas/v2/", any(faces::atlas::not_found_fallback))
         .fallback(faces::atlas::not_found_fallback)

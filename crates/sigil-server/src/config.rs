@@ -13,6 +13,8 @@ pub const DEFAULT_DATA_DIR: &str = "./sigil-data";
 pub const DEFAULT_SIGNING_KEY_ROTATION_HOURS: i64 = 720;
 /// The change log is read at least this often (and at once when PostgreSQL notifies).
 pub const DEFAULT_CHANGE_SYNC_MS: u64 = 1000;
+pub const DEFAULT_API_KEY_RETENTION: &str = "7d";
+pub const DEFAULT_HOUSEKEEPING_SECONDS: u64 = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,6 +64,16 @@ pub struct ServerArgs {
     #[arg(long, env = "SIGIL_CHANGE_SYNC_MS", value_parser = clap::value_parser!(u64).range(50..=60_000))]
     #[serde(alias = "change-sync-ms")]
     pub change_sync_ms: Option<u64>,
+    /// How long invalidated and expired Elasticsearch API keys stay visible before they are
+    /// deleted, as a time value (`7d`, `12h`, `30s`) [default: 7d]
+    #[arg(long, env = "SIGIL_API_KEY_RETENTION")]
+    #[serde(alias = "api-key-retention")]
+    pub api_key_retention: Option<String>,
+    /// Seconds between two runs of the housekeeping (pruning, key rotation, the API key
+    /// sweeper) [default: 60]
+    #[arg(long, env = "SIGIL_HOUSEKEEPING_SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[serde(alias = "housekeeping-seconds")]
+    pub housekeeping_seconds: Option<u64>,
     /// File holding the base64 master key [default: <data-dir>/master.key; SIGIL_MASTER_KEY wins]
     #[arg(long, env = "SIGIL_MASTER_KEY_FILE")]
     #[serde(alias = "master-key-file")]
@@ -81,6 +93,8 @@ pub struct ServerConfig {
     pub master_key_file: Option<PathBuf>,
     pub signing_key_rotation_hours: i64,
     pub change_sync_ms: u64,
+    pub api_key_retention: chrono::Duration,
+    pub housekeeping_seconds: u64,
     /// `SIGIL_MASTER_KEY`, base64 of 32 bytes.
     pub master_key: Option<SecretString>,
     /// `SIGIL_ADMIN_PASSWORD`: the admin's password on the first start.
@@ -130,6 +144,20 @@ impl ServerArgs {
         if !(50..=60_000).contains(&change_sync_ms) {
             bail!("change_sync_ms must be between 50 and 60000");
         }
+        let retention_text = self
+            .api_key_retention
+            .or(file.api_key_retention)
+            .unwrap_or_else(|| DEFAULT_API_KEY_RETENTION.into());
+        let api_key_retention =
+            sigil_core::security::api_keys::parse_time_value("api-key-retention", &retention_text)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let housekeeping_seconds = self
+            .housekeeping_seconds
+            .or(file.housekeeping_seconds)
+            .unwrap_or(DEFAULT_HOUSEKEEPING_SECONDS);
+        if !(1..=3600).contains(&housekeeping_seconds) {
+            bail!("housekeeping_seconds must be between 1 and 3600");
+        }
         Ok(ServerConfig {
             listen,
             data_dir: self
@@ -146,6 +174,8 @@ impl ServerArgs {
             master_key_file: self.master_key_file.or(file.master_key_file),
             signing_key_rotation_hours,
             change_sync_ms,
+            api_key_retention,
+            housekeeping_seconds,
             master_key: env_secret("SIGIL_MASTER_KEY"),
             admin_password: env_secret("SIGIL_ADMIN_PASSWORD"),
         })
@@ -171,6 +201,8 @@ impl ServerConfig {
             master_key_file: None,
             signing_key_rotation_hours: DEFAULT_SIGNING_KEY_ROTATION_HOURS,
             change_sync_ms: DEFAULT_CHANGE_SYNC_MS,
+            api_key_retention: chrono::Duration::days(7),
+            housekeeping_seconds: DEFAULT_HOUSEKEEPING_SECONDS,
             master_key: None,
             admin_password: None,
         }

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations: what the server serves
 //! at `/openapi.json` and what the CLI is built from.
 
-use crate::faces::{atlas, oauth};
+use crate::faces::{atlas, elasticsearch, oauth};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -48,6 +48,21 @@ use utoipa::OpenApi;
         oauth::token::introspect,
         oauth::discovery::openid_configuration,
         oauth::discovery::jwks,
+        elasticsearch::security::root,
+        elasticsearch::security::authenticate,
+        elasticsearch::security::list_users,
+        elasticsearch::security::get_users,
+        elasticsearch::security::put_user,
+        elasticsearch::security::delete_user,
+        elasticsearch::security::list_roles,
+        elasticsearch::security::get_roles,
+        elasticsearch::security::put_role,
+        elasticsearch::security::delete_role,
+        elasticsearch::api_keys::create,
+        elasticsearch::api_keys::get,
+        elasticsearch::api_keys::query,
+        elasticsearch::api_keys::update,
+        elasticsearch::api_keys::invalidate,
     ),
     tags(
         (name = "organizations", description = "Organizations (Atlas v2)"),
@@ -58,6 +73,7 @@ use utoipa::OpenApi;
         (name = "cloudManagerServiceAccounts", description = "Service accounts and their secrets (Cloud Manager v1.0; every path also takes a trailing slash)"),
         (name = "oauth", description = "OAuth 2.0 tokens, revocation, introspection and discovery"),
         (name = "health", description = "Liveness"),
+        (name = "elasticsearch", description = "Users, roles, _authenticate and API keys (Elasticsearch security API)"),
     ),
     modifiers(&Security, &CloudManager)
 )]

@@ -54,6 +54,7 @@ impl RunningServer {
                 issuer: public_url.clone(),
                 signing_key_rotation: chrono::Duration::hours(config.signing_key_rotation_hours),
                 change_staleness_bound: config.change_staleness_bound(),
+                api_key_retention: config.api_key_retention,
             },
             Arc::new(HttpKeySetFetcher::new(config.allow_insecure_issuers)?),
         ));
@@ -82,7 +83,10 @@ impl RunningServer {
         core.sync_changes()
             .await
             .map_err(|e| anyhow::anyhow!("reading the change log: {e}"))?;
-        let housekeeping = tokio::spawn(housekeeping(core.clone()));
+        let housekeeping = tokio::spawn(housekeeping(
+            core.clone(),
+            std::time::Duration::from_secs(config.housekeeping_seconds),
+        ));
         let sync = tokio::spawn(sync_changes(
             core.clone(),
             wake,
@@ -123,11 +127,10 @@ impl RunningServer {
     }
 }
 
-/// How often expired revocations are pruned, expired secrets audited and keys rotated.
-const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
-
-async fn housekeeping(core: Arc<Core>) {
-    let mut tick = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+/// Every `interval`: prune expired revocations, audit expired secrets, rotate keys, refresh
+/// key sets, sweep retired API keys.
+async fn housekeeping(core: Arc<Core>, interval: std::time::Duration) {
+    let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;

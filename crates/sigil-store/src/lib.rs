@@ -13,6 +13,7 @@ mod org;
 mod programmatic_keys;
 mod revocations;
 mod rows;
+mod security;
 mod service_accounts;
 pub mod testing;
 mod user;

@@ -276,6 +276,8 @@ impl Core {
             superuser: false,
             org_roles,
             cluster_privileges: vec![],
+            roles: vec![],
+            api_key: None,
         })
     }
 

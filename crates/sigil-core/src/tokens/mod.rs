@@ -89,6 +89,8 @@ pub(crate) fn service_account_principal(account: &ServiceAccount) -> Principal {
             })
             .collect(),
         cluster_privileges: vec![],
+        roles: vec![],
+        api_key: None,
     }
 }
 

@@ -116,6 +116,7 @@ impl Authenticator {
             "basic" => basic::decode(credentials)
                 .and_then(|(user, password)| self.core.cached_password(&user, &password)),
             "bearer" => self.core.cached_bearer(credentials),
+            "apikey" => self.core.cached_api_key(credentials),
             "digest" => {
                 self.core
                     .cached_digest(credentials, parts.method.as_str(), request_uri(parts))
@@ -156,6 +157,7 @@ impl Authenticator {
                     .await
             }
             "bearer" => self.core.authenticate_bearer(credentials, &actor).await,
+            "apikey" => self.core.authenticate_api_key(credentials, &actor).await,
             "basic" => match basic::decode(credentials) {
                 Some((user, password)) => {
                     self.core

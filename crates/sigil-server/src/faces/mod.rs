@@ -3,4 +3,5 @@
 
 pub mod atlas;
 pub mod cloud_manager;
+pub mod elasticsearch;
 pub mod oauth;

@@ -148,7 +148,8 @@ fn not_found_code(kind: ResourceKind) -> &'static str {
         ResourceKind::RoleMapping => "ROLE_MAPPING_NOT_FOUND",
         ResourceKind::ServiceAccount => "SERVICE_ACCOUNT_NOT_FOUND",
         ResourceKind::ServiceAccountSecret => "SERVICE_ACCOUNT_SECRET_NOT_FOUND",
-        ResourceKind::ApiKey => "API_KEY_NOT_FOUND",
+        ResourceKind::ApiKey | ResourceKind::SecurityApiKey => "API_KEY_NOT_FOUND",
+        ResourceKind::Role => "RESOURCE_NOT_FOUND",
         ResourceKind::ConnectedOrgConfig | ResourceKind::User | ResourceKind::Event => {
             "RESOURCE_NOT_FOUND"
         }

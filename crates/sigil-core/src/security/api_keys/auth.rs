@@ -1,0 +1,103 @@
+//! `Authorization: ApiKey base64(id:key)`: the hot path is a cache hit by id and one SHA-256,
+//! compared in constant time.
+
+use super::create::key_hash;
+use super::{is_id_form, ApiKey, ID_LEN, KEY_LEN};
+use crate::audit::Actor;
+use crate::error::{CoreError, CoreResult};
+use crate::principal::Principal;
+use crate::Core;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+/// Longer `ApiKey` credentials are refused before decoding.
+const MAX_ENCODED: usize = 4 * (ID_LEN + 1 + KEY_LEN + 64);
+
+/// The id and key of an `ApiKey` credential, if it has that form.
+fn decode(credentials: &str) -> Option<(String, String)> {
+    if credentials.len() > MAX_ENCODED {
+        return None;
+    }
+    let bytes = STANDARD.decode(credentials.trim()).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (id, key) = text.split_once(':')?;
+    (is_id_form(id) && !key.is_empty()).then(|| (id.to_owned(), key.to_owned()))
+}
+
+impl Core {
+    fn api_key_principal(&self, key: &ApiKey, secret: &str) -> Option<Principal> {
+        let matches: bool = key_hash(secret)
+            .as_bytes()
+            .ct_eq(key.key_hash.as_bytes())
+            .into();
+        (matches && key.is_active(self.now())).then(|| key.principal())
+    }
+
+    /// A key this node has read before, from memory.
+    pub fn cached_api_key(&self, credentials: &str) -> Option<Principal> {
+        let (id, secret) = decode(credentials)?;
+        let key = self.api_keys.get(&id)?;
+        self.api_key_principal(&key, &secret)
+    }
+
+    pub async fn authenticate_api_key(
+        &self,
+        credentials: &str,
+        actor: &Actor,
+    ) -> CoreResult<Principal> {
+        let Some((id, secret)) = decode(credentials) else {
+            self.authentication_failed(actor, None, "malformed ApiKey credentials")
+                .await;
+            return Err(CoreError::Unauthenticated);
+        };
+        let key = match self.api_keys.get(&id) {
+            Some(hit) => Some(hit),
+            None => {
+                let epoch = self.cache_epoch();
+                let found = self.store.get_api_key(&id).await?.map(Arc::new);
+                if let Some(k) = &found {
+                    if self.cacheable_since(epoch) {
+                        self.api_keys.insert(id.clone(), k.clone());
+                    }
+                }
+                found
+            }
+        };
+        match key.and_then(|k| self.api_key_principal(&k, &secret)) {
+            Some(p) => Ok(p),
+            None => {
+                self.authentication_failed(
+                    actor,
+                    Some(&id),
+                    "API key unknown, wrong, expired or invalidated",
+                )
+                .await;
+                Err(CoreError::Unauthenticated)
+            }
+        }
+    }
+
+    /// Forgets a key this node holds (updated or invalidated, here or on another node).
+    pub(crate) fn forget_api_key(&self, id: &str) {
+        self.bump_cache_epoch();
+        self.api_keys.invalidate(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_must_be_base64_of_an_id_a_colon_and_a_key() {
+        let good = STANDARD.encode("VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw");
+        assert!(decode(&good).is_some());
+        assert!(decode("not base64 !!").is_none());
+        assert!(decode(&STANDARD.encode("no-colon-here")).is_none());
+        assert!(decode(&STANDARD.encode("short:key")).is_none());
+        assert!(decode(&STANDARD.encode("VuaCfGcBCdbkQm-e5aOx:")).is_none());
+        assert!(decode(&"A".repeat(10_000)).is_none());
+    }
+}

@@ -1,0 +1,265 @@
+//! Creating, reading and updating API keys.
+
+use super::{
+    descriptor_privileges, is_id_form, parse_time_value, ApiKey, ApiKeyFilter, LimitedBy, NAME_MAX,
+};
+use crate::audit::{kind, Actor};
+use crate::error::{CoreError, CoreResult, ResourceKind};
+use crate::principal::{Principal, PrincipalKind};
+use crate::privilege::{ClusterPrivilege, Privilege};
+use crate::secret::{random_urlsafe, SecretString};
+use crate::security::roles::{check_metadata, parse_privileges};
+use crate::Core;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// POST /_security/api_key.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyDraft {
+    pub name: Option<String>,
+    /// A time value: `30m`, `12h`, `7d`…
+    pub expiration: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub role_descriptors: Option<Map<String, Value>>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// PUT /_security/api_key/{id}: absent fields keep their value.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyUpdate {
+    #[schema(value_type = Option<Object>)]
+    pub role_descriptors: Option<Map<String, Value>>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    pub expiration: Option<String>,
+}
+
+/// A new key, shown once.
+#[derive(Debug)]
+pub struct CreatedApiKey {
+    pub id: String,
+    pub name: String,
+    pub expiration: Option<DateTime<Utc>>,
+    pub api_key: SecretString,
+    /// base64(`id:api_key`), what `Authorization: ApiKey` carries.
+    pub encoded: SecretString,
+}
+
+pub(crate) fn key_hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn check_name(name: Option<String>) -> CoreResult<String> {
+    let name = name.ok_or_else(|| CoreError::missing("name"))?;
+    if name.is_empty() {
+        return Err(CoreError::missing("name"));
+    }
+    if name.chars().count() > NAME_MAX {
+        return Err(CoreError::invalid(
+            "name",
+            format!("api key name may not be more than [{NAME_MAX}] characters long"),
+        ));
+    }
+    if name.trim() != name {
+        return Err(CoreError::invalid(
+            "name",
+            "api key name may not begin or end with whitespace",
+        ));
+    }
+    if name.starts_with('_') {
+        return Err(CoreError::invalid(
+            "name",
+            "api key name may not begin with an underscore",
+        ));
+    }
+    Ok(name)
+}
+
+/// Role descriptors: each an object whose `cluster` lists known privileges.
+fn check_descriptors(descriptors: &Map<String, Value>) -> CoreResult<()> {
+    for (name, d) in descriptors {
+        let field = format!("role_descriptors.{name}");
+        let object = d
+            .as_object()
+            .ok_or_else(|| CoreError::invalid(&field, "a role descriptor must be an object"))?;
+        if let Some(cluster) = object.get("cluster") {
+            let names: Vec<String> = cluster
+                .as_array()
+                .ok_or_else(|| CoreError::invalid(format!("{field}.cluster"), "must be an array"))?
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<_>>()
+                .ok_or_else(|| {
+                    CoreError::invalid(format!("{field}.cluster"), "must hold strings")
+                })?;
+            parse_privileges(&format!("{field}.cluster"), &names)?;
+        }
+        if let Some(m) = object.get("metadata").and_then(Value::as_object) {
+            check_metadata(&format!("{field}.metadata"), m)?;
+        }
+    }
+    Ok(())
+}
+
+/// Who may own API keys: a realm user, not a key (a key cannot mint keys).
+fn owner(caller: &Principal) -> CoreResult<()> {
+    caller.require_cluster(ClusterPrivilege::ManageOwnApiKey)?;
+    if caller.kind != PrincipalKind::User {
+        return Err(CoreError::Forbidden {
+            needs: Privilege::Cluster(ClusterPrivilege::ManageOwnApiKey),
+        });
+    }
+    Ok(())
+}
+
+impl Core {
+    pub async fn create_api_key(
+        &self,
+        caller: &Principal,
+        actor: &Actor,
+        draft: ApiKeyDraft,
+    ) -> CoreResult<CreatedApiKey> {
+        owner(caller)?;
+        let name = check_name(draft.name)?;
+        let now = self.now();
+        let expiration = draft
+            .expiration
+            .map(|e| parse_time_value("expiration", &e).map(|d| now + d))
+            .transpose()?;
+        let metadata = draft.metadata.unwrap_or_default();
+        check_metadata("metadata", &metadata)?;
+        let role_descriptors = draft.role_descriptors.unwrap_or_default();
+        check_descriptors(&role_descriptors)?;
+        let id = random_urlsafe(15);
+        let secret = random_urlsafe(16);
+        let key = ApiKey {
+            id: id.clone(),
+            name: name.clone(),
+            key_hash: key_hash(&secret),
+            creation: now,
+            expiration,
+            invalidated: false,
+            invalidation: None,
+            username: caller.name.clone(),
+            realm: caller.realm.name.clone(),
+            realm_type: caller.realm.kind.clone(),
+            metadata,
+            role_descriptors,
+            limited_by: LimitedBy::of(caller),
+        };
+        let event = actor.event(kind::SECURITY_API_KEY_CREATED, now, None, Some(id.clone()));
+        self.store.insert_api_key(&key, &event).await?;
+        let encoded = STANDARD.encode(format!("{id}:{secret}"));
+        Ok(CreatedApiKey {
+            id,
+            name,
+            expiration,
+            api_key: SecretString::new(secret),
+            encoded: SecretString::new(encoded),
+        })
+    }
+
+    /// Keys matching `filter` that `caller` may see: all with `manage_api_key`, else its own.
+    /// An `ids` filter finding nothing is `NotFound`, as Elasticsearch answers it.
+    pub async fn get_api_keys(
+        &self,
+        caller: &Principal,
+        mut filter: ApiKeyFilter,
+    ) -> CoreResult<Vec<ApiKey>> {
+        caller.require_cluster(ClusterPrivilege::ManageOwnApiKey)?;
+        let own_only = !caller.has_cluster_privilege(ClusterPrivilege::ManageApiKey);
+        if own_only {
+            filter.username = Some(caller.name.clone());
+            filter.realm = Some(caller.realm.name.clone());
+        }
+        if let Some(ids) = &filter.ids {
+            if ids.iter().any(|i| !is_id_form(i)) {
+                return Err(CoreError::not_found(
+                    ResourceKind::SecurityApiKey,
+                    ids.join(","),
+                ));
+            }
+        }
+        let mut keys = self.store.find_api_keys(&filter).await?;
+        keys.retain(|k| filter.matches(k));
+        keys.sort_by(|a, b| a.creation.cmp(&b.creation).then(a.id.cmp(&b.id)));
+        if keys.is_empty() {
+            if let Some(ids) = &filter.ids {
+                return Err(CoreError::not_found(
+                    ResourceKind::SecurityApiKey,
+                    ids.join(","),
+                ));
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Updates one of the caller's own active keys; answers whether anything changed.
+    pub async fn update_api_key(
+        &self,
+        caller: &Principal,
+        actor: &Actor,
+        id: &str,
+        update: ApiKeyUpdate,
+    ) -> CoreResult<bool> {
+        owner(caller)?;
+        let not_found = || CoreError::not_found(ResourceKind::SecurityApiKey, id);
+        if !is_id_form(id) {
+            return Err(not_found());
+        }
+        let mut key = self.store.get_api_key(id).await?.ok_or_else(not_found)?;
+        if !key.is_owned_by(caller) {
+            return Err(not_found());
+        }
+        let now = self.now();
+        if !key.is_active(now) {
+            return Err(CoreError::invalid(
+                "id",
+                format!("cannot update invalidated or expired API key [{id}]"),
+            ));
+        }
+        let before = key.clone();
+        if let Some(d) = update.role_descriptors {
+            check_descriptors(&d)?;
+            key.role_descriptors = d;
+        }
+        if let Some(m) = update.metadata {
+            check_metadata("metadata", &m)?;
+            key.metadata = m;
+        }
+        if let Some(e) = update.expiration {
+            key.expiration = Some(now + parse_time_value("expiration", &e)?);
+        }
+        key.limited_by = LimitedBy::of(caller);
+        if key == before {
+            return Ok(false);
+        }
+        let event = actor.event(
+            kind::SECURITY_API_KEY_UPDATED,
+            now,
+            None,
+            Some(id.to_owned()),
+        );
+        let updated = self.store.update_api_key(&key, &event).await?;
+        self.forget_api_key(id);
+        Ok(updated)
+    }
+
+    /// Deletes keys invalidated or expired before the retention period; answers how many.
+    pub async fn sweep_api_keys(&self) -> CoreResult<u64> {
+        let cutoff = self.now() - self.config.api_key_retention;
+        self.store.delete_retired_api_keys(cutoff).await
+    }
+
+    /// Whether a key's descriptors narrow it (for views).
+    pub fn api_key_is_limited(key: &ApiKey) -> bool {
+        descriptor_privileges(&key.role_descriptors).is_some()
+    }
+}

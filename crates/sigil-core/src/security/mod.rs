@@ -1,0 +1,12 @@
+//! The Elasticsearch security model (spec 30): roles naming cluster privileges, the local
+//! users who hold them, and API keys limited by both.
+
+pub mod api_keys;
+mod roles;
+mod users;
+
+pub use roles::{Role, RoleDraft};
+pub use users::{UserDraft, UserView};
+
+/// The built-in role that grants everything; it cannot be changed or deleted.
+pub const SUPERUSER_ROLE: &str = "superuser";

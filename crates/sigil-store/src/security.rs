@@ -1,0 +1,240 @@
+//! Elasticsearch roles, users as that face manages them, and API keys.
+
+use crate::audit::insert_event;
+use crate::connect::{conflict_or_internal, db, SqlStore};
+use crate::rows::{all_docs, from_doc, one_doc, to_doc, write_with_event};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sigil_core::audit::AuditEvent;
+use sigil_core::error::CoreResult;
+use sigil_core::ids::UserId;
+use sigil_core::security::api_keys::{ApiKey, ApiKeyFilter};
+use sigil_core::security::Role;
+use sigil_core::store::SecurityStore;
+use sigil_core::user::User;
+
+type KeyRow = (String, i64, Option<i64>);
+
+fn time(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// A key from its row: the invalidation columns are the truth.
+fn key_of((doc, invalidated, invalidation): KeyRow) -> CoreResult<ApiKey> {
+    let mut key: ApiKey = from_doc(&doc)?;
+    key.invalidated = invalidated != 0;
+    key.invalidation = invalidation.map(time);
+    Ok(key)
+}
+
+const KEY_COLUMNS: &str = "SELECT doc, invalidated, invalidation FROM api_keys";
+
+#[async_trait]
+impl SecurityStore for SqlStore {
+    async fn put_role(&self, role: &Role, event: &AuditEvent) -> CoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let existed: Option<(String,)> = sqlx::query_as("SELECT name FROM roles WHERE name = $1")
+            .bind(&role.name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO roles (name, doc) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET doc = excluded.doc",
+        )
+        .bind(&role.name)
+        .bind(to_doc(role)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(existed.is_none())
+    }
+
+    async fn get_role(&self, name: &str) -> CoreResult<Option<Role>> {
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM roles WHERE name = $1",
+            &[name],
+        )
+        .await
+    }
+
+    async fn list_roles(&self) -> CoreResult<Vec<Role>> {
+        all_docs(&self.reader, "SELECT doc FROM roles ORDER BY name", &[]).await
+    }
+
+    async fn delete_role(&self, name: &str, event: &AuditEvent) -> CoreResult<bool> {
+        let n = write_with_event(
+            &self.pool,
+            "DELETE FROM roles WHERE name = $1",
+            &[name],
+            event,
+        )
+        .await?;
+        Ok(n > 0)
+    }
+
+    async fn put_user(&self, user: &User, event: &AuditEvent) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO users (id, realm, username, doc) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+        )
+        .bind(user.id.to_string())
+        .bind(&user.realm)
+        .bind(&user.username)
+        .bind(to_doc(user)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_or_internal(e, &format!("user {}", user.username)))?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn list_users(&self, realm: &str) -> CoreResult<Vec<User>> {
+        all_docs(
+            &self.reader,
+            "SELECT doc FROM users WHERE realm = $1 ORDER BY username",
+            &[realm],
+        )
+        .await
+    }
+
+    async fn delete_user(&self, id: UserId, event: &AuditEvent) -> CoreResult<bool> {
+        let n = write_with_event(
+            &self.pool,
+            "DELETE FROM users WHERE id = $1",
+            &[&id.to_string()],
+            event,
+        )
+        .await?;
+        Ok(n > 0)
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey, event: &AuditEvent) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, username, realm, creation, expiration, invalidated, invalidation, doc)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, NULL, $7)",
+        )
+        .bind(&key.id)
+        .bind(&key.name)
+        .bind(&key.username)
+        .bind(&key.realm)
+        .bind(key.creation.timestamp_millis())
+        .bind(key.expiration.map(|e| e.timestamp_millis()))
+        .bind(to_doc(key)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_or_internal(e, "an API key with this id"))?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn get_api_key(&self, id: &str) -> CoreResult<Option<ApiKey>> {
+        let row: Option<KeyRow> = sqlx::query_as(&format!("{KEY_COLUMNS} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db)?;
+        row.map(key_of).transpose()
+    }
+
+    async fn find_api_keys(&self, filter: &ApiKeyFilter) -> CoreResult<Vec<ApiKey>> {
+        // The indexed parts become SQL; a name prefix and the rest are checked by the caller.
+        let mut conditions = vec![];
+        let mut binds: Vec<String> = vec![];
+        if let Some(ids) = &filter.ids {
+            if ids.is_empty() {
+                return Ok(vec![]);
+            }
+            let start = binds.len();
+            let marks: Vec<String> = (0..ids.len())
+                .map(|i| format!("${}", start + i + 1))
+                .collect();
+            conditions.push(format!("id IN ({})", marks.join(", ")));
+            binds.extend(ids.iter().cloned());
+        }
+        if let Some(u) = &filter.username {
+            binds.push(u.clone());
+            conditions.push(format!("username = ${}", binds.len()));
+        }
+        if let Some(r) = &filter.realm {
+            binds.push(r.clone());
+            conditions.push(format!("realm = ${}", binds.len()));
+        }
+        if let Some(n) = filter.name.as_deref().filter(|n| !n.ends_with('*')) {
+            binds.push(n.to_owned());
+            conditions.push(format!("name = ${}", binds.len()));
+        }
+        let sql = if conditions.is_empty() {
+            format!("{KEY_COLUMNS} ORDER BY creation, id")
+        } else {
+            format!(
+                "{KEY_COLUMNS} WHERE {} ORDER BY creation, id",
+                conditions.join(" AND ")
+            )
+        };
+        let query = binds
+            .iter()
+            .fold(sqlx::query_as::<_, KeyRow>(&sql), |q, b| q.bind(b.as_str()));
+        let rows = query.fetch_all(&self.reader).await.map_err(db)?;
+        rows.into_iter().map(key_of).collect()
+    }
+
+    async fn update_api_key(&self, key: &ApiKey, event: &AuditEvent) -> CoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = sqlx::query(
+            "UPDATE api_keys SET doc = $1, expiration = $2 WHERE id = $3 AND invalidated = 0",
+        )
+        .bind(to_doc(key)?)
+        .bind(key.expiration.map(|e| e.timestamp_millis()))
+        .bind(&key.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn invalidate_api_key(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+        event: &AuditEvent,
+    ) -> CoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = sqlx::query(
+            "UPDATE api_keys SET invalidated = 1, invalidation = $1 WHERE id = $2 AND invalidated = 0",
+        )
+        .bind(at.timestamp_millis())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn delete_retired_api_keys(&self, before: DateTime<Utc>) -> CoreResult<u64> {
+        let cutoff = before.timestamp_millis();
+        let done = sqlx::query(
+            "DELETE FROM api_keys WHERE (invalidated = 1 AND invalidation < $1) OR expiration < $1",
+        )
+        .bind(cutoff)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+}
