@@ -146,10 +146,21 @@ impl utoipa::Modify for Security {
                     .build(),
             ),
         );
+        // Elasticsearch API keys: `Authorization: ApiKey base64(id:key)`.
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "Authorization",
+                    "`ApiKey ` followed by the `encoded` value of a created API key",
+                ),
+            )),
+        );
         openapi.security = Some(vec![
             utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("digest", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("basic", Vec::<String>::new()),
+            utoipa::openapi::security::SecurityRequirement::new("apiKey", Vec::<String>::new()),
         ]);
     }
 }
