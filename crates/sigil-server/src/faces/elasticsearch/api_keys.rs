@@ -49,7 +49,7 @@ fn view(key: &ApiKey, with_limited_by: bool) -> Value {
     v
 }
 
-#[utoipa::path(method(post, put), path = "/_security/api_key", tag = "elasticsearch", operation_id = "securityCreateApiKey",
+#[utoipa::path(post, path = "/_security/api_key", tag = "elasticsearch", operation_id = "securityCreateApiKey",
     request_body = ApiKeyDraft,
     responses((status = 200, body = Object, example = json!({"id": "VuaCfGcBCdbkQm-e5aOx", "name": "my-api-key", "api_key": "ui2lp2axTNmsyakw9tvNnw", "encoded": "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="})),
         (status = 400, body = Object), (status = 401, body = Object), (status = 403, body = Object)))]
@@ -123,7 +123,7 @@ pub async fn get(
     }
 }
 
-#[utoipa::path(method(post, get), path = "/_security/_query/api_key", tag = "elasticsearch", operation_id = "securityQueryApiKeys",
+#[utoipa::path(post, path = "/_security/_query/api_key", tag = "elasticsearch", operation_id = "securityQueryApiKeys",
     request_body = QueryRequest,
     responses((status = 200, body = Object, example = json!({"total": 1, "count": 1, "api_keys": []})), (status = 400, body = Object)))]
 pub async fn query(
@@ -239,4 +239,29 @@ pub async fn invalidate(
             .collect();
     }
     Ok(Json(answer))
+}
+
+/// PUT /_security/api_key: the same as POST.
+#[utoipa::path(put, path = "/_security/api_key", tag = "elasticsearch", operation_id = "securityPutApiKey",
+    request_body = ApiKeyDraft,
+    responses((status = 200, body = Object), (status = 400, body = Object), (status = 401, body = Object), (status = 403, body = Object)))]
+pub async fn create_put(
+    state: State<AppState>,
+    caller: EsCaller,
+    body: EsBody<ApiKeyDraft>,
+) -> Result<Json<Value>, EsError> {
+    create(state, caller, body).await
+}
+
+/// GET /_security/_query/api_key: the same as POST.
+#[utoipa::path(get, path = "/_security/_query/api_key", tag = "elasticsearch", operation_id = "securityQueryApiKeysGet",
+    request_body = QueryRequest,
+    responses((status = 200, body = Object), (status = 400, body = Object)))]
+pub async fn query_get(
+    state: State<AppState>,
+    caller: EsCaller,
+    params: EsParams,
+    body: EsBody<QueryRequest>,
+) -> Result<Json<Value>, EsError> {
+    query(state, caller, params, body).await
 }

@@ -23,7 +23,7 @@ pub fn router() -> Router<AppState> {
             "/_security/user/{username}",
             get(security::get_users)
                 .put(security::put_user)
-                .post(security::put_user)
+                .post(security::post_user)
                 .delete(security::delete_user),
         )
         .route("/_security/role", get(security::list_roles))
@@ -31,20 +31,20 @@ pub fn router() -> Router<AppState> {
             "/_security/role/{name}",
             get(security::get_roles)
                 .put(security::put_role)
-                .post(security::put_role)
+                .post(security::post_role)
                 .delete(security::delete_role),
         )
         .route(
             "/_security/api_key",
             post(api_keys::create)
-                .put(api_keys::create)
+                .put(api_keys::create_put)
                 .get(api_keys::get)
                 .delete(api_keys::invalidate),
         )
         .route("/_security/api_key/{id}", put(api_keys::update))
         .route(
             "/_security/_query/api_key",
-            post(api_keys::query).get(api_keys::query),
+            post(api_keys::query).get(api_keys::query_get),
         )
         .layer(axum::middleware::from_fn(headers))
 }

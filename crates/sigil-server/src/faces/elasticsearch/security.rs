@@ -83,7 +83,7 @@ pub async fn authenticate(
     Ok(Json(body))
 }
 
-#[utoipa::path(method(put, post), path = "/_security/user/{username}", tag = "elasticsearch", operation_id = "securityPutUser",
+#[utoipa::path(put, path = "/_security/user/{username}", tag = "elasticsearch", operation_id = "securityPutUser",
     params(("username" = String, Path)), request_body = UserDraft,
     responses((status = 200, body = Object, example = json!({"created": true})), (status = 400, body = Object), (status = 403, body = Object)))]
 pub async fn put_user(
@@ -161,7 +161,7 @@ pub async fn delete_user(
     Ok((status, Json(json!({"found": found}))))
 }
 
-#[utoipa::path(method(put, post), path = "/_security/role/{name}", tag = "elasticsearch", operation_id = "securityPutRole",
+#[utoipa::path(put, path = "/_security/role/{name}", tag = "elasticsearch", operation_id = "securityPutRole",
     params(("name" = String, Path)), request_body = RoleDraft,
     responses((status = 200, body = Object, example = json!({"role": {"created": true}})), (status = 400, body = Object)))]
 pub async fn put_role(
@@ -246,4 +246,30 @@ pub async fn delete_role(
         StatusCode::NOT_FOUND
     };
     Ok((status, Json(json!({"found": found}))))
+}
+
+/// POST /_security/user/{username}: the same as PUT.
+#[utoipa::path(post, path = "/_security/user/{username}", tag = "elasticsearch", operation_id = "securityPostUser",
+    params(("username" = String, Path)), request_body = UserDraft,
+    responses((status = 200, body = Object, example = json!({"created": true})), (status = 400, body = Object), (status = 403, body = Object)))]
+pub async fn post_user(
+    state: State<AppState>,
+    caller: EsCaller,
+    username: Path<String>,
+    body: EsBody<UserDraft>,
+) -> Result<Json<Value>, EsError> {
+    put_user(state, caller, username, body).await
+}
+
+/// POST /_security/role/{name}: the same as PUT.
+#[utoipa::path(post, path = "/_security/role/{name}", tag = "elasticsearch", operation_id = "securityPostRole",
+    params(("name" = String, Path)), request_body = RoleDraft,
+    responses((status = 200, body = Object, example = json!({"role": {"created": true}})), (status = 400, body = Object)))]
+pub async fn post_role(
+    state: State<AppState>,
+    caller: EsCaller,
+    name: Path<String>,
+    body: EsBody<RoleDraft>,
+) -> Result<Json<Value>, EsError> {
+    put_role(state, caller, name, body).await
 }
