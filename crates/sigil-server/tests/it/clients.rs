@@ -1,5 +1,6 @@
-//! Real clients nobody on the project wrote, against the real server: curl's `--digest` and
-//! python-requests' `HTTPDigestAuth` (tests/clients/). Outside CI a missing tool is a visible
+//! Real clients nobody on the project wrote, against the real server: curl's `--digest`,
+//! python-requests' `HTTPDigestAuth`, requests-oauthlib, PyJWT and the official `elasticsearch`
+//! Python client (tests/clients/). Outside CI a missing tool is a visible
 //! `SKIPPED:`; with `CI=true` it fails the test.
 
 use serde_json::Value;
@@ -166,4 +167,20 @@ async fn python_oauth_clients(server: &TestServer) {
     .await;
 }
 
-store_tests!(curl_digest, python_requests_digest, python_oauth_clients);
+/// The official `elasticsearch` Python client, unchanged, against the Elasticsearch security
+/// face: users, roles, API keys created, read, queried, updated and invalidated.
+async fn python_elasticsearch_client(server: &TestServer) {
+    pytest(
+        server,
+        "tests/clients/test_elasticsearch_client.py",
+        "pytest, elasticsearch",
+    )
+    .await;
+}
+
+store_tests!(
+    curl_digest,
+    python_requests_digest,
+    python_oauth_clients,
+    python_elasticsearch_client
+);
