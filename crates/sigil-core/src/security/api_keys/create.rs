@@ -176,6 +176,17 @@ impl Core {
         caller.require_cluster(ClusterPrivilege::ManageOwnApiKey)?;
         let own_only = !caller.has_cluster_privilege(ClusterPrivilege::ManageApiKey);
         if own_only {
+            // Asking for someone else's keys needs manage_api_key, as in Elasticsearch.
+            let others = filter.username.as_deref().is_some_and(|u| u != caller.name)
+                || filter
+                    .realm
+                    .as_deref()
+                    .is_some_and(|r| r != caller.realm.name);
+            if others {
+                return Err(CoreError::Forbidden {
+                    needs: Privilege::Cluster(ClusterPrivilege::ManageApiKey),
+                });
+            }
             filter.username = Some(caller.name.clone());
             filter.realm = Some(caller.realm.name.clone());
         }

@@ -124,6 +124,30 @@ fn wildcard(pattern: &[char], text: &[char]) -> bool {
     }
 }
 
+/// A key with every field set, to check a query before any real key is at hand.
+fn probe() -> ApiKey {
+    ApiKey {
+        id: String::new(),
+        name: String::new(),
+        key_hash: String::new(),
+        creation: chrono::DateTime::default(),
+        expiration: Some(chrono::DateTime::default()),
+        invalidated: false,
+        invalidation: None,
+        username: String::new(),
+        realm: String::new(),
+        realm_type: String::new(),
+        metadata: Map::new(),
+        role_descriptors: Map::new(),
+        limited_by: super::LimitedBy {
+            superuser: false,
+            cluster: vec![],
+            roles: vec![],
+            org_roles: vec![],
+        },
+    }
+}
+
 fn clauses(v: Option<&Value>) -> Vec<&Value> {
     match v {
         Some(Value::Array(items)) => items.iter().collect(),
@@ -228,13 +252,13 @@ pub(crate) fn matches(key: &ApiKey, query: &Value) -> CoreResult<bool> {
                     return Err(bad(format!("[bool] does not support [{k}]")));
                 }
             }
+            // Every clause is evaluated (no short cut), so a bad one is refused whatever the key.
             let all = |name: &str| -> CoreResult<bool> {
+                let mut ok = true;
                 for c in clauses(b.get(name)) {
-                    if !matches(key, c)? {
-                        return Ok(false);
-                    }
+                    ok &= matches(key, c)?;
                 }
-                Ok(true)
+                Ok(ok)
             };
             let should = clauses(b.get("should"));
             let mut hits = 0;
@@ -341,6 +365,8 @@ impl Core {
                 Value::Object(Map::new()),
             )]))
         });
+        // Checked against a probe first, so a bad query is refused even when no key is visible.
+        matches(&probe(), &query)?;
         let mut found = vec![];
         for key in self.store.find_api_keys(&filter).await? {
             if filter.matches(&key) && matches(&key, &query)? {
