@@ -32,9 +32,9 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(core: Arc<Core>, public_url: String) -> Self {
+    pub fn new(core: Arc<Core>, public_url: String, failure_burst: u32) -> Self {
         Self(Arc::new(Inner {
-            auth: Authenticator::new(core.clone()),
+            auth: Authenticator::new(core.clone(), failure_burst),
             core,
             public_url,
         }))

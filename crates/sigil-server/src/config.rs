@@ -15,6 +15,7 @@ pub const DEFAULT_SIGNING_KEY_ROTATION_HOURS: i64 = 720;
 pub const DEFAULT_CHANGE_SYNC_MS: u64 = 1000;
 pub const DEFAULT_API_KEY_RETENTION: &str = "7d";
 pub const DEFAULT_HOUSEKEEPING_SECONDS: u64 = 60;
+pub const DEFAULT_AUTH_FAILURE_BURST: u32 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,6 +75,11 @@ pub struct ServerArgs {
     #[arg(long, env = "SIGIL_HOUSEKEEPING_SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     #[serde(alias = "housekeeping-seconds")]
     pub housekeeping_seconds: Option<u64>,
+    /// Failed authentications allowed per client address before it gets 429 (refilled at one
+    /// per 5 s); raise it when many clients share an address behind NAT [default: 10]
+    #[arg(long, env = "SIGIL_AUTH_FAILURE_BURST", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[serde(alias = "auth-failure-burst")]
+    pub auth_failure_burst: Option<u32>,
     /// File holding the base64 master key [default: <data-dir>/master.key; SIGIL_MASTER_KEY wins]
     #[arg(long, env = "SIGIL_MASTER_KEY_FILE")]
     #[serde(alias = "master-key-file")]
@@ -95,6 +101,7 @@ pub struct ServerConfig {
     pub change_sync_ms: u64,
     pub api_key_retention: chrono::Duration,
     pub housekeeping_seconds: u64,
+    pub auth_failure_burst: u32,
     /// `SIGIL_MASTER_KEY`, base64 of 32 bytes.
     pub master_key: Option<SecretString>,
     /// `SIGIL_ADMIN_PASSWORD`: the admin's password on the first start.
@@ -158,6 +165,13 @@ impl ServerArgs {
         if !(1..=3600).contains(&housekeeping_seconds) {
             bail!("housekeeping_seconds must be between 1 and 3600");
         }
+        let auth_failure_burst = self
+            .auth_failure_burst
+            .or(file.auth_failure_burst)
+            .unwrap_or(DEFAULT_AUTH_FAILURE_BURST);
+        if !(1..=100_000).contains(&auth_failure_burst) {
+            bail!("auth_failure_burst must be between 1 and 100000");
+        }
         Ok(ServerConfig {
             listen,
             data_dir: self
@@ -176,6 +190,7 @@ impl ServerArgs {
             change_sync_ms,
             api_key_retention,
             housekeeping_seconds,
+            auth_failure_burst,
             master_key: env_secret("SIGIL_MASTER_KEY"),
             admin_password: env_secret("SIGIL_ADMIN_PASSWORD"),
         })
@@ -203,6 +218,7 @@ impl ServerConfig {
             change_sync_ms: DEFAULT_CHANGE_SYNC_MS,
             api_key_retention: chrono::Duration::days(7),
             housekeeping_seconds: DEFAULT_HOUSEKEEPING_SECONDS,
+            auth_failure_burst: DEFAULT_AUTH_FAILURE_BURST,
             master_key: None,
             admin_password: None,
         }

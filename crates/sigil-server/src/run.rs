@@ -92,7 +92,11 @@ impl RunningServer {
             wake,
             std::time::Duration::from_millis(config.change_sync_ms),
         ));
-        let app = router(AppState::new(core, public_url.clone()));
+        let app = router(AppState::new(
+            core,
+            public_url.clone(),
+            config.auth_failure_burst,
+        ));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(

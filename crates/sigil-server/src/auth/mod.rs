@@ -15,8 +15,7 @@ use sigil_core::{Core, CoreError};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-/// Failed authentications allowed per address before 429, and their refill rate.
-const FAILURE_BURST: u32 = 10;
+/// The refill rate of each address's failed authentications (the burst is configured).
 const FAILURE_REFILL_PER_SECOND: f64 = 0.2;
 /// How long an attempt waits for the address's attempts in flight to settle.
 const MAX_ADMISSION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -61,10 +60,11 @@ pub fn remote_ip(parts: &Parts) -> Option<IpAddr> {
 }
 
 impl Authenticator {
-    pub fn new(core: Arc<Core>) -> Self {
+    /// `failure_burst`: failed authentications allowed per address before 429.
+    pub fn new(core: Arc<Core>, failure_burst: u32) -> Self {
         Self {
             core,
-            limiter: FailureLimiter::new(FAILURE_BURST, FAILURE_REFILL_PER_SECOND),
+            limiter: FailureLimiter::new(failure_burst, FAILURE_REFILL_PER_SECOND),
         }
     }
 
