@@ -130,6 +130,40 @@ impl TestServer {
         Self::launch(config, dir).await
     }
 
+    /// Another node of the same deployment: a second server on this one's PostgreSQL
+    /// database, with the same master key (read from this node's `master.key`) and the same
+    /// public URL (this node's URL, so each accepts the other's tokens: `iss` = `aud` = the
+    /// public URL), on its own port and data dir. Panics on SQLite, which one process owns.
+    pub async fn second_node(&self) -> TestServer {
+        self.second_node_with(|_| {}).await
+    }
+
+    /// Like [`TestServer::second_node`], with `adjust` applied to its configuration.
+    pub async fn second_node_with(&self, adjust: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        let database_url = self
+            .database_url
+            .clone()
+            .expect("second_node needs PostgreSQL: SQLite is one process's store");
+        let key_file = self.data_dir.join("master.key");
+        let key = std::fs::read_to_string(&key_file)
+            .unwrap_or_else(|e| panic!("the first node's {}: {e}", key_file.display()));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = ServerConfig::for_data_dir(dir.path());
+        config.database_url = Some(database_url);
+        config.master_key = Some(sigil_core::secret::SecretString::new(key.trim()));
+        config.public_url = Some(self.public_url());
+        adjust(&mut config);
+        Self::start_with(config, dir).await
+    }
+
+    /// The public URL: the issuer (and audience) of this node's tokens.
+    pub fn public_url(&self) -> String {
+        self.server
+            .as_ref()
+            .map(|s| s.public_url.clone())
+            .unwrap_or_else(|| self.url.clone())
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await.expect("stop");

@@ -25,6 +25,7 @@ mod federation_revoke;
 mod federation_support;
 mod federation_tokens;
 mod housekeeping;
+mod multi_node;
 mod oauth;
 mod openapi;
 mod restart;
