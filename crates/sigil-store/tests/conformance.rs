@@ -3,8 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::{DateTime, Utc};
-use sigil_core::audit::{Actor, AuditEvent};
+use chrono::{DateTime, Duration, Utc};
+use sigil_core::audit::{kind, Actor, AuditEvent};
+use sigil_core::changes::Change;
 use sigil_core::error::CoreError;
 use sigil_core::federation::{
     AuthorizationType, ConnectedOrgConfig, IdentityProvider, IdpType, KeySetSource, KeySetStatus,
@@ -15,7 +16,8 @@ use sigil_core::org::Organization;
 use sigil_core::page::PageRequest;
 use sigil_core::principal::OrgRoleAssignment;
 use sigil_core::privilege::OrgRole;
-use sigil_core::store::{Bootstrap, OrgStore, Store};
+use sigil_core::revocation::{Revocation, RevocationKind};
+use sigil_core::store::{AuditStore, Bootstrap, ChangeStore, OrgStore, Store};
 use sigil_core::user::{SealedHa1, User};
 use sigil_store::SqlStore;
 
@@ -46,6 +48,8 @@ fn user(name: &str, org: HexId) -> User {
             role: OrgRole::OrgOwner,
         }],
         created_at: now(),
+        roles: vec![],
+        metadata: Default::default(),
     }
 }
 
@@ -339,6 +343,105 @@ async fn events_are_listed_newest_first(store: &dyn Store) {
     assert_eq!(with_unscoped.items[0].event_type, "AUTHENTICATION_FAILED");
 }
 
+/// The changes recorded at or after `since`, without their sequence numbers and times.
+async fn changes(store: &dyn Store, since: DateTime<Utc>) -> Vec<Change> {
+    let records = store.changes_since(since).await.expect("read the log");
+    assert!(
+        records.windows(2).all(|w| w[0].seq < w[1].seq),
+        "oldest first: {records:?}"
+    );
+    records.into_iter().map(|r| r.change).collect()
+}
+
+fn audited(event_type: &str, target_id: Option<&str>) -> Change {
+    Change::Audited {
+        event_type: event_type.into(),
+        target_id: target_id.map(str::to_owned),
+    }
+}
+
+async fn audited_changes_and_revocations_are_logged(store: &dyn Store) {
+    let since = now() - Duration::seconds(1);
+    assert!(changes(store, since).await.is_empty(), "a fresh store");
+    let (org, _) = create_org(store, "acme").await;
+    let updated = Actor::default().event(
+        kind::SERVICE_ACCOUNT_UPDATED,
+        now(),
+        Some(org.id),
+        Some("mdb_sa_id_1".into()),
+    );
+    store.record_event(&updated).await.expect("record");
+    // Failed authentications and token exchanges change nothing another node holds.
+    for not_a_change in [kind::AUTHENTICATION_FAILED, kind::FEDERATED_TOKEN_EXCHANGED] {
+        store
+            .record_event(&event(not_a_change, None))
+            .await
+            .expect("record");
+    }
+    let revocation = Revocation {
+        kind: RevocationKind::Token,
+        key: "jti-1".into(),
+        revoked_at: now(),
+        expires_at: now() + Duration::hours(1),
+    };
+    let revoked = Actor::default().event(
+        kind::TOKEN_REVOKED,
+        now(),
+        Some(org.id),
+        Some("jti-1".into()),
+    );
+    store
+        .insert_revocation(&revocation, &revoked)
+        .await
+        .expect("revoke");
+    assert_eq!(
+        changes(store, since).await,
+        vec![
+            audited("ORG_CREATED", None),
+            audited(kind::SERVICE_ACCOUNT_UPDATED, Some("mdb_sa_id_1")),
+            Change::Revoked(revocation.clone()),
+            audited(kind::TOKEN_REVOKED, Some("jti-1")),
+        ]
+    );
+    let records = store.changes_since(since).await.expect("read");
+    assert!(records.iter().all(|r| r.at == now()), "{records:?}");
+    assert!(
+        changes(store, now() + Duration::seconds(1))
+            .await
+            .is_empty(),
+        "nothing recorded after"
+    );
+}
+
+async fn old_changes_are_pruned(store: &dyn Store) {
+    let old = now() - Duration::hours(2);
+    let at = |when: DateTime<Utc>, target: &str| {
+        Actor::default().event(kind::API_KEY_DELETED, when, None, Some(target.into()))
+    };
+    store.record_event(&at(old, "old")).await.expect("record");
+    store.record_event(&at(now(), "new")).await.expect("record");
+    let epoch = DateTime::from_timestamp(0, 0).unwrap_or_default();
+    assert_eq!(changes(store, epoch).await.len(), 2);
+    assert_eq!(
+        store
+            .prune_changes(now() - Duration::hours(1))
+            .await
+            .expect("prune"),
+        1
+    );
+    assert_eq!(
+        changes(store, epoch).await,
+        vec![audited(kind::API_KEY_DELETED, Some("new"))]
+    );
+    assert_eq!(
+        store
+            .prune_changes(now() - Duration::hours(1))
+            .await
+            .expect("prune"),
+        0
+    );
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -370,6 +473,8 @@ conformance!(
     role_mappings_are_unique_per_org_and_go_with_the_connection,
     deleting_an_identity_provider_clears_references,
     events_are_listed_newest_first,
+    audited_changes_and_revocations_are_logged,
+    old_changes_are_pruned,
 );
 
 #[tokio::test]
@@ -384,4 +489,50 @@ async fn sqlite_reopens_with_its_data() {
         .await
         .expect("list");
     assert_eq!(orgs.items.len(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_has_no_change_notifications() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqlStore::open_data_dir(dir.path()).await.expect("open");
+    assert!(store
+        .subscribe_changes()
+        .await
+        .expect("subscribe")
+        .is_none());
+}
+
+/// A change written by one process wakes the others at once (the NOTIFY of migration 0003).
+#[tokio::test]
+async fn postgres_wakes_another_store_on_a_change() {
+    let Some(base) = sigil_store::testing::postgres_test_url() else {
+        return;
+    };
+    let url = sigil_store::testing::fresh_postgres_database(&base)
+        .await
+        .expect("create database");
+    let listening = SqlStore::connect(&url).await.expect("connect");
+    let writing = SqlStore::connect(&url).await.expect("connect");
+    let wake = listening
+        .subscribe_changes()
+        .await
+        .expect("subscribe")
+        .expect("PostgreSQL notifies");
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(200), wake.notified()).await;
+    assert!(quiet.is_err(), "woken before anything was written");
+    let started = std::time::Instant::now();
+    writing
+        .record_event(&event(kind::SERVICE_ACCOUNT_DELETED, None))
+        .await
+        .expect("record");
+    tokio::time::timeout(std::time::Duration::from_secs(2), wake.notified())
+        .await
+        .unwrap_or_else(|_| panic!("not woken within 2 s of a write by another store"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(
+        changes(&listening, now() - Duration::seconds(1)).await,
+        vec![audited(kind::SERVICE_ACCOUNT_DELETED, None)]
+    );
+    writing.close().await;
+    listening.close().await;
 }
