@@ -171,6 +171,8 @@ impl Core {
 
     fn forget_everything(&self) {
         self.clients.invalidate_all();
+        self.api_keys.invalidate_all();
+        self.roles.invalidate_all();
         self.invalidate_credentials();
         self.federation_changed(None);
         self.key_sets.forget_all();

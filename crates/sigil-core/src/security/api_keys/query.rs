@@ -275,7 +275,8 @@ pub(crate) fn matches(key: &ApiKey, query: &Value) -> CoreResult<bool> {
             for c in clauses(b.get("must_not")) {
                 none &= !matches(key, c)?;
             }
-            all("must")? && all("filter")? && none && hits >= minimum
+            let (must, filter) = (all("must")?, all("filter")?);
+            must && filter && none && hits >= minimum
         }
         other => return Err(bad(format!("unknown query [{other}]"))),
     })
@@ -472,6 +473,9 @@ mod tests {
         assert!(matches(&k, &json!({"term": {"key_hash": "x"}})).is_err());
         assert!(matches(&k, &json!({"term": {"name": "a"}, "prefix": {"name": "b"}})).is_err());
         assert!(sort_keys(&json!([{"name": {"order": "sideways"}}])).is_err());
+        // A bad clause is refused even where an earlier one already failed to match.
+        let late = json!({"bool": {"must": [{"term": {"name": "nope"}}], "filter": [{"fuzzy": {"name": "k"}}]}});
+        assert!(matches(&k, &late).is_err());
     }
 
     #[test]

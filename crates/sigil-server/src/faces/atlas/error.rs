@@ -91,7 +91,7 @@ impl AtlasError {
         let mut e = Self::new(
             StatusCode::UNAUTHORIZED,
             "NOT_AUTHENTICATED",
-            "You are not authenticated: send Digest, Basic or Bearer credentials.",
+            "You are not authenticated: send Digest, Basic, Bearer or ApiKey credentials.",
         );
         e.challenge = Some(challenge);
         e
