@@ -3,7 +3,13 @@
 //! scenario, each as a ratio to the floor (`GET /health`) measured in the same run.
 //!
 //!     cargo run --release -p sigil-bench -- --duration 10 --concurrency 32
+//!
+//! `--scenario revocation-propagation --database-url postgres://…` instead starts a second
+//! node on the same database and measures how long a revocation on one takes to hold on the
+//! other (see `propagation.rs`).
 
+mod federation;
+mod propagation;
 mod scenarios;
 mod server;
 
@@ -25,6 +31,13 @@ pub struct Args {
     /// Run the server on this PostgreSQL database instead of a fresh SQLite one.
     #[arg(long)]
     pub database_url: Option<String>,
+    /// Tokens minted before `federated-fresh`, each sent once; the scenario ends early when
+    /// they are used up.
+    #[arg(long, default_value_t = 150_000)]
+    pub fresh_tokens: usize,
+    /// Revocations `revocation-propagation` measures (1..=10000).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub revocations: u64,
 }
 
 #[tokio::main]
@@ -37,7 +50,31 @@ async fn main() -> anyhow::Result<()> {
     } else {
         args.scenario.clone()
     };
-    let floor = scenarios::run(Scenario::Health, &server, &fixture, &args).await?;
+    let propagation = chosen.contains(&Scenario::RevocationPropagation);
+    let throughput: Vec<Scenario> = chosen
+        .into_iter()
+        .filter(|s| !matches!(s, Scenario::Health | Scenario::RevocationPropagation))
+        .collect();
+    if !propagation || !throughput.is_empty() {
+        run_throughput(&server, &fixture, &args, throughput).await?;
+    }
+    if propagation {
+        let second = server.second_node().await?;
+        let count = usize::try_from(args.revocations)?;
+        propagation::run(&server, &second, count).await?;
+        second.stop();
+    }
+    server.stop();
+    Ok(())
+}
+
+async fn run_throughput(
+    server: &server::Server,
+    fixture: &std::sync::Arc<scenarios::Fixture>,
+    args: &Args,
+    chosen: Vec<Scenario>,
+) -> anyhow::Result<()> {
+    let floor = scenarios::run(Scenario::Health, server, fixture, args).await?;
     println!(
         "sigil-bench: {} s per scenario, {} connections, store {}",
         args.duration,
@@ -48,17 +85,16 @@ async fn main() -> anyhow::Result<()> {
         "{:<26} {:>10} {:>9} {:>9} {:>9} {:>11}",
         "scenario", "req/s", "p50 ms", "p99 ms", "vs floor", "peak RSS"
     );
-    print_row(&floor, &floor, server.peak_rss_kib());
-    for scenario in chosen.into_iter().filter(|s| *s != Scenario::Health) {
-        let result = scenarios::run(scenario, &server, &fixture, &args).await?;
-        print_row(&result, &floor, server.peak_rss_kib());
+    print_row(&floor, &floor, server.peak_rss_kib(), args.duration as f64);
+    for scenario in chosen {
+        let result = scenarios::run(scenario, server, fixture, args).await?;
+        print_row(&result, &floor, server.peak_rss_kib(), args.duration as f64);
     }
     println!("idle RSS after the run: {} MiB", server.rss_kib() / 1024);
-    server.stop();
     Ok(())
 }
 
-fn print_row(r: &ScenarioResult, floor: &ScenarioResult, rss_kib: u64) {
+fn print_row(r: &ScenarioResult, floor: &ScenarioResult, rss_kib: u64, duration: f64) {
     let ratio = if floor.per_second > 0.0 {
         r.per_second / floor.per_second * 100.0
     } else {
@@ -78,4 +114,10 @@ fn print_row(r: &ScenarioResult, floor: &ScenarioResult, rss_kib: u64) {
             String::new()
         }
     );
+    if r.seconds + 0.5 < duration {
+        println!(
+            "    (the minted tokens were used up after {:.1} s)",
+            r.seconds
+        );
+    }
 }

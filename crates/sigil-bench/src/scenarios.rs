@@ -1,5 +1,6 @@
 //! The scenarios: what each worker sends, and how latencies are collected.
 
+use crate::federation::{Federation, CACHED_TOKENS};
 use crate::server::{Server, ADMIN_PASSWORD};
 use crate::Args;
 use anyhow::{bail, Context};
@@ -21,15 +22,24 @@ pub enum Scenario {
     Bearer,
     /// `POST /api/oauth/token` client_credentials.
     TokenIssuance,
+    /// GET org with a WORKLOAD provider's JWT as Bearer, a few tokens repeated (cache hits).
+    FederatedCached,
+    /// The same, every request a fresh token (full ES256 verification), minted beforehand.
+    FederatedFresh,
+    /// Not a throughput scenario: revocation propagation between two nodes on one PostgreSQL
+    /// database (see `propagation.rs`); run only when named.
+    RevocationPropagation,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 7] = [
         Self::Health,
         Self::Basic,
         Self::Digest,
         Self::Bearer,
         Self::TokenIssuance,
+        Self::FederatedCached,
+        Self::FederatedFresh,
     ];
 
     fn name(self) -> &'static str {
@@ -39,6 +49,9 @@ impl Scenario {
             Self::Digest => "Digest GET org",
             Self::Bearer => "Bearer GET org",
             Self::TokenIssuance => "client_credentials token",
+            Self::FederatedCached => "federated JWT, cached",
+            Self::FederatedFresh => "federated JWT, fresh",
+            Self::RevocationPropagation => "revocation propagation",
         }
     }
 }
@@ -51,6 +64,7 @@ pub struct Fixture {
     client_id: String,
     secret: String,
     token: String,
+    federation: Federation,
 }
 
 async fn json_ok(request: RequestBuilder, what: &str) -> anyhow::Result<Value> {
@@ -100,7 +114,9 @@ impl Fixture {
             "get a token",
         )
         .await?;
+        let federation = Federation::create(server, &org).await?;
         Ok(Self {
+            federation,
             org_path: format!("/api/atlas/v2/orgs/{org}"),
             public_key: key["publicKey"].as_str().context("publicKey")?.to_owned(),
             private_key: key["privateKey"].as_str().context("privateKey")?.to_owned(),
@@ -120,7 +136,21 @@ pub struct ScenarioResult {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub errors: u64,
+    /// How long the timed phase lasted (shorter than asked when fresh tokens ran out).
+    pub seconds: f64,
 }
+
+/// The fresh-token scenario used every minted token.
+#[derive(Debug)]
+struct Exhausted;
+
+impl std::fmt::Display for Exhausted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the minted tokens are used up")
+    }
+}
+
+impl std::error::Error for Exhausted {}
 
 /// One connection's state: Digest keeps its nonce and counts `nc` up, as real clients do.
 struct Worker {
@@ -139,6 +169,12 @@ impl Worker {
                 .get(url(&f.org_path))
                 .basic_auth("admin", Some(ADMIN_PASSWORD)),
             Scenario::Bearer => self.client.get(url(&f.org_path)).bearer_auth(&f.token),
+            Scenario::FederatedCached | Scenario::FederatedFresh => {
+                let reuse = scenario == Scenario::FederatedCached;
+                let token = f.federation.next_token(reuse).ok_or(Exhausted)?;
+                self.client.get(url(&f.org_path)).bearer_auth(token)
+            }
+            Scenario::RevocationPropagation => bail!("not a throughput scenario"),
             Scenario::TokenIssuance => self
                 .client
                 .post(url("/api/oauth/token"))
@@ -206,7 +242,22 @@ pub async fn run(
     let client = Client::builder()
         .pool_max_idle_per_host(args.concurrency as usize)
         .build()?;
-    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    match scenario {
+        Scenario::FederatedCached => {
+            fixture.federation.mint(CACHED_TOKENS);
+        }
+        Scenario::FederatedFresh => {
+            let took = fixture.federation.mint(args.fresh_tokens);
+            eprintln!(
+                "minted {} fresh tokens in {:.1} s (not timed)",
+                args.fresh_tokens,
+                took.as_secs_f64()
+            );
+        }
+        _ => {}
+    }
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.duration);
     let mut tasks = vec![];
     for _ in 0..args.concurrency {
         let (client, fixture, base) = (client.clone(), fixture.clone(), server.url.clone());
@@ -225,6 +276,7 @@ pub async fn run(
                         histogram.record(start.elapsed().as_micros() as u64)?;
                         done += 1;
                     }
+                    Err(e) if e.is::<Exhausted>() => break,
                     _ => errors += 1,
                 }
             }
@@ -238,9 +290,11 @@ pub async fn run(
         done += d;
         errors += e;
     }
+    let seconds = started.elapsed().as_secs_f64().min(args.duration as f64);
     Ok(ScenarioResult {
         name: scenario.name(),
-        per_second: done as f64 / args.duration as f64,
+        per_second: done as f64 / seconds,
+        seconds,
         p50_ms: histogram.value_at_quantile(0.50) as f64 / 1000.0,
         p99_ms: histogram.value_at_quantile(0.99) as f64 / 1000.0,
         errors,

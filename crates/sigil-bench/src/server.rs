@@ -12,7 +12,7 @@ pub struct Server {
     pub url: String,
     child: Child,
     database_url: Option<String>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 fn build_release_binary() -> anyhow::Result<std::path::PathBuf> {
@@ -32,6 +32,24 @@ fn build_release_binary() -> anyhow::Result<std::path::PathBuf> {
 
 impl Server {
     pub async fn start(database_url: Option<&str>) -> anyhow::Result<Self> {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// Another node on this one's PostgreSQL database: the same master key (this node's key
+    /// file) and the same public URL (so each accepts the other's tokens), its own port.
+    pub async fn second_node(&self) -> anyhow::Result<Self> {
+        let Some(url) = self.database_url.as_deref() else {
+            bail!("a second node needs --database-url (PostgreSQL)");
+        };
+        let key = self.dir.path().join("master.key");
+        let key = key.to_str().context("a UTF-8 temporary path")?;
+        let extra = ["--public-url", &self.url, "--master-key-file", key].map(str::to_owned);
+        Self::start_with(Some(url), &extra).await
+    }
+
+    /// Starts the server with `extra` flags. Insecure issuers are allowed: the federated
+    /// scenarios use a fake identity provider on `http://127.0.0.1`.
+    async fn start_with(database_url: Option<&str>, extra: &[String]) -> anyhow::Result<Self> {
         let binary = build_release_binary()?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let dir = tempfile::tempdir()?;
@@ -41,9 +59,11 @@ impl Server {
                 "server",
                 "--listen",
                 &format!("127.0.0.1:{port}"),
+                "--allow-insecure-issuers",
                 "--data-dir",
             ])
             .arg(dir.path())
+            .args(extra)
             .env("SIGIL_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("SIGIL_LOG", "warn")
             .stdout(Stdio::null())
@@ -58,7 +78,7 @@ impl Server {
             url: format!("http://127.0.0.1:{port}"),
             child,
             database_url: database_url.map(str::to_owned),
-            _dir: dir,
+            dir,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = reqwest::Client::new();
@@ -106,6 +126,14 @@ impl Server {
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    /// A server left running by an early error is killed (after `stop`, nothing is sent).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
