@@ -48,13 +48,24 @@ impl Core {
     ) -> CoreResult<(ServiceAccount, HexId)> {
         let now = self.now();
         let hash = hash_secret(secret.expose());
-        let found = self.client_record(client_id).await?.and_then(|record| {
-            record
-                .secrets
-                .iter()
-                .find(|s| s.is_live(now) && constant_time_eq(s.hash.as_bytes(), hash.as_bytes()))
-                .map(|s| (record.account.clone(), s.id))
-        });
+        let check = |record: Option<Arc<ClientRecord>>| {
+            record.and_then(|record| {
+                record
+                    .secrets
+                    .iter()
+                    .find(|s| {
+                        s.is_live(now) && constant_time_eq(s.hash.as_bytes(), hash.as_bytes())
+                    })
+                    .map(|s| (record.account.clone(), s.id))
+            })
+        };
+        let mut found = check(self.client_record(client_id).await?);
+        if found.is_none() && self.clients.contains_key(client_id) {
+            // A secret created on another node may not have reached this node's cache yet:
+            // look once more in the store before refusing (failures are rate-limited).
+            self.clients.invalidate(client_id);
+            found = check(self.client_record(client_id).await?);
+        }
         let Some((account, secret_id)) = found else {
             self.authentication_failed(
                 actor,

@@ -309,8 +309,6 @@ async fn an_account_created_on_one_node_works_on_the_other_at_once() {
 /// at once, not only once B has applied the change. Each round is one chance for the race, so
 /// ten make a failure all but certain while the bug lasts.
 #[tokio::test]
-#[ignore = "Sigil bug: a node whose client cache holds the account refuses a secret created \
-            on another node (401 invalid_client) until it applies the change log"]
 async fn a_secret_created_on_one_node_works_on_the_other_at_once() {
     let Some((a, b)) = two_nodes().await else {
         return;
