@@ -97,3 +97,27 @@ pub(crate) async fn write_with_event(
     tx.commit().await.map_err(db)?;
     Ok(touched)
 }
+
+/// Runs one statement with `keys` and, only if it touched a row, records `event`, in one
+/// transaction; answers whether it touched one (a conditional write: of concurrent calls, one
+/// wins).
+pub(crate) async fn write_if_touched_with_event(
+    pool: &AnyPool,
+    sql: &str,
+    keys: &[&str],
+    event: &AuditEvent,
+) -> CoreResult<bool> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let statement = keys.iter().fold(sqlx::query(sql), |q, k| q.bind(*k));
+    let touched = statement
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if touched == 0 {
+        return Ok(false);
+    }
+    insert_event(&mut tx, event).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}

@@ -2,7 +2,9 @@
 
 use crate::audit::insert_event;
 use crate::connect::{conflict_or_internal, db, SqlStore};
-use crate::rows::{all_docs, from_doc, one_doc, to_doc, write_with_event};
+use crate::rows::{
+    all_docs, from_doc, one_doc, to_doc, write_if_touched_with_event, write_with_event,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sigil_core::audit::AuditEvent;
@@ -185,22 +187,19 @@ impl SecurityStore for SqlStore {
     }
 
     async fn update_api_key(&self, key: &ApiKey, event: &AuditEvent) -> CoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let done = sqlx::query(
-            "UPDATE api_keys SET doc = $1, expiration = $2 WHERE id = $3 AND invalidated = 0",
+        // Every bind is text here: no expiration is the empty string, stored as NULL.
+        let expiration = key
+            .expiration
+            .map(|e| e.timestamp_millis().to_string())
+            .unwrap_or_default();
+        write_if_touched_with_event(
+            &self.pool,
+            "UPDATE api_keys SET doc = $1, expiration = CAST(NULLIF($2, '') AS BIGINT)
+             WHERE id = $3 AND invalidated = 0",
+            &[&to_doc(key)?, &expiration, &key.id],
+            event,
         )
-        .bind(to_doc(key)?)
-        .bind(key.expiration.map(|e| e.timestamp_millis()))
-        .bind(&key.id)
-        .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(true)
     }
 
     async fn invalidate_api_key(
@@ -209,21 +208,13 @@ impl SecurityStore for SqlStore {
         at: DateTime<Utc>,
         event: &AuditEvent,
     ) -> CoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let done = sqlx::query(
-            "UPDATE api_keys SET invalidated = 1, invalidation = $1 WHERE id = $2 AND invalidated = 0",
+        write_if_touched_with_event(
+            &self.pool,
+            "UPDATE api_keys SET invalidated = 1, invalidation = CAST($1 AS BIGINT) WHERE id = $2 AND invalidated = 0",
+            &[&at.timestamp_millis().to_string(), id],
+            event,
         )
-        .bind(at.timestamp_millis())
-        .bind(id)
-        .execute(&mut *tx)
         .await
-        .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(true)
     }
 
     async fn delete_retired_api_keys(&self, before: DateTime<Utc>) -> CoreResult<u64> {

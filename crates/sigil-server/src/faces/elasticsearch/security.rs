@@ -3,6 +3,7 @@
 use super::error::EsError;
 use super::extract::{EsBody, EsCaller};
 use crate::app::AppState;
+use crate::auth::Authenticated;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -20,6 +21,18 @@ fn names(list: Option<Path<String>>) -> Vec<String> {
             .collect()
     })
     .unwrap_or_default()
+}
+
+/// Elasticsearch answers an unknown user or role with 404 and an empty object.
+fn lookup_error(e: sigil_core::CoreError, action: &str, me: &Authenticated) -> EsError {
+    match e {
+        sigil_core::CoreError::NotFound { .. } => {
+            let mut err = EsError::new(StatusCode::NOT_FOUND, "resource_not_found_exception", "");
+            err.body = Some(Box::new(json!({})));
+            err
+        }
+        other => EsError::of(other, action, &me.principal),
+    }
 }
 
 /// What GET / answers, enough for clients that ask which server this is.
@@ -117,22 +130,11 @@ pub async fn get_users(
     username: Option<Path<String>>,
 ) -> Result<Json<Value>, EsError> {
     let wanted = names(username);
-    let users = match state.core.get_users(&me.principal, &wanted).await {
-        Ok(u) => u,
-        // Elasticsearch answers an unknown user with 404 and an empty object.
-        Err(sigil_core::CoreError::NotFound { .. }) => {
-            let mut e = EsError::new(StatusCode::NOT_FOUND, "resource_not_found_exception", "");
-            e.body = Some(Box::new(json!({})));
-            return Err(e);
-        }
-        Err(e) => {
-            return Err(EsError::of(
-                e,
-                "cluster:admin/xpack/security/user/get",
-                &me.principal,
-            ))
-        }
-    };
+    let users = state
+        .core
+        .get_users(&me.principal, &wanted)
+        .await
+        .map_err(|e| lookup_error(e, "cluster:admin/xpack/security/user/get", &me))?;
     let map: Map<String, Value> = users
         .iter()
         .map(|u| (u.username.clone(), json!(UserView::from(u))))
@@ -194,21 +196,11 @@ pub async fn get_roles(
     name: Option<Path<String>>,
 ) -> Result<Json<Value>, EsError> {
     let wanted = names(name);
-    let roles = match state.core.get_roles(&me.principal, &wanted).await {
-        Ok(r) => r,
-        Err(sigil_core::CoreError::NotFound { .. }) => {
-            let mut e = EsError::new(StatusCode::NOT_FOUND, "resource_not_found_exception", "");
-            e.body = Some(Box::new(json!({})));
-            return Err(e);
-        }
-        Err(e) => {
-            return Err(EsError::of(
-                e,
-                "cluster:admin/xpack/security/role/get",
-                &me.principal,
-            ))
-        }
-    };
+    let roles = state
+        .core
+        .get_roles(&me.principal, &wanted)
+        .await
+        .map_err(|e| lookup_error(e, "cluster:admin/xpack/security/role/get", &me))?;
     let map: Map<String, Value> = roles
         .into_iter()
         .map(|r| {
