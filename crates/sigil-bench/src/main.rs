@@ -7,7 +7,12 @@
 //! `--scenario revocation-propagation --database-url postgres://…` instead starts a second
 //! node on the same database and measures how long a revocation on one takes to hold on the
 //! other (see `propagation.rs`).
+//!
+//! `--scenario apikey-create` and `--scenario apikey-scale` (run only when named) create
+//! Elasticsearch API keys over HTTP and measure ApiKey authentication as the `api_keys` table
+//! grows (see `api_keys.rs`).
 
+mod api_keys;
 mod federation;
 mod propagation;
 mod scenarios;
@@ -38,6 +43,15 @@ pub struct Args {
     /// Revocations `revocation-propagation` measures (1..=10000).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub revocations: u64,
+    /// Keys `apikey-create` creates.
+    #[arg(long, default_value_t = 100_000)]
+    pub api_keys: u64,
+    /// The `api_keys` table sizes `apikey-scale` measures at, in order (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [1_000, 100_000, 1_000_000])]
+    pub scale_sizes: Vec<usize>,
+    /// Keys never presented before that `apikey-scale` sends at each size.
+    #[arg(long, default_value_t = 2_000)]
+    pub misses: usize,
 }
 
 #[tokio::main]
@@ -51,12 +65,28 @@ async fn main() -> anyhow::Result<()> {
         args.scenario.clone()
     };
     let propagation = chosen.contains(&Scenario::RevocationPropagation);
+    let create = chosen.contains(&Scenario::ApikeyCreate);
+    let scale = chosen.contains(&Scenario::ApikeyScale);
     let throughput: Vec<Scenario> = chosen
         .into_iter()
-        .filter(|s| !matches!(s, Scenario::Health | Scenario::RevocationPropagation))
+        .filter(|s| {
+            !matches!(
+                s,
+                Scenario::Health
+                    | Scenario::RevocationPropagation
+                    | Scenario::ApikeyCreate
+                    | Scenario::ApikeyScale
+            )
+        })
         .collect();
-    if !propagation || !throughput.is_empty() {
+    if !(propagation || create || scale) || !throughput.is_empty() {
         run_throughput(&server, &fixture, &args, throughput).await?;
+    }
+    if create {
+        api_keys::run_create(&server, &args).await?;
+    }
+    if scale {
+        api_keys::run_scale(&server, &args).await?;
     }
     if propagation {
         let second = server.second_node().await?;

@@ -1,5 +1,6 @@
 //! The scenarios: what each worker sends, and how latencies are collected.
 
+use crate::api_keys::{EsKeys, WHOAMI};
 use crate::federation::{Federation, CACHED_TOKENS};
 use crate::server::{Server, ADMIN_PASSWORD};
 use crate::Args;
@@ -26,13 +27,23 @@ pub enum Scenario {
     FederatedCached,
     /// The same, every request a fresh token (full ES256 verification), minted beforehand.
     FederatedFresh,
+    /// `GET /_security/_authenticate` with `Authorization: ApiKey`, a few Elasticsearch API
+    /// keys in turn (cache hits).
+    ApikeyAuthenticate,
     /// Not a throughput scenario: revocation propagation between two nodes on one PostgreSQL
     /// database (see `propagation.rs`); run only when named.
     RevocationPropagation,
+    /// Not a throughput scenario: `--api-keys` Elasticsearch API keys created over HTTP (see
+    /// `api_keys.rs`); run only when named.
+    ApikeyCreate,
+    /// Not a throughput scenario: ApiKey authentication latency, cache misses and hits, as the
+    /// `api_keys` table is seeded to each `--scale-sizes` size (see `api_keys.rs`); run only
+    /// when named.
+    ApikeyScale,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Self::Health,
         Self::Basic,
         Self::Digest,
@@ -40,6 +51,7 @@ impl Scenario {
         Self::TokenIssuance,
         Self::FederatedCached,
         Self::FederatedFresh,
+        Self::ApikeyAuthenticate,
     ];
 
     fn name(self) -> &'static str {
@@ -51,7 +63,10 @@ impl Scenario {
             Self::TokenIssuance => "client_credentials token",
             Self::FederatedCached => "federated JWT, cached",
             Self::FederatedFresh => "federated JWT, fresh",
+            Self::ApikeyAuthenticate => "ApiKey _authenticate",
             Self::RevocationPropagation => "revocation propagation",
+            Self::ApikeyCreate => "ApiKey creation",
+            Self::ApikeyScale => "ApiKey with the table growing",
         }
     }
 }
@@ -65,6 +80,7 @@ pub struct Fixture {
     secret: String,
     token: String,
     federation: Federation,
+    es_keys: EsKeys,
 }
 
 async fn json_ok(request: RequestBuilder, what: &str) -> anyhow::Result<Value> {
@@ -115,8 +131,10 @@ impl Fixture {
         )
         .await?;
         let federation = Federation::create(server, &org).await?;
+        let es_keys = EsKeys::create(server).await?;
         Ok(Self {
             federation,
+            es_keys,
             org_path: format!("/api/atlas/v2/orgs/{org}"),
             public_key: key["publicKey"].as_str().context("publicKey")?.to_owned(),
             private_key: key["privateKey"].as_str().context("privateKey")?.to_owned(),
@@ -174,7 +192,13 @@ impl Worker {
                 let token = f.federation.next_token(reuse).ok_or(Exhausted)?;
                 self.client.get(url(&f.org_path)).bearer_auth(token)
             }
-            Scenario::RevocationPropagation => bail!("not a throughput scenario"),
+            Scenario::ApikeyAuthenticate => self
+                .client
+                .get(url(WHOAMI))
+                .header("authorization", format!("ApiKey {}", f.es_keys.next())),
+            Scenario::RevocationPropagation | Scenario::ApikeyCreate | Scenario::ApikeyScale => {
+                bail!("not a throughput scenario")
+            }
             Scenario::TokenIssuance => self
                 .client
                 .post(url("/api/oauth/token"))

@@ -104,6 +104,15 @@ impl Server {
         }
     }
 
+    /// Where the store is: the PostgreSQL URL, or the SQLite file in the data directory (for
+    /// scenarios that seed it directly).
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.dir.path().join("sigil.db").display()),
+        }
+    }
+
     fn status_kib(&self, field: &str) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .ok()

@@ -332,3 +332,51 @@ async fn a_secret_created_on_one_node_works_on_the_other_at_once() {
         );
     }
 }
+
+/// An Elasticsearch API key node B has verified (and holds in its cache) is refused on B once
+/// node A invalidates it; a role losing `manage_own_api_key` on node A stops its user creating
+/// keys on node B, which had verified that user with the role.
+#[tokio::test]
+async fn an_invalidated_es_api_key_and_a_role_change_hold_on_the_other_node() {
+    use crate::es_support::{self as es, Who};
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    es::user_with(&a, "carol", &["manage_own_api_key"]).await;
+    let carol = Who::User("carol");
+    let key = es::create_key(&a, carol, "two nodes").await;
+    let on_b = || es::whoami(&b, Who::Key(&key.encoded));
+    for _ in 0..2 {
+        let ok = on_b().await;
+        assert_eq!(ok.status, 200, "{}", ok.text);
+        assert_eq!(ok.body["api_key"]["id"], key.id.as_str(), "{}", ok.text);
+    }
+    let kept = es::create_key(&a, carol, "kept").await;
+    let on_b_kept = es::whoami(&b, Who::Key(&kept.encoded)).await;
+    assert_eq!(on_b_kept.status, 200, "{}", on_b_kept.text);
+    let invalidated = es::invalidate(&a, Who::Admin, json!({"ids": [key.id]})).await;
+    es::assert_invalidated(&invalidated, &[&key.id]);
+    refused_within_bound("an invalidated Elasticsearch API key", 401, on_b).await;
+    let still = es::whoami(&b, Who::Key(&kept.encoded)).await;
+    assert_eq!(still.status, 200, "another key of the user: {}", still.text);
+
+    // Node B verifies carol (and her role) by creating a key there.
+    let create_on_b = || {
+        es::es(
+            &b,
+            carol,
+            Method::POST,
+            es::KEYS,
+            Some(json!({"name": "on node B"})),
+        )
+    };
+    let made = create_on_b().await;
+    assert_eq!(made.status, 200, "{}", made.text);
+    es::put_role(&a, "carol-role", &["read_security"]).await;
+    refused_within_bound(
+        "key creation after the role lost manage_own_api_key",
+        403,
+        create_on_b,
+    )
+    .await;
+}
