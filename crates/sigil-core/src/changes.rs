@@ -25,16 +25,44 @@ pub enum Change {
 }
 
 impl Change {
-    /// The change an audit event records, if it is one: failed authentications and token
-    /// exchanges change nothing another node holds.
+    /// The change an audit event records, if it changes what another node holds in memory.
+    /// Creations of fresh credentials, failed authentications and token exchanges do not,
+    /// and keeping them out keeps the log short under heavy write load.
     pub fn of_event(event: &AuditEvent) -> Option<Self> {
-        let not_a_change = [kind::AUTHENTICATION_FAILED, kind::FEDERATED_TOKEN_EXCHANGED];
-        (!not_a_change.contains(&event.event_type.as_str())).then(|| Self::Audited {
-            event_type: event.event_type.clone(),
-            target_id: event.target_id.clone(),
-        })
+        CACHE_CHANGES
+            .contains(&event.event_type.as_str())
+            .then(|| Self::Audited {
+                event_type: event.event_type.clone(),
+                target_id: event.target_id.clone(),
+            })
     }
 }
+
+/// The event types [`Core::sync_changes`] acts on; only these are logged.
+const CACHE_CHANGES: [&str; 22] = [
+    kind::SIGNING_KEY_ROTATED,
+    kind::IDENTITY_PROVIDER_CREATED,
+    kind::IDENTITY_PROVIDER_UPDATED,
+    kind::IDENTITY_PROVIDER_DELETED,
+    kind::IDENTITY_PROVIDER_JWKS_REVOKED,
+    kind::CONNECTED_ORG_CONFIG_UPDATED,
+    kind::CONNECTED_ORG_CONFIG_REMOVED,
+    kind::ROLE_MAPPING_CREATED,
+    kind::ROLE_MAPPING_UPDATED,
+    kind::ROLE_MAPPING_DELETED,
+    kind::SERVICE_ACCOUNT_UPDATED,
+    kind::SERVICE_ACCOUNT_DELETED,
+    kind::SERVICE_ACCOUNT_SECRET_CREATED,
+    kind::SERVICE_ACCOUNT_SECRET_DELETED,
+    kind::API_KEY_UPDATED,
+    kind::API_KEY_DELETED,
+    kind::ROLE_CHANGED,
+    kind::ROLE_DELETED,
+    kind::USER_CHANGED,
+    kind::USER_DELETED,
+    kind::SECURITY_API_KEY_UPDATED,
+    kind::SECURITY_API_KEY_INVALIDATED,
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeRecord {
@@ -181,4 +209,25 @@ impl Core {
 
 pub(crate) fn new_sync_state() -> Mutex<SyncState> {
     Mutex::new(SyncState::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Actor;
+
+    fn logged(event_type: &str) -> bool {
+        Change::of_event(&Actor::default().event(event_type, Utc::now(), None, None)).is_some()
+    }
+
+    #[test]
+    fn only_changes_another_node_acts_on_are_logged() {
+        assert!(logged(kind::SECURITY_API_KEY_INVALIDATED));
+        assert!(logged(kind::ROLE_MAPPING_UPDATED));
+        assert!(logged(kind::SIGNING_KEY_ROTATED));
+        assert!(!logged(kind::SECURITY_API_KEY_CREATED));
+        assert!(!logged(kind::ORG_CREATED));
+        assert!(!logged(kind::AUTHENTICATION_FAILED));
+        assert!(!logged(kind::FEDERATED_TOKEN_EXCHANGED));
+    }
 }
