@@ -86,16 +86,7 @@ pub(crate) async fn write_with_event(
     keys: &[&str],
     event: &AuditEvent,
 ) -> CoreResult<u64> {
-    let mut tx = pool.begin().await.map_err(db)?;
-    let statement = keys.iter().fold(sqlx::query(sql), |q, k| q.bind(*k));
-    let touched = statement
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?
-        .rows_affected();
-    insert_event(&mut tx, event).await?;
-    tx.commit().await.map_err(db)?;
-    Ok(touched)
+    write_and_record(pool, sql, keys, event, false).await
 }
 
 /// Runs one statement with `keys` and, only if it touched a row, records `event`, in one
@@ -107,6 +98,16 @@ pub(crate) async fn write_if_touched_with_event(
     keys: &[&str],
     event: &AuditEvent,
 ) -> CoreResult<bool> {
+    Ok(write_and_record(pool, sql, keys, event, true).await? > 0)
+}
+
+async fn write_and_record(
+    pool: &AnyPool,
+    sql: &str,
+    keys: &[&str],
+    event: &AuditEvent,
+    only_if_touched: bool,
+) -> CoreResult<u64> {
     let mut tx = pool.begin().await.map_err(db)?;
     let statement = keys.iter().fold(sqlx::query(sql), |q, k| q.bind(*k));
     let touched = statement
@@ -114,10 +115,10 @@ pub(crate) async fn write_if_touched_with_event(
         .await
         .map_err(db)?
         .rows_affected();
-    if touched == 0 {
-        return Ok(false);
+    if touched == 0 && only_if_touched {
+        return Ok(0);
     }
     insert_event(&mut tx, event).await?;
     tx.commit().await.map_err(db)?;
-    Ok(true)
+    Ok(touched)
 }
