@@ -196,8 +196,8 @@ pub async fn introspect(server: &TestServer, token: &str, basic: (&str, &str)) -
     .await
 }
 
-/// Whether `secret` appears anywhere in the organization's audit events.
-pub async fn events_text(server: &TestServer, org: &str) -> String {
+/// The organization's audit events (up to 500), as the admin sees them.
+pub async fn all_events(server: &TestServer, org: &str) -> Answer {
     let a = server
         .admin(
             Method::GET,
@@ -206,5 +206,27 @@ pub async fn events_text(server: &TestServer, org: &str) -> String {
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.text);
-    a.text
+    a
+}
+
+/// Whether `secret` appears anywhere in the organization's audit events.
+pub async fn events_text(server: &TestServer, org: &str) -> String {
+    all_events(server, org).await.text
+}
+
+/// Deletes the secret the account was created with, as the admin; expects 204.
+pub async fn delete_first_secret(server: &TestServer, org: &str, sa: &Sa) {
+    let del = server
+        .admin(
+            Method::DELETE,
+            &format!(
+                "{}/{}/secrets/{}",
+                sa_path(V2, org),
+                sa.client_id,
+                sa.secret_id
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(del.status, 204, "{}", del.text);
 }

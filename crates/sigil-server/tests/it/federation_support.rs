@@ -205,14 +205,7 @@ pub async fn get_idp(server: &TestServer, fed: &Fed) -> Value {
 
 /// The audit events naming `target`, newest first (the admin sees events of no organization).
 pub async fn events_of(server: &TestServer, org: &str, target: &str) -> Vec<Value> {
-    let a = server
-        .admin(
-            Method::GET,
-            &format!("{V2}/orgs/{org}/events?itemsPerPage=500"),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.text);
+    let a = crate::credentials_support::all_events(server, org).await;
     a.body["results"]
         .as_array()
         .expect("results")

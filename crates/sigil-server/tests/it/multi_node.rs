@@ -108,19 +108,7 @@ async fn a_deleted_secret_is_refused_on_the_other_node() {
     );
     token(&b, &sa.client_id, &sa.secret).await;
     token(&b, &sa.client_id, &second).await;
-    let del = a
-        .admin(
-            Method::DELETE,
-            &format!(
-                "{}/{}/secrets/{}",
-                sa_path(V2, &org),
-                sa.client_id,
-                sa.secret_id
-            ),
-            None,
-        )
-        .await;
-    assert_eq!(del.status, 204, "{}", del.text);
+    delete_first_secret(&a, &org, &sa).await;
     refused_within_bound("a token of a deleted secret", 401, || {
         bearer(&b, Method::GET, &path, &of_first, None)
     })

@@ -211,19 +211,7 @@ async fn a_deleted_secret_no_longer_gets_tokens(server: &TestServer) {
     let sa = create_sa(server, &org, &["ORG_MEMBER"]).await;
     let (_, second) = add_secret(server, &org, &sa.client_id).await;
     token(server, &sa.client_id, &second).await;
-    let del = server
-        .admin(
-            Method::DELETE,
-            &format!(
-                "{}/{}/secrets/{}",
-                sa_path(V2, &org),
-                sa.client_id,
-                sa.secret_id
-            ),
-            None,
-        )
-        .await;
-    assert_eq!(del.status, 204);
+    delete_first_secret(server, &org, &sa).await;
     let refused = post_form(
         server,
         TOKEN,

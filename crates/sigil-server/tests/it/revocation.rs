@@ -222,19 +222,7 @@ async fn deleting_a_secret_revokes_its_tokens_only(server: &TestServer) {
             200
         );
     }
-    let del = server
-        .admin(
-            Method::DELETE,
-            &format!(
-                "{}/{}/secrets/{}",
-                sa_path(V2, &org),
-                sa.client_id,
-                sa.secret_id
-            ),
-            None,
-        )
-        .await;
-    assert_eq!(del.status, 204);
+    delete_first_secret(server, &org, &sa).await;
     assert_error(
         &bearer(server, Method::GET, &path, &of_first, None).await,
         401,
