@@ -19,6 +19,8 @@ pub enum ResourceKind {
     Role,
     /// An Elasticsearch API key.
     SecurityApiKey,
+    /// An identity provider's OpenID Connect configuration (the IAM face).
+    OidcConfig,
 }
 
 impl ResourceKind {
@@ -36,6 +38,7 @@ impl ResourceKind {
             Self::Event => "event",
             Self::Role => "role",
             Self::SecurityApiKey => "api key",
+            Self::OidcConfig => "OpenID Connect configuration",
         }
     }
 }

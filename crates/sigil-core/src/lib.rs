@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod digest;
 pub mod error;
 pub mod federation;
+pub mod iam;
 pub mod ids;
 pub mod org;
 pub mod page;

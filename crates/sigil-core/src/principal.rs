@@ -61,6 +61,9 @@ pub struct Principal {
     pub roles: Vec<String>,
     /// Set when the principal authenticated with an Elasticsearch API key.
     pub api_key: Option<ApiKeyRef>,
+    /// The organization the credential is bound to: an IAM token's domain, a service
+    /// account's or a programmatic API key's organization. Its roles are only there.
+    pub scope: Option<OrgId>,
 }
 
 /// The API key a principal authenticated with.

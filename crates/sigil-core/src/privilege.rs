@@ -116,9 +116,16 @@ impl ClusterPrivilege {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Privilege {
     Superuser,
-    OrgRole { org: OrgId, role: OrgRole },
-    OrgMembership { org: OrgId },
+    OrgRole {
+        org: OrgId,
+        role: OrgRole,
+    },
+    OrgMembership {
+        org: OrgId,
+    },
     Cluster(ClusterPrivilege),
+    /// A credential that speaks for one organization (an IAM token is scoped to a domain).
+    DomainScope,
 }
 
 impl fmt::Display for Privilege {
@@ -128,6 +135,7 @@ impl fmt::Display for Privilege {
             Self::OrgRole { org, role } => write!(f, "the role {role} in organization {org}"),
             Self::OrgMembership { org } => write!(f, "membership of organization {org}"),
             Self::Cluster(p) => write!(f, "the cluster privilege {}", p.as_str()),
+            Self::DomainScope => f.write_str("a credential scoped to one organization"),
         }
     }
 }
@@ -227,6 +235,7 @@ mod tests {
             cluster_privileges: vec![],
             roles: vec![],
             api_key: None,
+            scope: None,
         }
     }
 

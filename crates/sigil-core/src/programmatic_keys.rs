@@ -89,6 +89,7 @@ impl ProgrammaticApiKey {
             cluster_privileges: vec![],
             roles: vec![],
             api_key: None,
+            scope: Some(self.org_id),
         }
     }
 }

@@ -72,6 +72,7 @@ pub trait OrgStore: Send + Sync + 'static {
         event: &AuditEvent,
     ) -> CoreResult<()>;
     async fn get_organization(&self, id: OrgId) -> CoreResult<Option<Organization>>;
+    async fn get_organization_by_name(&self, name: &str) -> CoreResult<Option<Organization>>;
     /// Organizations by name; only those in `only` when it is given.
     async fn list_organizations(
         &self,
@@ -131,11 +132,21 @@ pub trait FederationStore: Send + Sync + 'static {
         fs: FederationSettingsId,
         id: IdentityProviderId,
     ) -> CoreResult<Option<IdentityProvider>>;
+    /// `connect`: the creating organization's configuration with the provider added, written
+    /// in the same transaction (the IAM face). `Conflict` when the issuer and audience, or the
+    /// IAM name within the federation, are taken.
     async fn insert_identity_provider(
         &self,
         idp: &IdentityProvider,
+        connect: Option<&ConnectedOrgConfig>,
         event: &AuditEvent,
     ) -> CoreResult<()>;
+    /// The provider the IAM face calls `name`: by its IAM name, or by its id.
+    async fn get_identity_provider_by_name(
+        &self,
+        fs: FederationSettingsId,
+        name: &str,
+    ) -> CoreResult<Option<IdentityProvider>>;
     async fn update_identity_provider(
         &self,
         idp: &IdentityProvider,

@@ -120,6 +120,7 @@ impl User {
             cluster_privileges,
             roles: self.roles.clone(),
             api_key: None,
+            scope: None,
         }
     }
 }

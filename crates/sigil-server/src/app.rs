@@ -13,6 +13,30 @@ use tower_http::trace::TraceLayer;
 
 /// The largest request body any face accepts.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Any one header longer than this is refused...
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+/// ...but `Authorization`, which carries identity providers' JWTs (refused by the core above
+/// 16 KiB, so a JWT with many groups still gets its answer from the core).
+pub const MAX_AUTHORIZATION_BYTES: usize = 17 * 1024;
+
+/// The bound on one header's length.
+pub fn header_limit(name: &axum::http::HeaderName) -> usize {
+    if name == axum::http::header::AUTHORIZATION {
+        MAX_AUTHORIZATION_BYTES
+    } else {
+        MAX_HEADER_BYTES
+    }
+}
+
+/// The first header over its bound, with that bound.
+pub fn oversized_header(
+    headers: &axum::http::HeaderMap,
+) -> Option<(&axum::http::HeaderName, usize)> {
+    headers
+        .iter()
+        .find(|(name, v)| v.len() > header_limit(name))
+        .map(|(name, _)| (name, header_limit(name)))
+}
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -50,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/public/v1.0", faces::cloud_manager::router())
         .merge(faces::oauth::router())
         .merge(faces::elasticsearch::router())
+        .merge(faces::iam::router())
         // `nest` does not route the prefix with a bare trailing slash; nothing else is left.
         .route("/api/atlas/v2/", any(faces::atlas::not_found_fallback))
         .fallback(faces::atlas::not_found_fallback)

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations: what the server serves
 //! at `/openapi.json` and what the CLI is built from.
 
-use crate::faces::{atlas, elasticsearch, oauth};
+use crate::faces::{atlas, elasticsearch, iam, oauth};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -67,6 +67,16 @@ use utoipa::OpenApi;
         elasticsearch::api_keys::query_get,
         elasticsearch::api_keys::update,
         elasticsearch::api_keys::invalidate,
+        iam::tokens::password_token,
+        iam::tokens::id_token,
+        iam::providers::create,
+        iam::providers::list,
+        iam::providers::show,
+        iam::providers::update,
+        iam::providers::delete,
+        iam::oidc_config::create,
+        iam::oidc_config::update,
+        iam::oidc_config::show,
     ),
     tags(
         (name = "organizations", description = "Organizations (Atlas v2)"),
@@ -78,6 +88,7 @@ use utoipa::OpenApi;
         (name = "oauth", description = "OAuth 2.0 tokens, revocation, introspection and discovery"),
         (name = "health", description = "Liveness"),
         (name = "elasticsearch", description = "Users, roles, _authenticate and API keys (Elasticsearch security API)"),
+        (name = "iam", description = "Tokens, identity providers and their OpenID Connect configuration (Huawei Cloud IAM / Keystone style)"),
     ),
     modifiers(&Security, &CloudManager)
 )]
@@ -160,11 +171,22 @@ impl utoipa::Modify for Security {
                 ),
             )),
         );
+        // The IAM face's tokens (`POST /v3/auth/tokens`), accepted on every face.
+        components.add_security_scheme(
+            "authToken",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "X-Auth-Token",
+                    "A token from POST /v3/auth/tokens or POST /v3.0/OS-AUTH/id-token/tokens (X-Subject-Token)",
+                ),
+            )),
+        );
         openapi.security = Some(vec![
             utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("digest", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("basic", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("apiKey", Vec::<String>::new()),
+            utoipa::openapi::security::SecurityRequirement::new("authToken", Vec::<String>::new()),
         ]);
     }
 }

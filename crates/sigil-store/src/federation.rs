@@ -176,21 +176,39 @@ impl FederationStore for SqlStore {
     async fn insert_identity_provider(
         &self,
         idp: &IdentityProvider,
+        connect: Option<&ConnectedOrgConfig>,
         event: &AuditEvent,
     ) -> CoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("INSERT INTO identity_providers (id, federation_settings_id, created_at, doc, issuer_uri, audience) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO identity_providers (id, federation_settings_id, created_at, doc, issuer_uri, audience, iam_name) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(idp.id.to_string())
             .bind(idp.federation_settings_id.to_string())
             .bind(idp.created_at.timestamp())
             .bind(to_doc(idp)?)
             .bind(&idp.issuer_uri)
             .bind(&idp.audience)
+            .bind(idp.iam.as_ref().map(|i| i.name.clone()))
             .execute(&mut *tx)
             .await
             .map_err(idp_conflict)?;
+        if let Some(config) = connect {
+            insert_connected_org_config(&mut tx, config).await?;
+        }
         insert_event(&mut tx, event).await?;
         tx.commit().await.map_err(db)
+    }
+
+    async fn get_identity_provider_by_name(
+        &self,
+        fs: FederationSettingsId,
+        name: &str,
+    ) -> CoreResult<Option<IdentityProvider>> {
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM identity_providers WHERE federation_settings_id = $1 AND (iam_name = $2 OR id = $2)",
+            &[&fs.to_string(), name],
+        )
+        .await
     }
 
     async fn update_identity_provider(
@@ -257,9 +275,17 @@ impl FederationStore for SqlStore {
     }
 }
 
-/// Two providers may not share an issuer and an audience: a token names exactly one.
+/// Two providers may not share an issuer and an audience (a token names exactly one), nor a
+/// federation and an IAM name.
 fn idp_conflict(e: sqlx::Error) -> CoreError {
-    conflict_or_internal(e, "an identity provider with this issuerUri and audience")
+    let by_name = e.as_database_error().is_some_and(|d| {
+        d.constraint() == Some("identity_providers_iam_name") || d.message().contains("iam_name")
+    });
+    if by_name {
+        conflict_or_internal(e, "an identity provider with this name")
+    } else {
+        conflict_or_internal(e, "an identity provider with this issuerUri and audience")
+    }
 }
 
 async fn update_identity_provider(
@@ -267,11 +293,12 @@ async fn update_identity_provider(
     idp: &IdentityProvider,
 ) -> CoreResult<()> {
     sqlx::query(
-        "UPDATE identity_providers SET doc = $1, issuer_uri = $2, audience = $3 WHERE id = $4",
+        "UPDATE identity_providers SET doc = $1, issuer_uri = $2, audience = $3, iam_name = $4 WHERE id = $5",
     )
     .bind(to_doc(idp)?)
     .bind(&idp.issuer_uri)
     .bind(&idp.audience)
+    .bind(idp.iam.as_ref().map(|i| i.name.clone()))
     .bind(idp.id.to_string())
     .execute(&mut **tx)
     .await

@@ -98,6 +98,15 @@ impl OrgStore for SqlStore {
         .await
     }
 
+    async fn get_organization_by_name(&self, name: &str) -> CoreResult<Option<Organization>> {
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM organizations WHERE name = $1",
+            &[name],
+        )
+        .await
+    }
+
     async fn list_organizations(
         &self,
         only: Option<&[OrgId]>,

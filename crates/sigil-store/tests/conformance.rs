@@ -11,6 +11,7 @@ use sigil_core::federation::{
     AuthorizationType, ConnectedOrgConfig, IdentityProvider, IdpType, KeySetSource, KeySetStatus,
     RoleAssignment, RoleMapping,
 };
+use sigil_core::iam::{IamSettings, SsoType};
 use sigil_core::ids::HexId;
 use sigil_core::org::Organization;
 use sigil_core::page::PageRequest;
@@ -60,9 +61,9 @@ fn idp(fs: HexId) -> IdentityProvider {
         idp_type: IdpType::Workload,
         display_name: "ci".into(),
         description: None,
-        issuer_uri: "https://issuer.example.com".into(),
+        issuer_uri: Some("https://issuer.example.com".into()),
         client_id: None,
-        audience: format!("sigil-{}", HexId::random()),
+        audience: Some(format!("sigil-{}", HexId::random())),
         authorization_type: AuthorizationType::Group,
         groups_claim: Some("groups".into()),
         user_claim: "sub".into(),
@@ -78,6 +79,8 @@ fn idp(fs: HexId) -> IdentityProvider {
             last_error: None,
         },
         pinned_jwks: None,
+        enabled: true,
+        iam: None,
     }
 }
 
@@ -254,7 +257,7 @@ async fn deleting_an_identity_provider_clears_references(store: &dyn Store) {
     let (org, fs) = create_org(store, "acme").await;
     let provider = idp(fs);
     store
-        .insert_identity_provider(&provider, &event("IDP", None))
+        .insert_identity_provider(&provider, None, &event("IDP", None))
         .await
         .expect("insert");
     let mut config = ConnectedOrgConfig::new(fs, org.id);
@@ -467,7 +470,83 @@ macro_rules! conformance {
     };
 }
 
+/// The IAM face's names: found by name or by id, unique within a federation, and a creation
+/// that connects the provider writes the connection in the same transaction.
+async fn identity_providers_are_found_by_iam_name(store: &dyn Store) {
+    let (org, fs) = create_org(store, "acme").await;
+    let (_, other_fs) = create_org(store, "other").await;
+    let named = |fs: HexId, name: &str| IdentityProvider {
+        issuer_uri: None,
+        audience: None,
+        iam: Some(IamSettings {
+            name: name.into(),
+            sso_type: SsoType::VirtualUserSso,
+            oidc: None,
+        }),
+        ..idp(fs)
+    };
+    let first = named(fs, "corp");
+    let mut config = ConnectedOrgConfig::new(fs, org.id);
+    config.data_access_identity_provider_ids = vec![first.id];
+    store
+        .insert_identity_provider(&first, Some(&config), &event("IDP", None))
+        .await
+        .expect("insert");
+    let connected = store.get_connected_org_config(org.id).await.expect("read");
+    assert_eq!(
+        connected.map(|c| c.data_access_identity_provider_ids),
+        Some(vec![first.id])
+    );
+    let by_name = store
+        .get_identity_provider_by_name(fs, "corp")
+        .await
+        .expect("read");
+    assert_eq!(by_name.map(|i| i.id), Some(first.id));
+    let by_id = store
+        .get_identity_provider_by_name(fs, &first.id.to_string())
+        .await
+        .expect("read");
+    assert_eq!(by_id.map(|i| i.id), Some(first.id));
+    assert!(store
+        .get_identity_provider_by_name(other_fs, "corp")
+        .await
+        .expect("read")
+        .is_none());
+    // Two unconfigured providers (no issuer, no audience) may coexist; two names may not.
+    let duplicate = named(fs, "corp");
+    let e = store
+        .insert_identity_provider(&duplicate, None, &event("IDP", None))
+        .await
+        .expect_err("a second corp");
+    assert!(
+        matches!(e, CoreError::Conflict { ref what } if what.contains("name")),
+        "{e:?}"
+    );
+    store
+        .insert_identity_provider(&named(fs, "corp-2"), None, &event("IDP", None))
+        .await
+        .expect("another name");
+    store
+        .insert_identity_provider(&named(other_fs, "corp"), None, &event("IDP", None))
+        .await
+        .expect("the same name in another federation");
+    assert_eq!(
+        store
+            .get_organization_by_name("acme")
+            .await
+            .expect("read")
+            .map(|o| o.id),
+        Some(org.id)
+    );
+    assert!(store
+        .get_organization_by_name("nope")
+        .await
+        .expect("read")
+        .is_none());
+}
+
 conformance!(
+    identity_providers_are_found_by_iam_name,
     bootstrap_runs_once,
     organization_names_are_unique_and_listed_by_page,
     role_mappings_are_unique_per_org_and_go_with_the_connection,

@@ -141,6 +141,13 @@ impl FakeIssuer {
         keys.all[keys.current].kid.clone()
     }
 
+    /// The JWKS it publishes (the current key only), as a JSON string: what the IAM face's
+    /// `signing_key` pins.
+    pub fn current_jwks(&self) -> String {
+        let keys = self.shared.keys.lock().unwrap();
+        json!({"keys": [keys.all[keys.current].jwk.clone()]}).to_string()
+    }
+
     /// The current public key as PEM SubjectPublicKeyInfo text (`-----BEGIN PUBLIC KEY-----`,
     /// 64-column base64 lines, LF line ends, a final LF): the HMAC secret of
     /// [`FakeIssuer::mint_hs256_with_public_key`].

@@ -92,9 +92,11 @@ pub struct IdentityProvider {
     pub idp_type: IdpType,
     pub display_name: String,
     pub description: Option<String>,
-    pub issuer_uri: String,
+    /// `None` only for a provider created on the IAM face before its OpenID Connect
+    /// configuration: it verifies no token until it has one.
+    pub issuer_uri: Option<String>,
     pub client_id: Option<String>,
-    pub audience: String,
+    pub audience: Option<String>,
     pub authorization_type: AuthorizationType,
     pub groups_claim: Option<String>,
     pub user_claim: String,
@@ -106,6 +108,16 @@ pub struct IdentityProvider {
     /// A JWKS given in a request (the IAM face's `signing_key`), used instead of discovery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinned_jwks: Option<serde_json::Value>,
+    /// A disabled provider's tokens are refused everywhere, and so are its sessions.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    /// What the IAM face adds: the provider's name there and its OpenID Connect settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iam: Option<crate::iam::IamSettings>,
+}
+
+fn enabled_by_default() -> bool {
+    true
 }
 
 impl IdentityProvider {
@@ -169,30 +181,35 @@ fn protocol(field_value: Option<String>, required: bool) -> CoreResult<()> {
 /// Checks the issuer: an absolute `https://` URL, or `http://` when insecure issuers are allowed.
 pub fn check_issuer_uri(text: &str, allow_insecure: bool) -> CoreResult<()> {
     check_length("issuerUri", text, 1, URI_MAX)?;
+    check_issuer_url("issuerUri", text, allow_insecure)
+}
+
+/// The issuer rule without its length, for faces whose field has other bounds (`idp_url`).
+pub(crate) fn check_issuer_url(field: &str, text: &str, allow_insecure: bool) -> CoreResult<()> {
     let url = url::Url::parse(text)
-        .map_err(|e| CoreError::invalid("issuerUri", format!("not an absolute URL: {e}")))?;
+        .map_err(|e| CoreError::invalid(field, format!("not an absolute URL: {e}")))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_insecure => {}
         "http" => {
             return Err(CoreError::invalid(
-                "issuerUri",
+                field,
                 "must be an https:// URL (http:// needs --allow-insecure-issuers)",
             ))
         }
         other => {
             return Err(CoreError::invalid(
-                "issuerUri",
+                field,
                 format!("scheme {other:?} is not https"),
             ))
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(CoreError::invalid("issuerUri", "must name a host"));
+        return Err(CoreError::invalid(field, "must name a host"));
     }
     if url.fragment().is_some() || url.query().is_some() {
         return Err(CoreError::invalid(
-            "issuerUri",
+            field,
             "must not carry a query or fragment",
         ));
     }
@@ -226,9 +243,9 @@ impl IdentityProviderDraft {
             idp_type,
             display_name: text_field("displayName", self.display_name, 1, DISPLAY_NAME_MAX)?,
             description: optional_text("description", self.description, 0, DESCRIPTION_MAX)?,
-            issuer_uri,
+            issuer_uri: Some(issuer_uri),
             client_id: optional_text("clientId", self.client_id, 1, CLIENT_ID_MAX)?,
-            audience: text_field("audience", self.audience, 1, CLIENT_ID_MAX)?,
+            audience: Some(text_field("audience", self.audience, 1, CLIENT_ID_MAX)?),
             authorization_type,
             groups_claim: optional_text("groupsClaim", self.groups_claim, 1, CLAIM_MAX)?,
             user_claim: optional_text("userClaim", self.user_claim, 1, CLAIM_MAX)?
@@ -255,6 +272,8 @@ impl IdentityProviderDraft {
                 last_error: None,
             },
             pinned_jwks: None,
+            enabled: true,
+            iam: None,
         };
         idp.checked()
     }
@@ -279,7 +298,7 @@ impl IdentityProviderDraft {
         }
         if let Some(uri) = self.issuer_uri {
             check_issuer_uri(&uri, allow_insecure)?;
-            idp.issuer_uri = uri;
+            idp.issuer_uri = Some(uri);
         }
         if self.display_name.is_some() {
             idp.display_name = text_field("displayName", self.display_name, 1, DISPLAY_NAME_MAX)?;
@@ -291,7 +310,7 @@ impl IdentityProviderDraft {
             idp.client_id = optional_text("clientId", self.client_id, 1, CLIENT_ID_MAX)?;
         }
         if self.audience.is_some() {
-            idp.audience = text_field("audience", self.audience, 1, CLIENT_ID_MAX)?;
+            idp.audience = Some(text_field("audience", self.audience, 1, CLIENT_ID_MAX)?);
         }
         if self.groups_claim.is_some() {
             idp.groups_claim = optional_text("groupsClaim", self.groups_claim, 1, CLAIM_MAX)?;
@@ -313,8 +332,10 @@ impl IdentityProviderDraft {
 
 impl IdentityProvider {
     /// The rules that tie fields together, checked after every create and update.
-    fn checked(mut self) -> CoreResult<Self> {
-        if self.idp_type == IdpType::Workforce && self.client_id.is_none() {
+    pub(crate) fn checked(mut self) -> CoreResult<Self> {
+        // A provider the IAM face created has no client until it is configured.
+        let configured = self.issuer_uri.is_some();
+        if configured && self.idp_type == IdpType::Workforce && self.client_id.is_none() {
             return Err(CoreError::missing("clientId"));
         }
         if self.authorization_type == AuthorizationType::Group && self.groups_claim.is_none() {
@@ -380,7 +401,9 @@ impl Core {
             owner.org_id,
             Some(idp.id.to_string()),
         );
-        self.store.insert_identity_provider(&idp, &event).await?;
+        self.store
+            .insert_identity_provider(&idp, None, &event)
+            .await?;
         self.federation_changed(None);
         Ok(idp)
     }

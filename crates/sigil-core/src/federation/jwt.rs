@@ -94,6 +94,18 @@ fn acceptable_type(typ: Option<&str>) -> bool {
     })
 }
 
+/// The header of a token small enough to look at, with an allowed algorithm and type.
+fn checked_header(token: &str) -> CoreResult<jsonwebtoken::Header> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(invalid());
+    }
+    let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+    if !ALLOWED_ALGORITHMS.contains(&header.alg) || !acceptable_type(header.typ.as_deref()) {
+        return Err(invalid());
+    }
+    Ok(header)
+}
+
 /// The peek at a token Sigil did not sign: its `iss`, if it has one.
 pub fn issuer_of(token: &str) -> Option<String> {
     unverified_claims(token)
@@ -109,13 +121,7 @@ impl Core {
     /// and an allowed algorithm; `exp` and `iat` are required, `nbf` honoured, with
     /// [`CLOCK_SKEW_SECONDS`]; a token issued at or before a JWKS revoke is refused.
     pub async fn verify_federated_jwt(&self, token: &str) -> CoreResult<FederatedIdentity> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(invalid());
-        }
-        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
-        if !ALLOWED_ALGORITHMS.contains(&header.alg) || !acceptable_type(header.typ.as_deref()) {
-            return Err(invalid());
-        }
+        let header = checked_header(token)?;
         let peek = unverified_claims(token)?;
         let iss = peek
             .get("iss")
@@ -126,19 +132,46 @@ impl Core {
             .provider_for(iss, &audience)
             .await?
             .ok_or_else(invalid)?;
+        self.verify_with(provider, token, header).await
+    }
+
+    /// Verifies a JWT against one given provider (the IAM face's `X-Idp-Id`): its `iss` must
+    /// be that provider's issuer and its `aud` hold that provider's audience.
+    pub async fn verify_provider_jwt(
+        &self,
+        provider: IdentityProvider,
+        token: &str,
+    ) -> CoreResult<FederatedIdentity> {
+        let header = checked_header(token)?;
+        self.verify_with(Arc::new(provider), token, header).await
+    }
+
+    async fn verify_with(
+        &self,
+        provider: Arc<IdentityProvider>,
+        token: &str,
+        header: jsonwebtoken::Header,
+    ) -> CoreResult<FederatedIdentity> {
+        let (Some(issuer), Some(audience), true) = (
+            provider.issuer_uri.as_deref(),
+            provider.audience.as_deref(),
+            provider.enabled,
+        ) else {
+            return Err(invalid());
+        };
         let set = self
             .key_sets
             .keys_for(
                 provider.id,
-                &provider.issuer_uri,
+                issuer,
                 provider.pinned_jwks.as_ref(),
                 header.kid.as_deref(),
             )
             .await
             .ok_or_else(invalid)?;
         let mut validation = Validation::new(header.alg);
-        validation.set_issuer(&[&provider.issuer_uri]);
-        validation.set_audience(&[&provider.audience]);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
         // Times are checked below against the core's clock.
         validation.validate_exp = false;
         validation.validate_nbf = false;
@@ -231,7 +264,11 @@ impl Core {
         };
         Ok(providers
             .iter()
-            .find(|p| audience.iter().any(|a| *a == p.audience))
+            .find(|p| {
+                p.audience
+                    .as_deref()
+                    .is_some_and(|mine| audience.iter().any(|a| a == mine))
+            })
             .cloned())
     }
 
@@ -278,6 +315,7 @@ impl Core {
             cluster_privileges: vec![],
             roles: vec![],
             api_key: None,
+            scope: None,
         })
     }
 

@@ -149,8 +149,9 @@ struct KeyState {
 
 struct ProviderKeys {
     issuer: String,
-    /// A pinned JWKS: never fetched.
-    pinned: bool,
+    /// A pinned JWKS, never fetched. Kept to compare: a provider whose pinned set changed
+    /// never meets the old one here, whatever order the nodes learn of the change in.
+    pinned: Option<serde_json::Value>,
     state: RwLock<KeyState>,
     /// Single flight: one fetch per provider at a time.
     fetching: tokio::sync::Mutex<()>,
@@ -196,7 +197,7 @@ impl KeySets {
     ) -> Arc<ProviderKeys> {
         let mut map = self.providers.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = map.get(&id) {
-            if e.issuer == issuer && e.pinned == pinned.is_some() {
+            if e.issuer == issuer && e.pinned.as_ref() == pinned {
                 return e.clone();
             }
         }
@@ -209,7 +210,7 @@ impl KeySets {
         }
         let e = Arc::new(ProviderKeys {
             issuer: issuer.to_owned(),
-            pinned: pinned.is_some(),
+            pinned: pinned.cloned(),
             state: RwLock::new(state),
             fetching: tokio::sync::Mutex::new(()),
         });
@@ -234,7 +235,7 @@ impl KeySets {
         let known = current.as_ref().is_some_and(|set| {
             kid.is_none_or(|kid| set.keys.iter().any(|k| k.kid.as_deref() == Some(kid)))
         });
-        if known || entry.pinned {
+        if known || entry.pinned.is_some() {
             return current;
         }
         let _flight = entry.fetching.lock().await;
@@ -294,7 +295,7 @@ impl KeySets {
     ) -> Result<Vec<String>, String> {
         self.forget(id);
         let entry = self.entry(id, issuer, pinned);
-        if entry.pinned {
+        if entry.pinned.is_some() {
             let s = entry.read();
             return match &s.set {
                 Some(set) => Ok(set.key_ids()),
@@ -366,7 +367,9 @@ impl KeySets {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .values()
-            .filter(|e| !e.pinned && e.read().refresh_at.is_some_and(|at| at <= Instant::now()))
+            .filter(|e| {
+                e.pinned.is_none() && e.read().refresh_at.is_some_and(|at| at <= Instant::now())
+            })
             .cloned()
             .collect();
         for entry in &due {
@@ -506,6 +509,27 @@ mod tests {
             Ok(vec!["k1".to_owned()])
         );
         assert_eq!(fetcher.calls.load(Ordering::SeqCst), 0);
+    }
+
+    /// A node that kept the old pinned set never uses it once the provider pins another: the
+    /// set is matched by its content, whatever order the nodes learn of the change in.
+    #[tokio::test]
+    async fn a_new_pinned_set_replaces_the_old_one_at_once() {
+        let sets = KeySets::new(Arc::new(NoFetcher));
+        let id = IdentityProviderId::random();
+        let old = json!({"keys": [ec_jwk()]});
+        let mut renamed = ec_jwk();
+        renamed["kid"] = json!("k2");
+        let new = json!({"keys": [renamed]});
+        let ids = |s: Option<Arc<LoadedSet>>| s.map(|s| s.key_ids());
+        assert_eq!(
+            ids(sets.keys_for(id, "https://idp", Some(&old), None).await),
+            Some(vec!["k1".to_owned()])
+        );
+        assert_eq!(
+            ids(sets.keys_for(id, "https://idp", Some(&new), None).await),
+            Some(vec!["k2".to_owned()])
+        );
     }
 
     #[tokio::test]

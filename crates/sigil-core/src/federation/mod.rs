@@ -9,9 +9,10 @@ mod revoke;
 mod role_mapping;
 
 pub use connected_org::{ConnectedOrgConfig, ConnectedOrgConfigDraft};
+pub(crate) use identity_provider::check_issuer_url;
 pub use identity_provider::{
     AuthorizationType, IdentityProvider, IdentityProviderDraft, IdentityProviderFilter, IdpType,
-    KeySetSource, KeySetStatus,
+    KeySetSource, KeySetStatus, DESCRIPTION_MAX, DISPLAY_NAME_MAX,
 };
 pub use role_mapping::{RoleAssignment, RoleAssignmentDraft, RoleMapping, RoleMappingDraft};
 

@@ -49,10 +49,14 @@ impl Core {
         self.revoked(&revocation);
         self.federation_changed(Some(id));
 
-        let outcome = self
-            .key_sets
-            .discard_and_refetch(id, &idp.issuer_uri, idp.pinned_jwks.as_ref())
-            .await;
+        let outcome = match idp.issuer_uri.as_deref() {
+            Some(issuer) => {
+                self.key_sets
+                    .discard_and_refetch(id, issuer, idp.pinned_jwks.as_ref())
+                    .await
+            }
+            None => Err("the provider has no issuer (no OpenID Connect configuration)".into()),
+        };
         let mut after = self
             .store
             .get_identity_provider(owner.federation_settings_id, id)

@@ -5,7 +5,8 @@
 use super::{AccessClaims, IssuedToken, ACCESS_TOKEN_SECONDS};
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult};
-use crate::ids::HexId;
+use crate::federation::jwt::FederatedIdentity;
+use crate::ids::{HexId, OrgId};
 use crate::principal::Principal;
 use crate::secret::random_urlsafe;
 use crate::Core;
@@ -64,38 +65,7 @@ impl Core {
             Err(e) => return Err(e),
         };
         let provider = &identity.provider;
-        let now = self.now().timestamp();
-        let mut roles: Vec<String> = identity
-            .principal
-            .org_roles
-            .iter()
-            .map(|a| a.role.as_str().to_owned())
-            .collect();
-        roles.dedup();
-        let claims = AccessClaims {
-            iss: self.config.issuer.clone(),
-            sub: identity.user.clone(),
-            aud: self.config.issuer.clone(),
-            iat: now,
-            nbf: now,
-            exp: (now + ACCESS_TOKEN_SECONDS).min(identity.exp),
-            jti: random_urlsafe(16),
-            client_id: identity
-                .client_id
-                .clone()
-                .unwrap_or_else(|| provider.audience.clone()),
-            org_id: String::new(),
-            roles,
-            scope: String::new(),
-            sid: None,
-            fed: Some(FederatedSession {
-                idp: provider.id.to_string(),
-                fs: provider.federation_settings_id.to_string(),
-                user: identity.user.clone(),
-                groups: identity.groups.clone(),
-                src_iat: identity.iat,
-            }),
-        };
+        let claims = self.federated_claims(&identity, None);
         let issued = self.sign_claims(&claims)?;
         let mut event = Actor::new(&identity.principal, actor.remote_address.clone()).event(
             kind::FEDERATED_TOKEN_EXCHANGED,
@@ -106,6 +76,51 @@ impl Core {
         event.detail = Some(format!("identity provider {}", provider.id));
         self.store.record_event(&event).await?;
         Ok(issued)
+    }
+
+    /// The claims of a Sigil token for a verified federated identity: it lives as long as the
+    /// subject token, at most [`ACCESS_TOKEN_SECONDS`]; `scope` limits it to one organization.
+    pub(crate) fn federated_claims(
+        &self,
+        identity: &FederatedIdentity,
+        scope: Option<OrgId>,
+    ) -> AccessClaims {
+        let provider = &identity.provider;
+        let now = self.now().timestamp();
+        let mut roles: Vec<String> = identity
+            .principal
+            .org_roles
+            .iter()
+            .filter(|a| scope.is_none_or(|org| a.org_id == org))
+            .map(|a| a.role.as_str().to_owned())
+            .collect();
+        roles.dedup();
+        AccessClaims {
+            iss: self.config.issuer.clone(),
+            sub: identity.user.clone(),
+            aud: self.config.issuer.clone(),
+            iat: now,
+            nbf: now,
+            exp: (now + ACCESS_TOKEN_SECONDS).min(identity.exp),
+            jti: random_urlsafe(16),
+            client_id: identity
+                .client_id
+                .clone()
+                .or_else(|| provider.audience.clone())
+                .unwrap_or_default(),
+            org_id: scope.map(|o| o.to_string()).unwrap_or_default(),
+            roles,
+            scope: String::new(),
+            sid: None,
+            fed: Some(FederatedSession {
+                idp: provider.id.to_string(),
+                fs: provider.federation_settings_id.to_string(),
+                user: identity.user.clone(),
+                groups: identity.groups.clone(),
+                src_iat: identity.iat,
+            }),
+            usr: None,
+        }
     }
 
     /// The principal of an exchanged token: refused once its provider is gone.
@@ -122,6 +137,9 @@ impl Core {
         let Some(provider) = self.store.get_identity_provider(fs, idp).await? else {
             return Ok(None);
         };
+        if !provider.enabled {
+            return Ok(None);
+        }
         if self
             .provider_cutoff(&provider)
             .is_some_and(|cutoff| session.src_iat <= cutoff)
@@ -143,8 +161,9 @@ impl Core {
                     client_id: i
                         .client_id
                         .clone()
-                        .unwrap_or_else(|| i.provider.audience.clone()),
-                    iss: i.provider.issuer_uri.clone(),
+                        .or_else(|| i.provider.audience.clone())
+                        .unwrap_or_default(),
+                    iss: i.provider.issuer_uri.clone().unwrap_or_default(),
                     aud: serde_json::json!(i.audience),
                     exp: i.exp,
                     iat: i.iat,

@@ -49,6 +49,9 @@ pub struct AccessClaims {
     /// For a token exchanged for a federated JWT: the identity it was issued to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fed: Option<FederatedSession>,
+    /// For a token issued for a local user's password (the IAM face): the user's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usr: Option<String>,
 }
 
 /// A freshly issued access token.
@@ -91,6 +94,7 @@ pub(crate) fn service_account_principal(account: &ServiceAccount) -> Principal {
         cluster_privileges: vec![],
         roles: vec![],
         api_key: None,
+        scope: Some(account.org_id),
     }
 }
 
@@ -130,6 +134,7 @@ impl Core {
             scope: String::new(),
             sid,
             fed: None,
+            usr: None,
         };
         self.sign_claims(&claims)
     }
@@ -213,6 +218,32 @@ impl Core {
         (hit.exp + CLOCK_SKEW_SECONDS > self.now().timestamp()).then(|| hit.principal.clone())
     }
 
+    fn is_own_token(&self, token: &str) -> bool {
+        crate::federation::jwt::issuer_of(token).as_deref() == Some(self.issuer())
+    }
+
+    /// `X-Auth-Token` seen before: only tokens Sigil signed travel in that header.
+    pub fn cached_auth_token(&self, token: &str) -> Option<Principal> {
+        self.is_own_token(token)
+            .then(|| self.cached_bearer(token))
+            .flatten()
+    }
+
+    /// `X-Auth-Token` (the IAM face's header, accepted on every face): a token Sigil signed,
+    /// never an identity provider's JWT.
+    pub async fn authenticate_auth_token(
+        &self,
+        token: &str,
+        actor: &Actor,
+    ) -> CoreResult<Principal> {
+        if !self.is_own_token(token) {
+            self.authentication_failed(actor, None, "X-Auth-Token is not a token Sigil issued")
+                .await;
+            return Err(CoreError::Unauthenticated);
+        }
+        self.authenticate_bearer(token, actor).await
+    }
+
     /// `Authorization: Bearer` with a Sigil access token, or a WORKLOAD identity provider's
     /// JWT. A token seen before is a cache hit.
     pub async fn authenticate_bearer(&self, token: &str, actor: &Actor) -> CoreResult<Principal> {
@@ -221,8 +252,7 @@ impl Core {
         }
         let key = token_key(token);
         let epoch = self.cache_epoch();
-        let ours = crate::federation::jwt::issuer_of(token).as_deref() == Some(self.issuer());
-        let outcome = if ours {
+        let outcome = if self.is_own_token(token) {
             match self.verify_access_token(token).await {
                 Ok(claims) => self.token_principal(&claims).await,
                 Err(e) => Err(e),
@@ -289,20 +319,39 @@ impl Core {
     }
 
     /// Who a verified Sigil token stands for: its service account with the account's current
-    /// roles, or its federated identity with the current role mappings. `None` when that
-    /// account or provider is gone.
+    /// roles, its federated identity with the current role mappings, or its local user with
+    /// the user's current roles; limited to the organization the token is scoped to. `None`
+    /// when that account, provider or user is gone (or disabled).
     async fn token_principal(&self, claims: &AccessClaims) -> CoreResult<Option<VerifiedToken>> {
-        let principal = match &claims.fed {
-            Some(fed) => self.session_principal(fed).await?,
-            None => self
+        let principal = match (&claims.fed, &claims.usr) {
+            (Some(fed), _) => self.session_principal(fed).await?,
+            (None, Some(user)) => self.user_session_principal(user).await?,
+            (None, None) => self
                 .client_record(&claims.client_id)
                 .await?
                 .map(|record| service_account_principal(&record.account)),
         };
-        Ok(principal.map(|principal| VerifiedToken {
-            principal,
-            exp: claims.exp,
+        let scope = crate::ids::HexId::parse("org_id", &claims.org_id).ok();
+        Ok(principal.map(|mut principal| {
+            if let Some(org) = scope {
+                principal.org_roles.retain(|a| a.org_id == org);
+                principal.scope = Some(org);
+            }
+            VerifiedToken {
+                principal,
+                exp: claims.exp,
+            }
         }))
+    }
+
+    async fn user_session_principal(&self, user_id: &str) -> CoreResult<Option<Principal>> {
+        let Ok(id) = crate::ids::HexId::parse("usr", user_id) else {
+            return Ok(None);
+        };
+        match self.store.get_user(id).await? {
+            Some(user) if user.enabled => Ok(Some(self.user_principal(&user).await?)),
+            _ => Ok(None),
+        }
     }
 
     /// The public signing keys (`/.well-known/jwks.json`).

@@ -116,6 +116,7 @@ impl Authenticator {
             "basic" => basic::decode(credentials)
                 .and_then(|(user, password)| self.core.cached_password(&user, &password)),
             "bearer" => self.core.cached_bearer(credentials),
+            AUTH_TOKEN => self.core.cached_auth_token(credentials),
             "apikey" => self.core.cached_api_key(credentials),
             "digest" => {
                 self.core
@@ -157,6 +158,7 @@ impl Authenticator {
                     .await
             }
             "bearer" => self.core.authenticate_bearer(credentials, &actor).await,
+            AUTH_TOKEN => self.core.authenticate_auth_token(credentials, &actor).await,
             "apikey" => self.core.authenticate_api_key(credentials, &actor).await,
             "basic" => match basic::decode(credentials) {
                 Some((user, password)) => {
@@ -227,9 +229,17 @@ fn request_uri(parts: &Parts) -> &str {
     uri.path_and_query().map_or("/", |p| p.as_str())
 }
 
-/// The scheme and credentials of the `Authorization` header.
+/// The pseudo-scheme of the IAM face's `X-Auth-Token` header.
+const AUTH_TOKEN: &str = "x-auth-token";
+
+/// The scheme and credentials of the `Authorization` header, else the `X-Auth-Token` header
+/// (the IAM face's, accepted on every face).
 fn authorization(headers: &HeaderMap) -> Option<(&str, &str)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    Some((scheme, rest.trim()))
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+        return Some((scheme, rest.trim()));
+    }
+    let token = headers.get("x-auth-token")?.to_str().ok()?;
+    Some((AUTH_TOKEN, token.trim()))
 }

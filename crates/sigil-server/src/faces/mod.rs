@@ -4,4 +4,5 @@
 pub mod atlas;
 pub mod cloud_manager;
 pub mod elasticsearch;
+pub mod iam;
 pub mod oauth;

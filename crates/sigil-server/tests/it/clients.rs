@@ -184,7 +184,19 @@ async fn python_elasticsearch_client(server: &TestServer) {
     .await;
 }
 
+/// python-requests on the IAM face: tokens, providers, the seed's PUTs, and an ID-token login
+/// with PyJWT-signed tokens whose pinned key is rotated.
+async fn python_requests_iam(server: &TestServer) {
+    pytest(
+        server,
+        "tests/clients/test_iam_requests.py",
+        "requests, pytest, jwt, cryptography",
+    )
+    .await;
+}
+
 store_tests!(
+    python_requests_iam,
     curl_digest,
     python_requests_digest,
     python_oauth_clients,

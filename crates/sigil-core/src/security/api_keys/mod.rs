@@ -123,6 +123,7 @@ impl ApiKey {
                 id: self.id.clone(),
                 name: self.name.clone(),
             }),
+            scope: None,
         }
     }
 }

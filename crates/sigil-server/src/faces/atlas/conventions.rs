@@ -21,21 +21,8 @@ pub const VERSIONS: [&str; 5] = [
     "2024-11-13",
 ];
 pub const DEFAULT_VERSION: &str = VERSIONS[0];
-/// Any one header longer than this is refused...
-const MAX_HEADER_BYTES: usize = 8 * 1024;
-/// ...but `Authorization`, which carries identity providers' JWTs (refused by the core above
-/// 16 KiB, so a JWT with many groups still gets its answer from the core).
-const MAX_AUTHORIZATION_BYTES: usize = 17 * 1024;
 /// A response body larger than this is never re-rendered for `pretty` or `envelope`.
 const MAX_RENDER_BYTES: usize = 64 * 1024 * 1024;
-
-fn header_limit(name: &header::HeaderName) -> usize {
-    if name == header::AUTHORIZATION {
-        MAX_AUTHORIZATION_BYTES
-    } else {
-        MAX_HEADER_BYTES
-    }
-}
 
 /// The query parameters every route accepts.
 #[derive(Debug, IntoParams)]
@@ -130,18 +117,11 @@ async fn apply_with(request: Request, next: Next, versioned: bool) -> Response {
         Ok(o) => o,
         Err(e) => return finish(e.into_response(), default, false, false).await,
     };
-    if let Some((name, _)) = request
-        .headers()
-        .iter()
-        .find(|(name, v)| v.len() > header_limit(name))
-    {
+    if let Some((name, limit)) = crate::app::oversized_header(request.headers()) {
         let e = AtlasError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "HEADER_TOO_LARGE",
-            format!(
-                "The header {name} is longer than {} bytes.",
-                header_limit(name)
-            ),
+            format!("The header {name} is longer than {limit} bytes."),
         );
         return finish(e.into_response(), default, envelope, pretty).await;
     }

@@ -149,10 +149,11 @@ fn not_found_code(kind: ResourceKind) -> &'static str {
         ResourceKind::ServiceAccount => "SERVICE_ACCOUNT_NOT_FOUND",
         ResourceKind::ServiceAccountSecret => "SERVICE_ACCOUNT_SECRET_NOT_FOUND",
         ResourceKind::ApiKey | ResourceKind::SecurityApiKey => "API_KEY_NOT_FOUND",
-        ResourceKind::Role => "RESOURCE_NOT_FOUND",
-        ResourceKind::ConnectedOrgConfig | ResourceKind::User | ResourceKind::Event => {
-            "RESOURCE_NOT_FOUND"
-        }
+        ResourceKind::Role
+        | ResourceKind::OidcConfig
+        | ResourceKind::ConnectedOrgConfig
+        | ResourceKind::User
+        | ResourceKind::Event => "RESOURCE_NOT_FOUND",
     }
 }
 

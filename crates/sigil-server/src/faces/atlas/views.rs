@@ -152,9 +152,12 @@ pub struct IdentityProviderView {
     pub idp_type: String,
     pub display_name: String,
     pub description: Option<String>,
-    pub issuer_uri: String,
+    /// Absent only on a provider created on the IAM face and not yet configured there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_uri: Option<String>,
     pub client_id: Option<String>,
-    pub audience: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
     #[schema(example = "GROUP")]
     pub authorization_type: String,
     pub groups_claim: Option<String>,

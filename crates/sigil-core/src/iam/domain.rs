@@ -1,0 +1,71 @@
+//! Domains: the IAM face's word for an organization, found by name, and the administrator
+//! of one ("Security Administrator" is ORG_OWNER of the organization a credential speaks for).
+
+use crate::error::{CoreError, CoreResult, ResourceKind};
+use crate::federation::FederationOwner;
+use crate::ids::HexId;
+use crate::org::Organization;
+use crate::principal::Principal;
+use crate::privilege::Privilege;
+use crate::Core;
+
+/// A domain as a request names it: `{"name": …}` or `{"id": …}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainRef {
+    Name(String),
+    Id(String),
+}
+
+/// Proof that the caller is ORG_OWNER of the domain its credential speaks for.
+#[derive(Debug, Clone)]
+pub struct DomainAdmin {
+    pub domain: Organization,
+    pub(crate) owner: FederationOwner,
+}
+
+impl Core {
+    /// The organization a domain reference names; `NotFound` when none does.
+    pub async fn domain(&self, domain: &DomainRef) -> CoreResult<Organization> {
+        let found = match domain {
+            DomainRef::Name(name) => self.store.get_organization_by_name(name).await?,
+            DomainRef::Id(id) => match HexId::parse("domain.id", id) {
+                Ok(id) => self.store.get_organization(id).await?,
+                Err(_) => None,
+            },
+        };
+        let shown = match domain {
+            DomainRef::Name(n) | DomainRef::Id(n) => n.clone(),
+        };
+        found.ok_or_else(|| CoreError::not_found(ResourceKind::Organization, shown))
+    }
+
+    /// The domain a credential speaks for: the organization its token is scoped to, else the
+    /// only organization it holds a role in.
+    pub async fn caller_domain(&self, who: &Principal) -> CoreResult<Organization> {
+        let org = match who.scope {
+            Some(org) => org,
+            None => match who.orgs().as_slice() {
+                [only] => *only,
+                _ => {
+                    return Err(CoreError::Forbidden {
+                        needs: Privilege::DomainScope,
+                    })
+                }
+            },
+        };
+        self.organization(org).await
+    }
+
+    /// The caller administers its domain: ORG_OWNER there (the superuser too).
+    pub async fn authorize_domain_admin(&self, who: &Principal) -> CoreResult<DomainAdmin> {
+        let domain = self.caller_domain(who).await?;
+        who.require_org_owner(domain.id)?;
+        Ok(DomainAdmin {
+            owner: FederationOwner {
+                federation_settings_id: domain.federation_settings_id,
+                org_id: Some(domain.id),
+            },
+            domain,
+        })
+    }
+}

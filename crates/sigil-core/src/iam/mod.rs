@@ -1,0 +1,29 @@
+//! The IAM face's model (spec 40, Huawei Cloud style): identity providers named within their
+//! federation, their OpenID Connect configuration (which pins the provider's key set), domains
+//! (organizations by name), and tokens for a password or an ID token.
+//!
+//! An IAM identity provider is an ordinary [`IdentityProvider`](crate::federation::IdentityProvider):
+//! the Atlas face lists it, and every federation rule (verification, cutoff, role mappings)
+//! applies to it unchanged. [`IamSettings`] is only what the IAM face adds.
+
+mod domain;
+mod oidc_config;
+mod providers;
+mod tokens;
+
+pub use domain::{DomainAdmin, DomainRef};
+pub use oidc_config::{AccessMode, OidcConfig, OidcConfigDraft, OidcConfigView};
+pub use providers::{check_provider_name, IamProviderDraft, SsoType};
+pub use tokens::{IamToken, PasswordLogin, TokenFederation};
+
+use serde::{Deserialize, Serialize};
+
+/// What the IAM face keeps of a provider beside the federation fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IamSettings {
+    /// The name in the IAM face's paths (`{idp_id}`), unique within the federation.
+    pub name: String,
+    pub sso_type: SsoType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcConfig>,
+}
