@@ -8,6 +8,7 @@ pub mod config_cmd;
 pub mod help;
 pub mod output;
 pub mod profile;
+pub mod request;
 pub mod spec;
 
 use clap::{Arg, ArgMatches, Command};
