@@ -408,6 +408,19 @@ async fn usage_errors_exit_2_naming_what_to_fix() {
             "/nonexistent/body.json",
         ),
     ];
+    // Cloud Manager v1.0 is unversioned: its operations have no --version.
+    let cm = cli
+        .run(&[
+            "api",
+            "cloudManagerServiceAccounts",
+            "listServiceAccountsCloudManager",
+            "--orgId",
+            "0123456789abcdef01234567",
+            "--version",
+            "2024-11-13",
+        ])
+        .await;
+    assert!(cm.failed(2).contains("--version"), "{cm:#?}");
     for (args, names) in cases {
         let out = cli.run(args).await;
         assert!(out.failed(2).contains(names), "{args:?}: {out:#?}");
