@@ -1,26 +1,12 @@
-//! `sigil`: `sigil server` runs the service; the other subcommands are its client.
+//! `sigil`: `sigil server` runs the service; `api`, `config` and `completion` are its client
+//! (`cli`).
 
-use clap::{Parser, Subcommand};
+mod cli;
+
+use clap::{Args, Command, FromArgMatches};
 use sigil_server::config::{LogFormat, ServerArgs};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
-
-#[derive(Parser)]
-#[command(
-    name = "sigil",
-    version,
-    about = "Self-hosted credential and identity-federation service"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the Sigil server.
-    Server(ServerArgs),
-}
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("SIGIL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
@@ -34,26 +20,40 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+fn command() -> Command {
+    cli::command(ServerArgs::augment_args(Command::new("server")).about("Run the Sigil server"))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Server(args) => {
-            let config = match args.resolve() {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("sigil server: {e:#}");
-                    return ExitCode::from(2);
-                }
-            };
-            init_logging(config.log_format);
-            match sigil_server::run(config).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("sigil server: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
+    let matches = match command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return cli::refused(e),
+    };
+    match matches.subcommand() {
+        Some(("server", m)) => server(m).await,
+        _ => cli::run(command(), &matches).await,
+    }
+}
+
+async fn server(matches: &clap::ArgMatches) -> ExitCode {
+    let args = match ServerArgs::from_arg_matches(matches) {
+        Ok(a) => a,
+        Err(e) => return cli::refused(e),
+    };
+    let config = match args.resolve() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sigil server: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    match sigil_server::run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sigil server: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

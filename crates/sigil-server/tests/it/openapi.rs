@@ -62,6 +62,18 @@ async fn the_document_covers_every_route_with_its_errors() {
     for id in SPEC_10 {
         assert!(unique.contains(id), "{id} is missing");
     }
+    // The seed's other names of the JWKS revoke, for `sigil api` (spec 50).
+    let revoke = ops
+        .iter()
+        .find(|(_, _, op)| op["operationId"] == "revokeJwksFromIdentityProvider")
+        .expect("revokeJwksFromIdentityProvider");
+    assert_eq!(
+        revoke.2["x-aliases"],
+        serde_json::json!([
+            "revokeFederationSettingIdentityProviderJwks",
+            "revokeIdentityProviderJwks"
+        ])
+    );
     for (path, method, op) in &ops {
         assert!(
             !op["operationId"].as_str().unwrap_or("").is_empty(),

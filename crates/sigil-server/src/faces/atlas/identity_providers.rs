@@ -158,7 +158,9 @@ pub async fn delete_identity_provider(
     tag = "federatedAuthentication", operation_id = "revokeJwksFromIdentityProvider",
     params(FederationSettingsPath,
         IdentityProviderPath, CommonParams),
-    responses((status = 204, description = "Revoked"), AtlasErrors))]
+    responses((status = 204, description = "Revoked"), AtlasErrors),
+    // The vendor's earlier (seed 000) and newest names; `sigil api` takes all three (spec 50).
+    extensions(("x-aliases" = json!(["revokeFederationSettingIdentityProviderJwks", "revokeIdentityProviderJwks"]))))]
 pub async fn revoke_jwks(
     State(state): State<AppState>,
     caller: Caller,
