@@ -232,5 +232,7 @@ impl Core {
         self.bump_cache_epoch();
         self.auth_cache.clear();
         self.token_cache.invalidate_all();
+        // Access keys carry their user's roles.
+        self.access_keys.invalidate_all();
     }
 }

@@ -39,7 +39,7 @@ impl Change {
 }
 
 /// The event types [`Core::sync_changes`] acts on; only these are logged.
-const CACHE_CHANGES: [&str; 22] = [
+const CACHE_CHANGES: [&str; 24] = [
     kind::SIGNING_KEY_ROTATED,
     kind::IDENTITY_PROVIDER_CREATED,
     kind::IDENTITY_PROVIDER_UPDATED,
@@ -62,6 +62,8 @@ const CACHE_CHANGES: [&str; 22] = [
     kind::USER_DELETED,
     kind::SECURITY_API_KEY_UPDATED,
     kind::SECURITY_API_KEY_INVALIDATED,
+    kind::IAM_ACCESS_KEY_UPDATED,
+    kind::IAM_ACCESS_KEY_DELETED,
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +192,11 @@ impl Core {
                         self.forget_api_key(id);
                     }
                 }
+                kind::IAM_ACCESS_KEY_UPDATED | kind::IAM_ACCESS_KEY_DELETED => {
+                    if let Some(access) = target_id {
+                        self.forget_access_key(access);
+                    }
+                }
                 kind::SIGNING_KEY_ROTATED => self.reload_signing_keys().await?,
                 _ => {}
             },
@@ -199,6 +206,7 @@ impl Core {
 
     fn forget_everything(&self) {
         self.clients.invalidate_all();
+        self.access_keys.invalidate_all();
         self.api_keys.invalidate_all();
         self.roles.invalidate_all();
         self.invalidate_credentials();

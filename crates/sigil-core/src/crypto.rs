@@ -25,11 +25,16 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The key-encryption key: values that a protocol needs in more than hashed form (Digest's
-/// HA1) are stored sealed with it (AES-256-GCM, a fresh 96-bit nonce per value).
+/// HA1, the secret keys of HMAC request signing, token-signing private keys) are stored sealed
+/// with it (AES-256-GCM, a fresh 96-bit nonce per value).
+///
+/// During a rotation it also holds the previous key: values still sealed with that one open,
+/// and [`MasterKey::reseal`] moves them to the current key.
 #[derive(Clone)]
 pub struct MasterKey {
     cipher: Aes256Gcm,
     raw: Zeroizing<[u8; 32]>,
+    previous: Option<Box<MasterKey>>,
 }
 
 impl fmt::Debug for MasterKey {
@@ -63,7 +68,31 @@ impl MasterKey {
         Self {
             cipher: Aes256Gcm::new(&raw.into()),
             raw: Zeroizing::new(raw),
+            previous: None,
         }
+    }
+
+    /// This key, opening also what `previous` sealed (a rotation in progress).
+    pub fn with_previous(mut self, previous: MasterKey) -> Self {
+        self.previous = Some(Box::new(MasterKey {
+            previous: None,
+            ..previous
+        }));
+        self
+    }
+
+    pub fn is_rotating(&self) -> bool {
+        self.previous.is_some()
+    }
+
+    /// A value sealed with the previous key, sealed again with this one; `None` when it
+    /// already opens with this key.
+    pub fn reseal(&self, sealed: &str) -> CoreResult<Option<String>> {
+        if self.open_with_this(sealed).is_ok() {
+            return Ok(None);
+        }
+        let plain = Zeroizing::new(self.open(sealed)?);
+        self.seal(&plain).map(Some)
     }
 
     /// A subkey for one purpose (`label`), so no two uses share key material.
@@ -91,6 +120,13 @@ impl MasterKey {
     }
 
     pub fn open(&self, sealed: &str) -> CoreResult<Vec<u8>> {
+        match (self.open_with_this(sealed), &self.previous) {
+            (Err(_), Some(previous)) => previous.open_with_this(sealed),
+            (result, _) => result,
+        }
+    }
+
+    fn open_with_this(&self, sealed: &str) -> CoreResult<Vec<u8>> {
         let body = sealed
             .strip_prefix(SEALED_PREFIX)
             .ok_or_else(|| CoreError::internal("sealed value has an unknown version"))?;
@@ -124,6 +160,30 @@ mod tests {
         );
         let (other, _) = MasterKey::generate();
         assert!(other.open(&sealed).is_err());
+    }
+
+    #[test]
+    fn a_rotation_opens_old_values_and_reseals_them_under_the_new_key() {
+        let (old, _) = MasterKey::generate();
+        let (new, _) = MasterKey::generate();
+        let before = old.seal(b"secret key").ok().unwrap_or_default();
+        assert!(new.open(&before).is_err());
+        let rotating = new.clone().with_previous(old);
+        assert!(rotating.is_rotating());
+        assert_eq!(rotating.open(&before).ok(), Some(b"secret key".to_vec()));
+        let after = rotating.reseal(&before).ok().flatten().unwrap_or_default();
+        assert_eq!(
+            new.open(&after).ok(),
+            Some(b"secret key".to_vec()),
+            "the new key alone opens it"
+        );
+        assert_eq!(rotating.reseal(&after).ok(), Some(None), "already current");
+        let (stranger, _) = MasterKey::generate();
+        let foreign = stranger.seal(b"x").ok().unwrap_or_default();
+        assert!(
+            rotating.reseal(&foreign).is_err(),
+            "a value neither key sealed"
+        );
     }
 
     #[test]

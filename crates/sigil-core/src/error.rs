@@ -21,6 +21,8 @@ pub enum ResourceKind {
     SecurityApiKey,
     /// An identity provider's OpenID Connect configuration (the IAM face).
     OidcConfig,
+    /// An IAM access key (SDK-HMAC-SHA256 signing).
+    AccessKey,
 }
 
 impl ResourceKind {
@@ -39,6 +41,7 @@ impl ResourceKind {
             Self::Role => "role",
             Self::SecurityApiKey => "api key",
             Self::OidcConfig => "OpenID Connect configuration",
+            Self::AccessKey => "access key",
         }
     }
 }
@@ -47,6 +50,7 @@ impl ResourceKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
     SecretsPerServiceAccount,
+    AccessKeysPerUser,
 }
 
 #[derive(Debug, thiserror::Error)]

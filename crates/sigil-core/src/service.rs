@@ -84,6 +84,8 @@ pub struct Core {
     pub(crate) roles: Cache<String, Arc<Option<Role>>>,
     /// Elasticsearch API keys by id, as last read.
     pub(crate) api_keys: Cache<String, Arc<ApiKey>>,
+    /// IAM access keys by access key id, their secret keys opened.
+    pub(crate) access_keys: Cache<String, Arc<crate::iam::AccessKeyRecord>>,
 }
 
 /// What the first start did.
@@ -147,6 +149,10 @@ impl Core {
                 .max_capacity(CACHE_CAPACITY)
                 .time_to_live(CACHE_TTL)
                 .build(),
+            access_keys: Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(CACHE_TTL)
+                .build(),
         }
     }
 
@@ -155,6 +161,23 @@ impl Core {
     pub async fn load(&self) -> CoreResult<()> {
         self.ensure_signing_keys().await?;
         self.reload_revocations().await
+    }
+
+    /// During a master key rotation (`SIGIL_MASTER_KEY_PREVIOUS` given), seals every value
+    /// the previous key sealed with the current one, in one transaction, and audits it;
+    /// answers how many records changed, or `None` when no rotation is under way.
+    pub async fn reseal_secrets(&self) -> CoreResult<Option<u64>> {
+        if !self.master_key.is_rotating() {
+            return Ok(None);
+        }
+        let key = self.master_key.clone();
+        let changed = self.store.reseal_all(&move |s| key.reseal(s)).await?;
+        let mut event = Actor::default().event(kind::MASTER_KEY_ROTATED, self.now(), None, None);
+        event.detail = Some(format!(
+            "{changed} records re-sealed under the new master key"
+        ));
+        self.store.record_event(&event).await?;
+        Ok(Some(changed))
     }
 
     /// Replaces the in-memory revocations with the store's.

@@ -5,6 +5,7 @@ use crate::audit::AuditEvent;
 use crate::changes::ChangeRecord;
 use crate::error::CoreResult;
 use crate::federation::{ConnectedOrgConfig, IdentityProvider, RoleMapping};
+use crate::iam::AccessKey;
 use crate::ids::HexId;
 use crate::ids::{FederationSettingsId, IdentityProviderId, OrgId, RoleMappingId, UserId};
 use crate::org::{FederationSettings, Organization};
@@ -41,6 +42,8 @@ pub trait Store:
     + ProgrammaticKeyStore
     + ChangeStore
     + SecurityStore
+    + AccessKeyStore
+    + SealedStore
 {
 }
 
@@ -54,6 +57,8 @@ impl<T> Store for T where
         + ProgrammaticKeyStore
         + ChangeStore
         + SecurityStore
+        + AccessKeyStore
+        + SealedStore
 {
 }
 
@@ -331,4 +336,39 @@ pub trait SecurityStore: Send + Sync + 'static {
     ) -> CoreResult<bool>;
     /// Deletes keys invalidated or expired before `before`; answers how many.
     async fn delete_retired_api_keys(&self, before: DateTime<Utc>) -> CoreResult<u64>;
+}
+
+/// IAM access keys (SDK-HMAC-SHA256).
+#[async_trait]
+pub trait AccessKeyStore: Send + Sync + 'static {
+    /// Inserts the key unless its user already holds `max_per_user` keys (checked in the
+    /// inserting transaction); answers whether it was inserted.
+    async fn insert_access_key(
+        &self,
+        key: &AccessKey,
+        max_per_user: usize,
+        event: &AuditEvent,
+    ) -> CoreResult<bool>;
+    async fn get_access_key(&self, access: &str) -> CoreResult<Option<AccessKey>>;
+    /// The keys of a domain, of one user when `user` is given, oldest first.
+    async fn list_access_keys(
+        &self,
+        org: OrgId,
+        user: Option<UserId>,
+    ) -> CoreResult<Vec<AccessKey>>;
+    /// Answers whether the key existed.
+    async fn update_access_key(&self, key: &AccessKey, event: &AuditEvent) -> CoreResult<bool>;
+    async fn delete_access_key(&self, access: &str, event: &AuditEvent) -> CoreResult<bool>;
+}
+
+/// Re-sealing, for a rotation of the master key: what is sealed where is the store's business,
+/// what a re-sealed value is, the core's.
+pub type Resealer<'a> = &'a (dyn Fn(&str) -> CoreResult<Option<String>> + Send + Sync);
+
+#[async_trait]
+pub trait SealedStore: Send + Sync + 'static {
+    /// Applies `reseal` to every sealed value (users' and programmatic API keys' Digest HA1s,
+    /// token-signing private keys, access keys' secret keys), writing back those it changes,
+    /// in one transaction; answers how many records changed.
+    async fn reseal_all(&self, reseal: Resealer<'_>) -> CoreResult<u64>;
 }

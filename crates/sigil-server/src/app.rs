@@ -79,6 +79,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/atlas/v2/", any(faces::atlas::not_found_fallback))
         .fallback(faces::atlas::not_found_fallback)
         .with_state(state)
+        .layer(axum::middleware::from_fn(
+            crate::auth::signed::hash_signed_bodies,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())

@@ -104,6 +104,8 @@ pub struct ServerConfig {
     pub auth_failure_burst: u32,
     /// `SIGIL_MASTER_KEY`, base64 of 32 bytes.
     pub master_key: Option<SecretString>,
+    /// `SIGIL_MASTER_KEY_PREVIOUS`: during a rotation, the key being replaced.
+    pub previous_master_key: Option<SecretString>,
     /// `SIGIL_ADMIN_PASSWORD`: the admin's password on the first start.
     pub admin_password: Option<SecretString>,
 }
@@ -192,6 +194,7 @@ impl ServerArgs {
             housekeeping_seconds,
             auth_failure_burst,
             master_key: env_secret("SIGIL_MASTER_KEY"),
+            previous_master_key: env_secret("SIGIL_MASTER_KEY_PREVIOUS"),
             admin_password: env_secret("SIGIL_ADMIN_PASSWORD"),
         })
     }
@@ -220,6 +223,7 @@ impl ServerConfig {
             housekeeping_seconds: DEFAULT_HOUSEKEEPING_SECONDS,
             auth_failure_burst: DEFAULT_AUTH_FAILURE_BURST,
             master_key: None,
+            previous_master_key: None,
             admin_password: None,
         }
     }
@@ -233,6 +237,18 @@ impl ServerConfig {
     /// The master key: `SIGIL_MASTER_KEY`, else the key file, else one generated into the
     /// data directory on the first start (with a warning: it must be backed up).
     pub fn load_master_key(&self) -> anyhow::Result<MasterKey> {
+        let key = self.load_current_master_key()?;
+        match &self.previous_master_key {
+            Some(text) => {
+                let previous = MasterKey::from_base64(text.expose())
+                    .map_err(|e| anyhow::anyhow!("SIGIL_MASTER_KEY_PREVIOUS: {e}"))?;
+                Ok(key.with_previous(previous))
+            }
+            None => Ok(key),
+        }
+    }
+
+    fn load_current_master_key(&self) -> anyhow::Result<MasterKey> {
         if let Some(text) = &self.master_key {
             return MasterKey::from_base64(text.expose())
                 .map_err(|e| anyhow::anyhow!("SIGIL_MASTER_KEY: {e}"));

@@ -77,6 +77,11 @@ use utoipa::OpenApi;
         iam::oidc_config::create,
         iam::oidc_config::update,
         iam::oidc_config::show,
+        iam::credentials::create,
+        iam::credentials::list,
+        iam::credentials::show,
+        iam::credentials::update,
+        iam::credentials::delete,
     ),
     tags(
         (name = "organizations", description = "Organizations (Atlas v2)"),
@@ -181,12 +186,24 @@ impl utoipa::Modify for Security {
                 ),
             )),
         );
+        // Huawei Cloud SDKs: `Authorization: SDK-HMAC-SHA256 Access=…, SignedHeaders=…,
+        // Signature=…` with an access key from /v3.0/OS-CREDENTIAL/credentials.
+        components.add_security_scheme(
+            "sdkHmac",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "Authorization",
+                    "`SDK-HMAC-SHA256 Access=<access key>, SignedHeaders=<names>, Signature=<hex>`, as the Huawei Cloud SDKs sign (X-Sdk-Date within 15 minutes)",
+                ),
+            )),
+        );
         openapi.security = Some(vec![
             utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("digest", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("basic", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("apiKey", Vec::<String>::new()),
             utoipa::openapi::security::SecurityRequirement::new("authToken", Vec::<String>::new()),
+            utoipa::openapi::security::SecurityRequirement::new("sdkHmac", Vec::<String>::new()),
         ]);
     }
 }

@@ -75,6 +75,13 @@ impl RunningServer {
         core.load()
             .await
             .map_err(|e| anyhow::anyhow!("loading keys and revocations: {e}"))?;
+        if let Some(changed) = core
+            .reseal_secrets()
+            .await
+            .map_err(|e| anyhow::anyhow!("re-sealing under the new master key: {e}"))?
+        {
+            tracing::warn!(changed, "master key rotation: every sealed value now opens with SIGIL_MASTER_KEY; remove SIGIL_MASTER_KEY_PREVIOUS once every node runs with the new key");
+        }
         // Listening starts before the first read, so no change falls between the two.
         let wake = core
             .subscribe_changes()

@@ -5,12 +5,14 @@
 //! parameters, `ON CONFLICT`, no engine-specific types); only the migrations differ, and they
 //! keep the same numbers in `migrations/sqlite` and `migrations/postgres`.
 
+mod access_keys;
 mod audit;
 mod changes;
 mod connect;
 mod federation;
 mod org;
 mod programmatic_keys;
+mod reseal;
 mod revocations;
 mod rows;
 mod security;

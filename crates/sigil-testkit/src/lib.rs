@@ -112,7 +112,15 @@ impl TestServer {
     /// Stops the server and starts a new one on the same store and the same address (so the
     /// same public URL and token issuer), as after a restart, with `SIGIL_ADMIN_PASSWORD` set
     /// to `admin_password` (`None`: unset).
-    pub async fn restart(mut self, admin_password: Option<&str>) -> Self {
+    pub async fn restart(self, admin_password: Option<&str>) -> Self {
+        let password = admin_password.map(sigil_core::secret::SecretString::new);
+        self.restart_with(|config| config.admin_password = password)
+            .await
+    }
+
+    /// Like [`TestServer::restart`] without an admin password, with `adjust` applied to the
+    /// configuration (a new master key, say).
+    pub async fn restart_with(mut self, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         if let Some(server) = self.server.take() {
             server.stop().await.expect("stop");
         }
@@ -125,7 +133,7 @@ impl TestServer {
             config.listen = addr;
         }
         config.database_url = self.database_url.clone();
-        config.admin_password = admin_password.map(sigil_core::secret::SecretString::new);
+        adjust(&mut config);
         let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));
         Self::launch(config, dir).await
     }

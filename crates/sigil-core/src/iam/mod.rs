@@ -6,11 +6,15 @@
 //! the Atlas face lists it, and every federation rule (verification, cutoff, role mappings)
 //! applies to it unchanged. [`IamSettings`] is only what the IAM face adds.
 
+mod access_keys;
 mod domain;
 mod oidc_config;
 mod providers;
+pub mod signature;
 mod tokens;
 
+pub(crate) use access_keys::AccessKeyRecord;
+pub use access_keys::{AccessKey, AccessKeyDraft, AccessKeyStatus, CreatedAccessKey, MAX_PER_USER};
 pub use domain::{DomainAdmin, DomainRef};
 pub use oidc_config::{AccessMode, OidcConfig, OidcConfigDraft, OidcConfigView};
 pub use providers::{check_provider_name, IamProviderDraft, SsoType};

@@ -4,6 +4,7 @@
 
 pub mod basic;
 pub mod rate_limit;
+pub mod signed;
 
 use axum::extract::{ConnectInfo, OriginalUri};
 use axum::http::request::Parts;
@@ -160,6 +161,7 @@ impl Authenticator {
             "bearer" => self.core.authenticate_bearer(credentials, &actor).await,
             AUTH_TOKEN => self.core.authenticate_auth_token(credentials, &actor).await,
             "apikey" => self.core.authenticate_api_key(credentials, &actor).await,
+            signed::SCHEME => signed::authenticate(&self.core, credentials, parts, &actor).await,
             "basic" => match basic::decode(credentials) {
                 Some((user, password)) => {
                     self.core

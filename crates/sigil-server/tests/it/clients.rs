@@ -195,7 +195,19 @@ async fn python_requests_iam(server: &TestServer) {
     .await;
 }
 
+/// The official Huawei Cloud SDK (`huaweicloudsdkiam`), unchanged, signing with an access key:
+/// the seed's OpenID Connect configuration and an ID-token login.
+async fn huawei_cloud_sdk(server: &TestServer) {
+    pytest(
+        server,
+        "tests/clients/test_huawei_sdk.py",
+        "pytest, huaweicloudsdkiam, jwt, cryptography",
+    )
+    .await;
+}
+
 store_tests!(
+    huawei_cloud_sdk,
     python_requests_iam,
     curl_digest,
     python_requests_digest,

@@ -148,7 +148,9 @@ fn not_found_code(kind: ResourceKind) -> &'static str {
         ResourceKind::RoleMapping => "ROLE_MAPPING_NOT_FOUND",
         ResourceKind::ServiceAccount => "SERVICE_ACCOUNT_NOT_FOUND",
         ResourceKind::ServiceAccountSecret => "SERVICE_ACCOUNT_SECRET_NOT_FOUND",
-        ResourceKind::ApiKey | ResourceKind::SecurityApiKey => "API_KEY_NOT_FOUND",
+        ResourceKind::ApiKey | ResourceKind::SecurityApiKey | ResourceKind::AccessKey => {
+            "API_KEY_NOT_FOUND"
+        }
         ResourceKind::Role
         | ResourceKind::OidcConfig
         | ResourceKind::ConnectedOrgConfig
@@ -185,6 +187,7 @@ impl From<CoreError> for AtlasError {
             CoreError::LimitReached { limit, what } => {
                 let code = match limit {
                     Limit::SecretsPerServiceAccount => "MAX_SECRETS_REACHED",
+                    Limit::AccessKeysPerUser => "MAX_ACCESS_KEYS_REACHED",
                 };
                 Self::new(StatusCode::CONFLICT, code, what)
             }

@@ -119,10 +119,11 @@ impl<S: Style> From<CoreError> for IamError<S> {
                 code::CONFLICT,
                 format!("{what} already exists."),
             ),
-            CoreError::LimitReached { limit, what } => {
-                let Limit::SecretsPerServiceAccount = limit;
-                Self::new(StatusCode::CONFLICT, code::CONFLICT, what)
-            }
+            CoreError::LimitReached { limit, what } => match limit {
+                Limit::AccessKeysPerUser | Limit::SecretsPerServiceAccount => {
+                    Self::new(StatusCode::CONFLICT, code::CONFLICT, what)
+                }
+            },
             CoreError::Unauthenticated | CoreError::StaleNonce => Self::unauthenticated(),
             CoreError::Forbidden { needs } => {
                 let message = match needs {

@@ -1,6 +1,7 @@
 //! The IAM face (spec 40, Huawei Cloud / Keystone style): tokens for a password or an ID
 //! token, identity providers by name, and their OpenID Connect configuration.
 
+pub mod credentials;
 pub mod error;
 pub mod extract;
 pub mod oidc_config;
@@ -36,9 +37,24 @@ pub fn router() -> Router<AppState> {
                 .post(oidc_config::create)
                 .put(oidc_config::update),
         )
+        .route(
+            "/v3.0/OS-CREDENTIAL/credentials",
+            get(credentials::list).post(credentials::create),
+        )
+        .route(
+            "/v3.0/OS-CREDENTIAL/credentials/{access_key}",
+            get(credentials::show)
+                .put(credentials::update)
+                .delete(credentials::delete),
+        )
         .route("/v3/{*rest}", any(keystone_not_found))
         .route("/v3.0/{*rest}", any(flat_not_found))
         .layer(axum::middleware::from_fn(header_limits))
+}
+
+/// Times as the vendor writes them: `2026-11-26T05:00:00.000000Z`.
+pub fn time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 async fn keystone_not_found() -> IamError<Keystone> {

@@ -110,11 +110,6 @@ pub struct IdTokenRequest {
     pub auth: IdTokenAuth,
 }
 
-/// Keystone's time form, as the vendor writes it: `2024-08-08T22:19:45.000000Z`.
-fn keystone_time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
 fn issued(token: IamToken) -> Response {
     let domain = json!({"id": token.domain.id.to_string(), "name": token.domain.name});
     let mut user = json!({
@@ -131,8 +126,8 @@ fn issued(token: IamToken) -> Response {
     }
     let body = json!({"token": {
         "methods": [token.method],
-        "issued_at": keystone_time(&token.issued_at),
-        "expires_at": keystone_time(&token.expires_at),
+        "issued_at": super::time(&token.issued_at),
+        "expires_at": super::time(&token.expires_at),
         "user": user,
         "domain": domain,
         "roles": token.roles.iter().map(|r| json!({"id": r.as_str(), "name": r.as_str()})).collect::<Vec<Value>>(),
