@@ -5,7 +5,7 @@ use super::auth::{cache_path, Prepared, Session};
 use super::help::{operation_page, param_row, Row};
 use super::output::{Format, Sink};
 use super::profile::{self, Config, Credential};
-use super::request::{build_url, read_body};
+use super::request::{build_url, headers, read_body};
 use super::spec::{spec, Kind, Operation};
 use super::CliError;
 use clap::builder::PossibleValuesParser;
@@ -251,6 +251,7 @@ pub async fn run(matches: &ArgMatches) -> Result<(), CliError> {
     };
     let prepared = Prepared {
         method: op.method.clone(),
+        headers: headers(op, m),
         url,
         accept,
         body,

@@ -25,6 +25,8 @@ pub struct Prepared {
     pub method: Method,
     pub url: url::Url,
     pub accept: String,
+    /// The operation's own header parameters given as flags.
+    pub headers: Vec<(String, String)>,
     pub body: Option<(&'static str, Vec<u8>)>,
 }
 
@@ -70,6 +72,9 @@ impl Session {
             .client
             .request(req.method.clone(), req.url.clone())
             .header(reqwest::header::ACCEPT, &req.accept);
+        for (name, value) in &req.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
         if let Some((content_type, bytes)) = &req.body {
             builder = builder
                 .header(reqwest::header::CONTENT_TYPE, *content_type)

@@ -51,6 +51,15 @@ pub fn build_url(base: &str, op: &Operation, m: &ArgMatches) -> Result<url::Url,
     Ok(url)
 }
 
+/// The header parameters given, by their names in the document.
+pub fn headers(op: &Operation, m: &ArgMatches) -> Vec<(String, String)> {
+    op.params
+        .iter()
+        .filter(|p| p.location == Location::Header)
+        .filter_map(|p| value_of(m, &p.name, p.kind).map(|v| (p.name.clone(), v)))
+        .collect()
+}
+
 /// A parameter's value as it goes on the wire, when given.
 fn value_of(m: &ArgMatches, name: &str, kind: Kind) -> Option<String> {
     match kind {

@@ -37,6 +37,8 @@ pub struct Operation {
 pub enum Location {
     Path,
     Query,
+    /// A request header the operation defines (`X-Idp-Id`); the flag is its name.
+    Header,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,7 +256,16 @@ fn param(p: &Value) -> Option<Param> {
     let location = match p["in"].as_str()? {
         "path" => Location::Path,
         "query" => Location::Query,
-        // Headers and cookies are the client's business (Accept, Authorization).
+        // Accept, Content-Type and Authorization are the client's business, not flags.
+        "header"
+            if !matches!(
+                p["name"].as_str().map(str::to_ascii_lowercase).as_deref(),
+                Some("accept" | "content-type" | "authorization")
+            ) =>
+        {
+            Location::Header
+        }
+        // Cookies and the headers above.
         _ => return None,
     };
     let schema = &p["schema"];

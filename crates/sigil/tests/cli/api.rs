@@ -324,6 +324,67 @@ async fn an_api_error_exits_1_with_the_body_on_stderr() {
     assert_eq!(body["errorCode"], "NOT_AUTHENTICATED", "{body}");
 }
 
+/// An operation's header parameter is a flag (`--X-Idp-Id`), sent as the header; and the IAM
+/// face works through the CLI (Digest as the admin, whose one organization is its domain).
+#[tokio::test]
+async fn header_parameters_are_flags_and_the_iam_face_answers() {
+    let server = TestServer::sqlite().await;
+    let cli = Cli::new();
+    cli.admin_profile(&server).await;
+    let body = cli.write(
+        "idp.json",
+        r#"{"identity_provider": {"description": "from the CLI"}}"#,
+    );
+    let created = cli
+        .run(&[
+            "api",
+            "iam",
+            "createOpenIdConnectIdentityProvider",
+            "-P",
+            "admin",
+            "--idp_id",
+            "cli-idp",
+            "--file",
+            &body,
+            "--output",
+            "go-template={{.identity_provider.id}}",
+        ])
+        .await;
+    assert_eq!(created.ok().trim(), "cli-idp");
+    let login = cli.write(
+        "login.json",
+        r#"{"auth": {"id_token": {"id": "not.a.jwt"}, "scope": {"domain": {"name": "default"}}}}"#,
+    );
+    let out = cli
+        .run(&[
+            "api",
+            "iam",
+            "createTokenWithIdToken",
+            "-P",
+            "admin",
+            "--X-Idp-Id",
+            "cli-idp",
+            "--file",
+            &login,
+        ])
+        .await;
+    // Without the header the answer would be 400 naming X-Idp-Id; with it, the token is judged.
+    let answer: Value = serde_json::from_str(out.failed(1)).unwrap();
+    assert_eq!(answer["error_code"], "IAM.0007", "{answer}");
+    let missing = cli
+        .run(&[
+            "api",
+            "iam",
+            "createTokenWithIdToken",
+            "-P",
+            "admin",
+            "--file",
+            &login,
+        ])
+        .await;
+    assert!(missing.failed(2).contains("--X-Idp-Id"), "{missing:#?}");
+}
+
 /// Usage errors exit 2 before any request (the base URL is a dead port, where a request would
 /// exit 1), naming what to fix.
 #[tokio::test]

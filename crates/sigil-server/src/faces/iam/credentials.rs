@@ -93,6 +93,7 @@ pub async fn list(
     Ok(Json(json!({ "credentials": views })))
 }
 
+/// Reads one access key (never its secret key).
 #[utoipa::path(get, path = "/v3.0/OS-CREDENTIAL/credentials/{access_key}", tag = "iam",
     operation_id = "showPermanentAccessKey",
     params(("access_key" = String, Path, description = "The access key id")),

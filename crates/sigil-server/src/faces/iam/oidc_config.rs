@@ -31,6 +31,7 @@ fn answer(view: OidcConfigView) -> Json<OidcConfigAnswer> {
     })
 }
 
+/// Creates the provider's OpenID Connect configuration; its `signing_key` is pinned at once.
 #[utoipa::path(post, path = "/v3.0/OS-FEDERATION/identity-providers/{idp_id}/openid-connect-config",
     tag = "iam", operation_id = "createOpenIdConnectConfig",
     params(("idp_id" = String, Path, description = "The provider's name")),
@@ -79,6 +80,7 @@ pub async fn update(
     Ok(answer(view))
 }
 
+/// Reads the provider's OpenID Connect configuration (`program`: the console fields are null).
 #[utoipa::path(get, path = "/v3.0/OS-FEDERATION/identity-providers/{idp_id}/openid-connect-config",
     tag = "iam", operation_id = "showOpenIdConnectConfig",
     params(("idp_id" = String, Path, description = "The provider's name")),

@@ -112,6 +112,7 @@ pub async fn list(
     })))
 }
 
+/// Reads one identity provider of the token's domain's federation.
 #[utoipa::path(get, path = "/v3/OS-FEDERATION/identity_providers/{idp_id}", tag = "iam",
     operation_id = "keystoneShowIdentityProvider",
     params(("idp_id" = String, Path, description = "The provider's name")),
