@@ -319,6 +319,7 @@ mod tests {
             method: Method::DELETE,
             url: url::Url::parse("http://h:1/api/atlas/v2/x?envelope=true").unwrap(),
             accept: String::new(),
+            headers: vec![],
             body: None,
         };
         let header = authorization(&mut challenge, &req, "key", "secret").unwrap();
