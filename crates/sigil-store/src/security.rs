@@ -104,15 +104,27 @@ impl SecurityStore for SqlStore {
         .await
     }
 
+    /// Deletes the user and its IAM access keys, which sign for it and nobody else.
     async fn delete_user(&self, id: UserId, event: &AuditEvent) -> CoreResult<bool> {
-        let n = write_with_event(
-            &self.pool,
-            "DELETE FROM users WHERE id = $1",
-            &[&id.to_string()],
-            event,
-        )
-        .await?;
-        Ok(n > 0)
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let n = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        if n == 0 {
+            tx.rollback().await.map_err(db)?;
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM access_keys WHERE user_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
     }
 
     async fn insert_api_key(&self, key: &ApiKey, event: &AuditEvent) -> CoreResult<()> {

@@ -11,7 +11,7 @@ use sigil_core::federation::{
     AuthorizationType, ConnectedOrgConfig, IdentityProvider, IdpType, KeySetSource, KeySetStatus,
     RoleAssignment, RoleMapping,
 };
-use sigil_core::iam::{IamSettings, SsoType};
+use sigil_core::iam::{AccessKey, AccessKeyStatus, IamSettings, SsoType};
 use sigil_core::ids::HexId;
 use sigil_core::org::Organization;
 use sigil_core::page::PageRequest;
@@ -545,7 +545,69 @@ async fn identity_providers_are_found_by_iam_name(store: &dyn Store) {
         .is_none());
 }
 
+/// Access keys: two per user, counted in the inserting transaction, and gone with their user.
+async fn access_keys_are_limited_per_user_and_go_with_it(store: &dyn Store) {
+    let (org, _) = create_org(store, "acme").await;
+    let owner = user("kim", org.id);
+    store
+        .put_user(&owner, &event("USER", None))
+        .await
+        .expect("user");
+    let key = |n: u8| AccessKey {
+        access: format!("SGAKTEST{n:012}"),
+        user_id: owner.id,
+        org_id: org.id,
+        status: AccessKeyStatus::Active,
+        description: String::new(),
+        created_at: now(),
+        sealed_secret: "v1.sealed".into(),
+    };
+    for n in 0..2 {
+        assert!(store
+            .insert_access_key(&key(n), 2, &event("AK", None))
+            .await
+            .expect("insert"));
+    }
+    assert!(!store
+        .insert_access_key(&key(2), 2, &event("AK", None))
+        .await
+        .expect("a third"));
+    assert_eq!(
+        store
+            .list_access_keys(org.id, Some(owner.id))
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
+    let mut inactive = key(0);
+    inactive.status = AccessKeyStatus::Inactive;
+    assert!(store
+        .update_access_key(&inactive, &event("AK", None))
+        .await
+        .expect("update"));
+    assert_eq!(
+        store.get_access_key(&inactive.access).await.expect("get"),
+        Some(inactive.clone())
+    );
+    assert!(store
+        .delete_user(owner.id, &event("USER", None))
+        .await
+        .expect("delete"));
+    assert!(store
+        .get_access_key(&inactive.access)
+        .await
+        .expect("get")
+        .is_none());
+    assert!(store
+        .list_access_keys(org.id, None)
+        .await
+        .expect("list")
+        .is_empty());
+}
+
 conformance!(
+    access_keys_are_limited_per_user_and_go_with_it,
     identity_providers_are_found_by_iam_name,
     bootstrap_runs_once,
     organization_names_are_unique_and_listed_by_page,
