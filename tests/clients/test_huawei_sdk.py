@@ -11,14 +11,10 @@ Run against a running server:
 """
 
 import json
-import os
 import secrets
-import time
 
-import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
 from huaweicloudsdkcore.auth.credentials import GlobalCredentials
 from huaweicloudsdkcore.exceptions import exceptions
 from huaweicloudsdkiam.v3 import (
@@ -37,11 +33,9 @@ from huaweicloudsdkiam.v3 import (
     UpdateOpenIdConnectConfigRequest,
     UpdateOpenIdConnectConfigRequestBody,
 )
-from jwt.algorithms import RSAAlgorithm
 
-URL = os.environ["SIGIL_URL"].rstrip("/")
-PASSWORD = os.environ["SIGIL_ADMIN_PASSWORD"]
-V2 = URL + "/api/atlas/v2"
+from sigil_iam import URL, SigningKey, admin_login, map_group_to_owner
+
 CREDENTIALS = URL + "/v3.0/OS-CREDENTIAL/credentials"
 ISSUER = "https://sdk-idp.example.com"
 CLIENT = "huawei-sdk-client"
@@ -50,18 +44,6 @@ CLIENT = "huawei-sdk-client"
 def client_id():
     """Issuer and audience name one provider: each test's provider has a client of its own."""
     return f"{CLIENT}-{secrets.token_hex(4)}"
-
-
-def admin_login():
-    body = {"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": "admin", "password": PASSWORD, "domain": {"name": "default"}}}},
-        "scope": {"domain": {"name": "default"}},
-    }}
-    r = requests.post(URL + "/v3/auth/tokens", json=body, timeout=10)
-    assert r.status_code == 201, r.text
-    token = r.json()["token"]
-    return r.headers["X-Subject-Token"], token["user"]["id"], token["domain"]["id"]
 
 
 class Admin:
@@ -97,35 +79,6 @@ def sdk(ak, sk, domain_id):
     return IamClient.new_builder().with_credentials(credentials).with_endpoints([URL]).build()
 
 
-class Key:
-    def __init__(self):
-        self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = secrets.token_hex(8)
-
-    def jwks(self):
-        jwk = json.loads(RSAAlgorithm.to_jwk(self.private.public_key()))
-        jwk.update({"kid": self.kid, "alg": "RS256", "use": "sig"})
-        return json.dumps({"keys": [jwk]})
-
-    def id_token(self, group, audience):
-        now = int(time.time())
-        claims = {"iss": ISSUER, "sub": "carol", "aud": audience, "iat": now, "exp": now + 300,
-                  "groups": [group]}
-        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid})
-
-
-def map_group_to_owner(group):
-    auth = ("admin", PASSWORD)
-    orgs = requests.get(V2 + "/orgs", auth=auth, timeout=10).json()["results"]
-    org = next(o["id"] for o in orgs if o["name"] == "default")
-    fs = requests.get(V2 + f"/orgs/{org}/federationSettings", auth=auth, timeout=10).json()["id"]
-    r = requests.post(
-        V2 + f"/federationSettings/{fs}/connectedOrgConfigs/{org}/roleMappings",
-        json={"externalGroupName": group, "roleAssignments": [{"orgId": org, "role": "ORG_OWNER"}]},
-        auth=auth, timeout=10)
-    assert r.status_code == 200, r.text
-
-
 @pytest.fixture(scope="module")
 def admin():
     return Admin()
@@ -141,7 +94,7 @@ def key(admin):
 def test_the_openid_connect_configuration_through_the_sdk(admin, key):
     client = sdk(key["access"], key["secret"], admin.domain_id)
     idp = admin.new_provider()
-    signing = Key()
+    signing = SigningKey(ISSUER)
     audience = client_id()
     created = client.create_open_id_connect_config(CreateOpenIdConnectConfigRequest(
         idp_id=idp,
@@ -177,7 +130,7 @@ def test_the_openid_connect_configuration_through_the_sdk(admin, key):
 def test_an_id_token_login_through_the_sdk(admin, key):
     client = sdk(key["access"], key["secret"], admin.domain_id)
     idp = admin.new_provider()
-    signing = Key()
+    signing = SigningKey(ISSUER)
     audience = client_id()
     client.create_open_id_connect_config(CreateOpenIdConnectConfigRequest(
         idp_id=idp,
@@ -193,7 +146,7 @@ def test_an_id_token_login_through_the_sdk(admin, key):
                 id_token=GetIdTokenIdTokenBody(id=id_token),
                 scope=GetIdTokenIdScopeBody(domain=GetIdTokenScopeDomainOrProjectBody(name="default"))))))
 
-    answer = login(signing.id_token(group, audience))
+    answer = login(signing.id_token(group, audience, sub="carol"))
     assert answer.x_subject_token
     assert answer.token.methods == ["mapped"]
     assert answer.token.user.name == "carol"
@@ -202,7 +155,7 @@ def test_an_id_token_login_through_the_sdk(admin, key):
     assert listed.status_code == 200, listed.text
 
     with pytest.raises(exceptions.ClientRequestException) as refused:
-        login(Key().id_token(group, audience))
+        login(SigningKey(ISSUER).id_token(group, audience))
     assert refused.value.status_code == 401
     assert refused.value.error_code == "IAM.0007"
 

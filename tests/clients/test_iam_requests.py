@@ -8,73 +8,28 @@ Run against a running server:
 `cargo test` runs it against a fresh test server (crates/sigil-server/tests/it/clients.rs).
 """
 
-import json
-import os
 import secrets
-import time
 
-import jwt
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
-URL = os.environ["SIGIL_URL"].rstrip("/")
-PASSWORD = os.environ["SIGIL_ADMIN_PASSWORD"]
-V2 = URL + "/api/atlas/v2"
+from sigil_iam import URL, SigningKey, admin_login, map_group_to_owner
+
 IDP_V30 = URL + "/v3.0/OS-FEDERATION/identity-providers"
 IDP_V3 = URL + "/v3/OS-FEDERATION/identity_providers"
 ISSUER = "https://idp.example.com"
-CLIENT = "python-requests-client"
+# Issuer and audience name one provider: a run of its own, so the suite runs again on a server.
+CLIENT = "python-requests-client-" + secrets.token_hex(4)
 
 
 def admin_token():
-    body = {"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": "admin", "password": PASSWORD, "domain": {"name": "default"}}}},
-        "scope": {"domain": {"name": "default"}},
-    }}
-    r = requests.post(URL + "/v3/auth/tokens", json=body, timeout=10)
-    assert r.status_code == 201, r.text
-    assert r.json()["token"]["methods"] == ["password"]
-    return r.headers["X-Subject-Token"]
-
-
-class Key:
-    """An RSA signing key of the identity provider."""
-
-    def __init__(self):
-        self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = secrets.token_hex(8)
-
-    def jwks(self):
-        jwk = json.loads(RSAAlgorithm.to_jwk(self.private.public_key()))
-        jwk.update({"kid": self.kid, "alg": "RS256", "use": "sig"})
-        return json.dumps({"keys": [jwk]})
-
-    def id_token(self, group, audience=CLIENT):
-        now = int(time.time())
-        claims = {"iss": ISSUER, "sub": "alice", "aud": audience, "iat": now,
-                  "exp": now + 300, "groups": [group]}
-        return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": self.kid})
+    return admin_login()[0]
 
 
 def login(idp, id_token):
     body = {"auth": {"id_token": {"id": id_token}, "scope": {"domain": {"name": "default"}}}}
     return requests.post(URL + "/v3.0/OS-AUTH/id-token/tokens", json=body,
                          headers={"X-Idp-Id": idp}, timeout=10)
-
-
-def map_group_to_owner(group):
-    auth = ("admin", PASSWORD)
-    orgs = requests.get(V2 + "/orgs", auth=auth, timeout=10).json()["results"]
-    org = next(o["id"] for o in orgs if o["name"] == "default")
-    fs = requests.get(V2 + f"/orgs/{org}/federationSettings", auth=auth, timeout=10).json()["id"]
-    r = requests.post(
-        V2 + f"/federationSettings/{fs}/connectedOrgConfigs/{org}/roleMappings",
-        json={"externalGroupName": group, "roleAssignments": [{"orgId": org, "role": "ORG_OWNER"}]},
-        auth=auth, timeout=10)
-    assert r.status_code == 200, r.text
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +47,7 @@ def test_the_seeds_two_puts_and_an_id_token_login_with_a_rotated_key(session):
     assert created.status_code == 201, created.text
     assert created.json()["identity_provider"]["id"] == idp
 
-    key = Key()
+    key = SigningKey(ISSUER)
     config = f"{IDP_V30}/{idp}/openid-connect-config"
     program = {"openid_connect_config": {"access_mode": "program", "idp_url": ISSUER,
                                          "client_id": CLIENT, "signing_key": key.jwks()}}
@@ -111,7 +66,7 @@ def test_the_seeds_two_puts_and_an_id_token_login_with_a_rotated_key(session):
 
     group = "py-group-" + secrets.token_hex(4)
     map_group_to_owner(group)
-    old = key.id_token(group)
+    old = key.id_token(group, CLIENT)
     r = login(idp, old)
     assert r.status_code == 201, r.text
     assert r.json()["token"]["methods"] == ["mapped"]
@@ -122,20 +77,20 @@ def test_the_seeds_two_puts_and_an_id_token_login_with_a_rotated_key(session):
     assert idp in [p["id"] for p in listed.json()["identity_providers"]]
 
     # Rotate the pinned key: the old key's ID token fails at once, the new key's works.
-    new_key = Key()
+    new_key = SigningKey(ISSUER)
     r = session.put(config, json={"openid_connect_config": {"signing_key": new_key.jwks()}}, timeout=10)
     assert r.status_code == 200, r.text
     refused = login(idp, old)
     assert refused.status_code == 401, refused.text
     assert refused.json()["error_code"] == "IAM.0007"
-    assert login(idp, new_key.id_token(group)).status_code == 201
+    assert login(idp, new_key.id_token(group, CLIENT)).status_code == 201
 
 
 def test_bad_fields_are_named(session):
     idp = "py-" + secrets.token_hex(4)
     assert session.post(f"{IDP_V30}/{idp}", json={"identity_provider": {}}, timeout=10).status_code == 201
     bad = {"openid_connect_config": {"access_mode": "program", "idp_url": "https://x",
-                                     "client_id": CLIENT, "signing_key": Key().jwks()}}
+                                     "client_id": CLIENT, "signing_key": SigningKey(ISSUER).jwks()}}
     r = session.post(f"{IDP_V30}/{idp}/openid-connect-config", json=bad, timeout=10)
     assert r.status_code == 400, r.text
     assert r.json()["error_code"] == "IAM.0011"

@@ -38,6 +38,11 @@ async fn send(
     .await
 }
 
+/// PUT (the seed) of `config` on provider `name`.
+async fn put(server: &TestServer, name: &str, token: &str, config: Value) -> Answer {
+    send(server, Method::PUT, name, token, config).await
+}
+
 /// Creates provider `name` with the seed's program configuration; answers the admin's token.
 async fn configured(server: &TestServer, name: &str, key: &str) -> String {
     let token = admin_token(server).await;
@@ -149,7 +154,7 @@ async fn lengths_hold_at_their_bounds_and_fail_one_past(server: &TestServer) {
         ("authorization_endpoint", console(url(9)), false),
         ("authorization_endpoint", console(url(256)), false),
     ] {
-        let a = send(server, Method::PUT, "bounds", &token, config.clone()).await;
+        let a = put(server, "bounds", &token, config.clone()).await;
         if ok {
             assert_eq!(a.status, 200, "{config}: {}", a.text);
             assert_eq!(a.body["openid_connect_config"][field], config[field]);
@@ -157,39 +162,23 @@ async fn lengths_hold_at_their_bounds_and_fail_one_past(server: &TestServer) {
             assert_invalid(&a, field);
         }
         // Back to program for the next case.
-        let reset = send(
-            server,
-            Method::PUT,
-            "bounds",
-            &token,
-            json!({"access_mode": "program"}),
-        )
-        .await;
+        let reset = put(server, "bounds", &token, json!({"access_mode": "program"})).await;
         assert_eq!(reset.status, 200, "{}", reset.text);
     }
     // signing_key: 10 to 30 000 characters (JSON allows the padding).
     let padded = format!("{key}{}", " ".repeat(30_000 - key.chars().count()));
-    let a = send(
-        server,
-        Method::PUT,
-        "bounds",
-        &token,
-        json!({"signing_key": padded}),
-    )
-    .await;
+    let a = put(server, "bounds", &token, json!({"signing_key": padded})).await;
     assert_eq!(a.status, 200, "30 000 characters: {}", a.text);
-    let a = send(
+    let a = put(
         server,
-        Method::PUT,
         "bounds",
         &token,
         json!({"signing_key": format!("{padded} ")}),
     )
     .await;
     assert_invalid(&a, "signing_key");
-    let a = send(
+    let a = put(
         server,
-        Method::PUT,
         "bounds",
         &token,
         json!({"signing_key": "{\"keys\":1"}),
@@ -220,7 +209,7 @@ async fn enums_and_scopes_accept_their_values_only(server: &TestServer) {
         ("scope", &["openid"; 10].join(" "), true),
         ("scope", &["openid"; 11].join(" "), false),
     ] {
-        let a = send(server, Method::PUT, "enums", &token, console(field, value)).await;
+        let a = put(server, "enums", &token, console(field, value)).await;
         if ok {
             assert_eq!(a.status, 200, "{field}={value}: {}", a.text);
             assert_eq!(a.body["openid_connect_config"][field], value);
@@ -241,9 +230,8 @@ async fn modes_decide_which_fields_are_required_and_allowed(server: &TestServer)
         "response_mode",
     ] {
         // program refuses each console field...
-        let a = send(
+        let a = put(
             server,
-            Method::PUT,
             "modes",
             &token,
             json!({"access_mode": "program", field: full[field]}),
@@ -253,20 +241,13 @@ async fn modes_decide_which_fields_are_required_and_allowed(server: &TestServer)
         // ...and switching to program_console needs each of them.
         let mut partial = full.clone();
         partial.as_object_mut().unwrap().remove(field);
-        let a = send(server, Method::PUT, "modes", &token, partial).await;
+        let a = put(server, "modes", &token, partial).await;
         assert_invalid(&a, field);
     }
     // Switching with the console fields works; then a PUT of one field keeps the others.
-    let a = send(server, Method::PUT, "modes", &token, full.clone()).await;
+    let a = put(server, "modes", &token, full.clone()).await;
     assert_eq!(a.status, 200, "{}", a.text);
-    let a = send(
-        server,
-        Method::PUT,
-        "modes",
-        &token,
-        json!({"scope": "openid email"}),
-    )
-    .await;
+    let a = put(server, "modes", &token, json!({"scope": "openid email"})).await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(
         a.body["openid_connect_config"]["response_mode"],
@@ -274,22 +255,14 @@ async fn modes_decide_which_fields_are_required_and_allowed(server: &TestServer)
     );
     assert_eq!(a.body["openid_connect_config"]["scope"], "openid email");
     // Back to program without the console fields: they are answered null and forgotten.
-    let a = send(
-        server,
-        Method::PUT,
-        "modes",
-        &token,
-        json!({"access_mode": "program"}),
-    )
-    .await;
+    let a = put(server, "modes", &token, json!({"access_mode": "program"})).await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(
         a.body["openid_connect_config"]["authorization_endpoint"],
         Value::Null
     );
-    let a = send(
+    let a = put(
         server,
-        Method::PUT,
         "modes",
         &token,
         json!({"access_mode": "program_console"}),
@@ -304,7 +277,7 @@ async fn modes_decide_which_fields_are_required_and_allowed(server: &TestServer)
         let a = send(server, Method::POST, "fresh", &token, c).await;
         assert_invalid(&a, field);
     }
-    let empty_put = send(server, Method::PUT, "modes", &token, json!({})).await;
+    let empty_put = put(server, "modes", &token, json!({})).await;
     assert_eq!(empty_put.status, 200, "{}", empty_put.text);
 }
 
@@ -323,36 +296,15 @@ async fn signing_keys_must_be_public_keys_sigil_can_use(server: &TestServer) {
         private.to_string(),
         r#"{"keys":[{"kty":"oct","k":"c2VjcmV0LXNlY3JldA"}]}"#.into(),
     ] {
-        let a = send(
-            server,
-            Method::PUT,
-            "keys",
-            &token,
-            json!({"signing_key": bad}),
-        )
-        .await;
+        let a = put(server, "keys", &token, json!({"signing_key": bad})).await;
         assert_invalid(&a, "signing_key");
     }
     let ec = FakeIssuer::start().await.current_jwks();
-    let a = send(
-        server,
-        Method::PUT,
-        "keys",
-        &token,
-        json!({"signing_key": ec}),
-    )
-    .await;
+    let a = put(server, "keys", &token, json!({"signing_key": ec})).await;
     assert_eq!(a.status, 200, "an EC key: {}", a.text);
-    let wrong_type = send(
-        server,
-        Method::PUT,
-        "keys",
-        &token,
-        json!({"signing_key": {"keys": []}}),
-    )
-    .await;
+    let wrong_type = put(server, "keys", &token, json!({"signing_key": {"keys": []}})).await;
     assert_invalid(&wrong_type, "signing_key");
-    let unknown = send(server, Method::PUT, "keys", &token, json!({"issuer": "x"})).await;
+    let unknown = put(server, "keys", &token, json!({"issuer": "x"})).await;
     assert_invalid(&unknown, "issuer");
 }
 
