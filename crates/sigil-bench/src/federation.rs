@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 const GROUP: &str = "bench-workloads";
-const AUDIENCE: &str = "urn:sigil:bench";
+pub const AUDIENCE: &str = "urn:sigil:bench";
 /// How many distinct tokens the cache-hit scenario cycles through.
 pub const CACHED_TOKENS: usize = 8;
 
@@ -111,6 +111,23 @@ impl Federation {
         *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tokens);
         self.next.store(0, Ordering::Relaxed);
         start.elapsed()
+    }
+
+    /// `count` tokens for measuring verification in this process, not kept for a scenario.
+    pub fn sample(&self, count: usize) -> Vec<String> {
+        (0..count)
+            .map(|i| {
+                let claims = self
+                    .issuer
+                    .claims(&format!("sample-{i}"), AUDIENCE, &[GROUP]);
+                self.issuer.mint(&claims)
+            })
+            .collect()
+    }
+
+    /// The issuer's `iss` and the key set it publishes (JSON).
+    pub fn issuer_and_jwks(&self) -> (String, String) {
+        (self.issuer.issuer().to_owned(), self.issuer.current_jwks())
     }
 
     /// The next token: cycling through the minted ones (`reuse`), or each one once (`None`

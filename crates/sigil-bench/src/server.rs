@@ -12,10 +12,39 @@ pub struct Server {
     pub url: String,
     child: Child,
     database_url: Option<String>,
+    binary: Option<std::path::PathBuf>,
     dir: tempfile::TempDir,
 }
 
-fn build_release_binary() -> anyhow::Result<std::path::PathBuf> {
+/// Clock ticks per second of `/proc/<pid>/stat` (`CLK_TCK`, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// CPU seconds (user and system) a process has used, from `/proc/<pid>/stat`.
+pub fn cpu_seconds(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // The command name may hold spaces: fields are counted after its closing parenthesis.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / TICKS_PER_SECOND
+}
+
+/// The server binary: `--server-binary` when given (to compare builds), else the workspace's
+/// release `sigil`, built first.
+fn release_binary(given: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
+    if let Some(path) = given {
+        return Ok(path.to_owned());
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .args(["build", "--release", "-q", "-p", "sigil", "--bin", "sigil"])
@@ -31,8 +60,11 @@ fn build_release_binary() -> anyhow::Result<std::path::PathBuf> {
 }
 
 impl Server {
-    pub async fn start(database_url: Option<&str>) -> anyhow::Result<Self> {
-        Self::start_with(database_url, &[]).await
+    pub async fn start(
+        database_url: Option<&str>,
+        binary: Option<&std::path::Path>,
+    ) -> anyhow::Result<Self> {
+        Self::start_with(database_url, binary, &[]).await
     }
 
     /// Another node on this one's PostgreSQL database: the same master key (this node's key
@@ -44,13 +76,17 @@ impl Server {
         let key = self.dir.path().join("master.key");
         let key = key.to_str().context("a UTF-8 temporary path")?;
         let extra = ["--public-url", &self.url, "--master-key-file", key].map(str::to_owned);
-        Self::start_with(Some(url), &extra).await
+        Self::start_with(Some(url), self.binary.as_deref(), &extra).await
     }
 
     /// Starts the server with `extra` flags. Insecure issuers are allowed: the federated
     /// scenarios use a fake identity provider on `http://127.0.0.1`.
-    async fn start_with(database_url: Option<&str>, extra: &[String]) -> anyhow::Result<Self> {
-        let binary = build_release_binary()?;
+    async fn start_with(
+        database_url: Option<&str>,
+        given: Option<&std::path::Path>,
+        extra: &[String],
+    ) -> anyhow::Result<Self> {
+        let binary = release_binary(given)?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let dir = tempfile::tempdir()?;
         let mut command = Command::new(&binary);
@@ -78,6 +114,7 @@ impl Server {
             url: format!("http://127.0.0.1:{port}"),
             child,
             database_url: database_url.map(str::to_owned),
+            binary: given.map(std::path::Path::to_owned),
             dir,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -128,6 +165,11 @@ impl Server {
 
     pub fn rss_kib(&self) -> u64 {
         self.status_kib("VmRSS:")
+    }
+
+    /// CPU seconds the server has used so far.
+    pub fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(&self.child.id().to_string())
     }
 
     pub fn stop(mut self) {

@@ -9,6 +9,7 @@ use crate::Core;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// One entry of the change log.
@@ -85,10 +86,44 @@ pub const CHANGE_LOG_RETENTION_SECONDS: i64 = 3600;
 pub(crate) struct SyncState {
     /// Sequence numbers applied, with when they were recorded (pruned past the window).
     applied: HashMap<i64, DateTime<Utc>>,
-    /// When the log was last read successfully, by the core's clock (the window) and by the
-    /// monotonic clock (the staleness bound, which a test's manual clock must not trip).
+    /// When the log was last read successfully, by the core's clock (the window).
     last_read: Option<DateTime<Utc>>,
-    last_read_at: Option<std::time::Instant>,
+}
+
+/// [`SyncState`], and when the log was last read by the monotonic clock (the staleness bound,
+/// which a test's manual clock must not trip). That instant is an atomic beside the lock
+/// because every authentication (and `/health`) asks for it: a shared lock there was taken
+/// twice per request by every worker thread.
+pub(crate) struct SyncTracker {
+    state: Mutex<SyncState>,
+    base: std::time::Instant,
+    /// Nanoseconds from `base` to the last successful read, plus one; 0 before the first.
+    read_at: AtomicU64,
+}
+
+impl SyncTracker {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SyncState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn nanos(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn mark_read(&self) {
+        self.read_at
+            .store(self.nanos().saturating_add(1), Ordering::Release);
+    }
+
+    /// How long ago the log was last read, if it ever was.
+    fn since_read(&self) -> Option<std::time::Duration> {
+        match self.read_at.load(Ordering::Acquire) {
+            0 => None,
+            at => Some(std::time::Duration::from_nanos(
+                self.nanos().saturating_sub(at - 1),
+            )),
+        }
+    }
 }
 
 impl Core {
@@ -97,11 +132,7 @@ impl Core {
     /// forgets every cache instead, since entries may have been missed.
     pub async fn sync_changes(&self) -> CoreResult<usize> {
         let now = self.now();
-        let last_read = self
-            .sync
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .last_read;
+        let last_read = self.sync.lock().last_read;
         let window = Duration::seconds(WINDOW_SECONDS);
         let since = match last_read {
             Some(at) if now - at < window / 2 => at - window,
@@ -113,14 +144,14 @@ impl Core {
         };
         let records = self.store.changes_since(since).await?;
         let fresh: Vec<ChangeRecord> = {
-            let mut state = self.sync.lock().unwrap_or_else(|p| p.into_inner());
+            let mut state = self.sync.lock();
             let fresh = records
                 .into_iter()
                 .filter(|r| state.applied.insert(r.seq, r.at).is_none())
                 .collect();
             state.applied.retain(|_, at| now - *at < window * 2);
             state.last_read = Some(now);
-            state.last_read_at = Some(std::time::Instant::now());
+            self.sync.mark_read();
             fresh
         };
         for record in &fresh {
@@ -140,12 +171,9 @@ impl Core {
     /// has not (its store unreachable), its memory may hold a credential revoked on another
     /// node, so the faces refuse to authenticate (503) rather than trust it.
     pub fn changes_current(&self) -> bool {
-        let last = self
-            .sync
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .last_read_at;
-        last.is_some_and(|at| at.elapsed() <= self.config.change_staleness_bound)
+        self.sync
+            .since_read()
+            .is_some_and(|ago| ago <= self.config.change_staleness_bound)
     }
 
     async fn apply_change(&self, record: &ChangeRecord) -> CoreResult<()> {
@@ -215,8 +243,12 @@ impl Core {
     }
 }
 
-pub(crate) fn new_sync_state() -> Mutex<SyncState> {
-    Mutex::new(SyncState::default())
+pub(crate) fn new_sync_state() -> SyncTracker {
+    SyncTracker {
+        state: Mutex::new(SyncState::default()),
+        base: std::time::Instant::now(),
+        read_at: AtomicU64::new(0),
+    }
 }
 
 #[cfg(test)]

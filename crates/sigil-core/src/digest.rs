@@ -8,9 +8,9 @@ use crate::user::{Ha1, DIGEST_REALM};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use moka::ops::compute::{CompResult, Op};
 use moka::sync::Cache;
 use sha2::Sha256;
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a nonce may be used; after that the client is told `stale=true` and retries.
@@ -160,7 +160,6 @@ pub struct NonceKeeper {
     key: [u8; 32],
     /// The highest `nc` seen per nonce, for replay protection (per node).
     seen: Cache<String, u32>,
-    seen_lock: Mutex<()>,
 }
 
 impl NonceKeeper {
@@ -171,7 +170,6 @@ impl NonceKeeper {
                 .max_capacity(1_000_000)
                 .time_to_live(NONCE_LIFETIME + Duration::from_secs(60))
                 .build(),
-            seen_lock: Mutex::new(()),
         }
     }
 
@@ -238,14 +236,19 @@ impl NonceKeeper {
         // to retry without asking its user, and a wrong guess must count as a failure.
         freshness?;
         let nc = u32::from_str_radix(&r.nc, 16).map_err(|_| DigestError::Malformed("nc"))?;
-        // Check-and-set must not interleave, or two copies of one request could both pass.
-        let _guard = self.seen_lock.lock().unwrap_or_else(|p| p.into_inner());
-        match self.seen.get(&r.nonce) {
-            Some(last) if nc <= last => Err(DigestError::Replayed),
-            _ => {
-                self.seen.insert(r.nonce.clone(), nc);
-                Ok(())
-            }
+        // Check-and-set must not interleave, or two copies of one request could both pass: the
+        // cache runs the closure under a lock of this nonce alone (one lock for every nonce
+        // used to serialise every Digest request of the node).
+        let outcome =
+            self.seen
+                .entry_by_ref(r.nonce.as_str())
+                .and_compute_with(|last| match last {
+                    Some(last) if nc <= *last.value() => Op::Nop,
+                    _ => Op::Put(nc),
+                });
+        match outcome {
+            CompResult::Inserted(_) | CompResult::ReplacedWith(_) => Ok(()),
+            _ => Err(DigestError::Replayed),
         }
     }
 

@@ -39,43 +39,85 @@ pub struct Revocation {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Revoked at, and prunable after, per revoked key.
-type Entries = HashMap<(RevocationKind, String), (DateTime<Utc>, DateTime<Utc>)>;
+/// Revoked at, and prunable after, per revoked key of one kind.
+type Entries = HashMap<String, (DateTime<Utc>, DateTime<Utc>)>;
 
-/// The in-memory mirror of the store's revocations.
+/// One map per kind, so a lookup by `&str` needs no owned key: every cached token is checked
+/// against these on every request.
 #[derive(Default)]
-pub struct RevocationList {
-    entries: RwLock<Entries>,
+struct Lists {
+    token: Entries,
+    secret: Entries,
+    service_account: Entries,
+    identity_provider: Entries,
 }
 
-impl RevocationList {
-    pub fn insert(&self, r: &Revocation) {
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        let slot = entries
-            .entry((r.kind, r.key.clone()))
+impl Lists {
+    fn of(&self, kind: RevocationKind) -> &Entries {
+        match kind {
+            RevocationKind::Token => &self.token,
+            RevocationKind::Secret => &self.secret,
+            RevocationKind::ServiceAccount => &self.service_account,
+            RevocationKind::IdentityProvider => &self.identity_provider,
+        }
+    }
+
+    fn of_mut(&mut self, kind: RevocationKind) -> &mut Entries {
+        match kind {
+            RevocationKind::Token => &mut self.token,
+            RevocationKind::Secret => &mut self.secret,
+            RevocationKind::ServiceAccount => &mut self.service_account,
+            RevocationKind::IdentityProvider => &mut self.identity_provider,
+        }
+    }
+
+    fn insert(&mut self, r: &Revocation) {
+        let slot = self
+            .of_mut(r.kind)
+            .entry(r.key.clone())
             .or_insert((r.revoked_at, r.expires_at));
         // A later revocation of the same key moves the cutoff forward, never back.
         slot.0 = slot.0.max(r.revoked_at);
         slot.1 = slot.1.max(r.expires_at);
     }
 
+    fn all_mut(&mut self) -> [&mut Entries; 4] {
+        [
+            &mut self.token,
+            &mut self.secret,
+            &mut self.service_account,
+            &mut self.identity_provider,
+        ]
+    }
+}
+
+/// The in-memory mirror of the store's revocations.
+#[derive(Default)]
+pub struct RevocationList {
+    entries: RwLock<Lists>,
+}
+
+impl RevocationList {
+    pub fn insert(&self, r: &Revocation) {
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(r);
+    }
+
     /// Replaces everything with what the store holds (start-up and reconciliation).
     pub fn replace_all(&self, all: &[Revocation]) {
-        let fresh = RevocationList::default();
+        let mut fresh = Lists::default();
         for r in all {
             fresh.insert(r);
         }
-        let fresh = fresh
-            .entries
-            .into_inner()
-            .unwrap_or_else(|p| p.into_inner());
         *self.entries.write().unwrap_or_else(|p| p.into_inner()) = fresh;
     }
 
     /// The instant `key` was revoked, if it was.
     pub fn revoked_at(&self, kind: RevocationKind, key: &str) -> Option<DateTime<Utc>> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        entries.get(&(kind, key.to_owned())).map(|(at, _)| *at)
+        entries.of(kind).get(key).map(|(at, _)| *at)
     }
 
     pub fn is_revoked(&self, kind: RevocationKind, key: &str) -> bool {
@@ -83,14 +125,23 @@ impl RevocationList {
     }
 
     pub fn prune(&self, now: DateTime<Utc>) {
-        self.entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, (_, expires)| *expires > now);
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        for list in entries.all_mut() {
+            list.retain(|_, (_, expires)| *expires > now);
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.read().unwrap_or_else(|p| p.into_inner()).len()
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        [
+            RevocationKind::Token,
+            RevocationKind::Secret,
+            RevocationKind::ServiceAccount,
+            RevocationKind::IdentityProvider,
+        ]
+        .iter()
+        .map(|kind| entries.of(*kind).len())
+        .sum()
     }
 
     pub fn is_empty(&self) -> bool {

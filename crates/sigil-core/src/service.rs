@@ -2,7 +2,7 @@
 
 use crate::audit::{kind, Actor, AuditEvent};
 use crate::auth::AuthCache;
-use crate::changes::{new_sync_state, SyncState, CHANGE_LOG_RETENTION_SECONDS};
+use crate::changes::{new_sync_state, SyncTracker, CHANGE_LOG_RETENTION_SECONDS};
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::digest::NonceKeeper;
@@ -75,7 +75,7 @@ pub struct Core {
     /// Identity providers by issuer (an empty list remembers that none has it).
     pub(crate) providers_by_issuer: Cache<String, Arc<Vec<Arc<IdentityProvider>>>>,
     pub(crate) provider_grants: Cache<IdentityProviderId, Arc<Vec<OrgGrants>>>,
-    pub(crate) sync: std::sync::Mutex<SyncState>,
+    pub(crate) sync: SyncTracker,
     /// Bumped by every invalidation. A slow path notes it before reading the store and caches
     /// its result only if it has not moved, so a revocation that lands while a credential is
     /// being verified cannot be undone by that verification's cache insert.
@@ -200,10 +200,14 @@ impl Core {
         }
     }
 
-    /// Applies a revocation already written to the store to this node's memory.
+    /// Applies a revocation already written to the store to this node's memory. No cache is
+    /// emptied: every cached token is checked against the revocations on each use (see
+    /// `VerifiedToken`), and a revocation covers nothing else a cache holds (the client,
+    /// provider and account changes that come with some revocations empty their own caches).
+    /// The epoch moves so that a verification in flight does not cache what it read before.
     pub fn revoked(&self, revocation: &Revocation) {
         self.revocations.insert(revocation);
-        self.invalidate_credentials();
+        self.bump_cache_epoch();
     }
 
     /// The periodic chores: prune expired revocations, audit secrets that expired, rotate

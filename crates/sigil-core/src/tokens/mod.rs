@@ -11,6 +11,7 @@ pub use keys::{Keyring, LoadedKey, StoredSigningKey};
 
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult};
+use crate::federation::jwt::Peek;
 use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind, Realm};
 use crate::revocation::RevocationKind;
 use crate::secret::{random_urlsafe, SecretString};
@@ -66,6 +67,19 @@ pub struct IssuedToken {
 pub(crate) struct VerifiedToken {
     pub principal: Principal,
     pub exp: i64,
+    /// What a revocation can name it by. Every cache hit is checked against the in-memory
+    /// revocations, so a revocation needs to empty no cache: revoking one token no longer
+    /// makes every other cached credential (and every password, through Argon2id) verify again.
+    pub revocable: Revocable,
+}
+
+/// The names a revocation can cover a cached token by.
+#[derive(Debug, Clone)]
+pub(crate) enum Revocable {
+    /// A token Sigil signed: its claims (`jti`, `client_id`, `sid`, `fed`).
+    Sigil(Box<AccessClaims>),
+    /// A WORKLOAD provider's JWT: the provider's id and the token's `iat`.
+    Federated { provider: String, iat: i64 },
 }
 
 /// The cache key of a token: its SHA-256, so the cache never holds tokens themselves.
@@ -211,11 +225,33 @@ impl Core {
                 .is_some_and(|sid| r.is_revoked(RevocationKind::Secret, sid))
     }
 
-    /// The principal of a Sigil token this node has verified before and that has not expired
-    /// (revocations clear the cache), from memory only.
+    /// Whether a revocation this node knows covers a token it verified before.
+    fn is_cached_token_revoked(&self, revocable: &Revocable) -> bool {
+        match revocable {
+            Revocable::Sigil(claims) => self.is_access_token_revoked(claims),
+            Revocable::Federated { provider, iat } => self
+                .revocations
+                .revoked_at(RevocationKind::IdentityProvider, provider)
+                .is_some_and(|cutoff| *iat <= cutoff.timestamp()),
+        }
+    }
+
+    /// The principal of a token this node has verified before, that has not expired and that
+    /// no revocation covers, from memory only.
     pub fn cached_bearer(&self, token: &str) -> Option<Principal> {
-        let hit = self.token_cache.get(&token_key(token))?;
-        (hit.exp + CLOCK_SKEW_SECONDS > self.now().timestamp()).then(|| hit.principal.clone())
+        self.cached_token(&token_key(token))
+    }
+
+    fn cached_token(&self, key: &[u8; 32]) -> Option<Principal> {
+        let hit = self.token_cache.get(key)?;
+        if hit.exp + CLOCK_SKEW_SECONDS <= self.now().timestamp() {
+            return None;
+        }
+        if self.is_cached_token_revoked(&hit.revocable) {
+            self.token_cache.invalidate(key);
+            return None;
+        }
+        Some(hit.principal.clone())
     }
 
     fn is_own_token(&self, token: &str) -> bool {
@@ -247,20 +283,24 @@ impl Core {
     /// `Authorization: Bearer` with a Sigil access token, or a WORKLOAD identity provider's
     /// JWT. A token seen before is a cache hit.
     pub async fn authenticate_bearer(&self, token: &str, actor: &Actor) -> CoreResult<Principal> {
-        if let Some(principal) = self.cached_bearer(token) {
+        // One hash and one peek at the payload serve the lookup, the routing and the insert.
+        let key = token_key(token);
+        if let Some(principal) = self.cached_token(&key) {
             return Ok(principal);
         }
-        let key = token_key(token);
         let epoch = self.cache_epoch();
-        let outcome = if self.is_own_token(token) {
-            match self.verify_access_token(token).await {
+        let peek = Peek::of(token).ok();
+        let own = peek.as_ref().and_then(Peek::issuer) == Some(self.issuer());
+        let outcome = match &peek {
+            _ if own => match self.verify_access_token(token).await {
                 Ok(claims) => self.token_principal(&claims).await,
                 Err(e) => Err(e),
-            }
-        } else {
-            self.authenticate_federated_bearer(token)
+            },
+            Some(peek) => self
+                .authenticate_federated_bearer(token, peek)
                 .await
-                .map(|(principal, exp)| Some(VerifiedToken { principal, exp }))
+                .map(Some),
+            None => Err(CoreError::Unauthenticated),
         };
         let verified = match outcome {
             Ok(v) => v,
@@ -340,6 +380,7 @@ impl Core {
             VerifiedToken {
                 principal,
                 exp: claims.exp,
+                revocable: Revocable::Sigil(Box::new(claims.clone())),
             }
         }))
     }
