@@ -18,6 +18,7 @@ pub struct Fixture {
     pub token: String,
     pub federation: Federation,
     pub es_keys: EsKeys,
+    pub iam: crate::signing::Iam,
 }
 
 pub async fn json_ok(request: RequestBuilder, what: &str) -> anyhow::Result<Value> {
@@ -82,9 +83,11 @@ impl Fixture {
             .to_owned();
         let token = issue_token(&c, server, &client_id, &secret).await?;
         let federation = Federation::create(server, &org).await?;
+        let iam = crate::signing::Iam::create(&c, server).await?;
         // Last: it waits until the node has applied its own changes (see `EsKeys::create`).
         let es_keys = EsKeys::create(server).await?;
         Ok(Self {
+            iam,
             federation,
             es_keys,
             org_path: format!("/api/atlas/v2/orgs/{org}"),

@@ -109,6 +109,8 @@ impl Worker {
             Credential::Basic => request.basic_auth("admin", Some(ADMIN_PASSWORD)),
             Credential::Client => request.basic_auth(&f.client_id, Some(&f.secret)),
             Credential::Bearer => request.bearer_auth(&f.token),
+            Credential::AuthToken => request.header("x-auth-token", &f.iam.token),
+            Credential::SdkSigned => f.iam.sign(request, path),
             Credential::ApiKey => {
                 request.header("authorization", format!("ApiKey {}", f.es_keys.next()))
             }
@@ -160,6 +162,8 @@ pub async fn warm(server: &Server, f: &Fixture) -> anyhow::Result<()> {
         Scenario::Digest,
         Scenario::Bearer,
         Scenario::Apikey,
+        Scenario::AuthToken,
+        Scenario::SdkSigned,
     ] {
         if !worker.send(scenario, &server.url, f).await? {
             bail!("warming {scenario:?} failed");

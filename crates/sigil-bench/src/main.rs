@@ -20,6 +20,7 @@ mod report;
 mod revocation_load;
 mod scenarios;
 mod server;
+mod signing;
 mod verify;
 
 use clap::Parser;

@@ -14,6 +14,11 @@ pub enum Scenario {
     Bearer,
     /// `GET /` with `Authorization: ApiKey`, a few Elasticsearch API keys in turn (cache hits).
     Apikey,
+    /// `GET /` with `X-Auth-Token`, the admin's token from `POST /v3/auth/tokens`.
+    AuthToken,
+    /// `GET /` signed `SDK-HMAC-SHA256` with an IAM access key, as the Huawei Cloud SDKs sign:
+    /// every request a new signature (a new `X-Sdk-Date` each second), the key's secret cached.
+    SdkSigned,
     /// `GET /` with a WORKLOAD provider's JWT as Bearer, a few tokens repeated (cache hits).
     FederatedCached,
     /// `GET /`, every request a WORKLOAD JWT never sent before (full ES256 verification),
@@ -63,6 +68,10 @@ pub enum Credential {
     FederatedFresh,
     /// The service account's client id and secret (client_secret_basic).
     Client,
+    /// `X-Auth-Token`.
+    AuthToken,
+    /// `Authorization: SDK-HMAC-SHA256 …`.
+    SdkSigned,
 }
 
 /// What a request asks for.
@@ -81,12 +90,14 @@ pub enum Target {
 
 impl Scenario {
     /// The throughput scenarios of a full run, in the order printed (the floor first).
-    pub const THROUGHPUT: [Scenario; 13] = [
+    pub const THROUGHPUT: [Scenario; 15] = [
         Self::Health,
         Self::Basic,
         Self::Digest,
         Self::Bearer,
         Self::Apikey,
+        Self::AuthToken,
+        Self::SdkSigned,
         Self::FederatedCached,
         Self::FederatedFresh,
         Self::TokenIssuance,
@@ -117,6 +128,8 @@ impl Scenario {
             Self::Digest => (Credential::Digest, Target::Info),
             Self::Bearer => (Credential::Bearer, Target::Info),
             Self::Apikey => (Credential::ApiKey, Target::Info),
+            Self::AuthToken => (Credential::AuthToken, Target::Info),
+            Self::SdkSigned => (Credential::SdkSigned, Target::Info),
             Self::FederatedCached => (Credential::FederatedCached, Target::Info),
             Self::FederatedFresh => (Credential::FederatedFresh, Target::Info),
             Self::TokenIssuance => (Credential::Client, Target::Token),
@@ -140,6 +153,8 @@ impl Scenario {
             Self::Digest => "Digest GET /",
             Self::Bearer => "Bearer GET /",
             Self::Apikey => "ApiKey GET /",
+            Self::AuthToken => "X-Auth-Token GET /",
+            Self::SdkSigned => "SDK-HMAC-SHA256 GET /",
             Self::FederatedCached => "federated JWT GET /, cached",
             Self::FederatedFresh => "federated JWT GET /, fresh",
             Self::TokenIssuance => "client_credentials token",
