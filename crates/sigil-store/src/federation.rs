@@ -3,7 +3,7 @@
 use crate::audit::insert_event;
 use crate::connect::{conflict_or_internal, db, SqlStore};
 use crate::revocations::insert_revocation;
-use crate::rows::{all_docs, from_docs, one_doc, to_doc, write_with_event};
+use crate::rows::{all_docs, delete_with_dependents, from_docs, one_doc, to_doc, write_with_event};
 use async_trait::async_trait;
 use sigil_core::audit::AuditEvent;
 use sigil_core::error::{CoreError, CoreResult};
@@ -72,28 +72,16 @@ impl FederationStore for SqlStore {
         org: OrgId,
         event: &AuditEvent,
     ) -> CoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let deleted = sqlx::query(
+        let org = org.to_string();
+        delete_with_dependents(
+            &self.pool,
             "DELETE FROM connected_org_configs WHERE org_id = $1 AND federation_settings_id = $2",
+            &[&org, &fs.to_string()],
+            "DELETE FROM role_mappings WHERE org_id = $1",
+            &org,
+            event,
         )
-        .bind(org.to_string())
-        .bind(fs.to_string())
-        .execute(&mut *tx)
         .await
-        .map_err(db)?
-        .rows_affected();
-        if deleted == 0 {
-            tx.rollback().await.map_err(db)?;
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM role_mappings WHERE org_id = $1")
-            .bind(org.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(true)
     }
 
     async fn list_role_mappings(

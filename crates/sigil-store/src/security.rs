@@ -3,7 +3,8 @@
 use crate::audit::insert_event;
 use crate::connect::{conflict_or_internal, db, SqlStore};
 use crate::rows::{
-    all_docs, from_doc, one_doc, to_doc, write_if_touched_with_event, write_with_event,
+    all_docs, delete_with_dependents, from_doc, one_doc, to_doc, write_if_touched_with_event,
+    write_with_event,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -106,25 +107,16 @@ impl SecurityStore for SqlStore {
 
     /// Deletes the user and its IAM access keys, which sign for it and nobody else.
     async fn delete_user(&self, id: UserId, event: &AuditEvent) -> CoreResult<bool> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let n = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
-        if n == 0 {
-            tx.rollback().await.map_err(db)?;
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM access_keys WHERE user_id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        insert_event(&mut tx, event).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(true)
+        let id = id.to_string();
+        delete_with_dependents(
+            &self.pool,
+            "DELETE FROM users WHERE id = $1",
+            &[&id],
+            "DELETE FROM access_keys WHERE user_id = $1",
+            &id,
+            event,
+        )
+        .await
     }
 
     async fn insert_api_key(&self, key: &ApiKey, event: &AuditEvent) -> CoreResult<()> {

@@ -140,6 +140,22 @@ fn issued(token: IamToken) -> Response {
     response
 }
 
+/// The login's answer; a refused login keeps its charge with the failure limiter.
+fn settle<S: Style>(
+    attempt: crate::auth::Attempt<'_>,
+    outcome: sigil_core::CoreResult<IamToken>,
+) -> Result<Response, IamError<S>> {
+    match outcome {
+        Ok(token) => Ok(issued(token)),
+        Err(e) => {
+            if matches!(e, sigil_core::CoreError::Unauthenticated) {
+                attempt.failed();
+            }
+            Err(e.into())
+        }
+    }
+}
+
 fn actor(request: &axum::http::request::Parts) -> Actor {
     Actor::anonymous(remote_ip(request).map(|i| i.to_string()))
 }
@@ -190,15 +206,7 @@ pub async fn password_token(
         .await
         .map_err(IamError::from_auth)?;
     let token = state.core.iam_password_token(login, &actor(&parts)).await;
-    match token {
-        Ok(token) => Ok(issued(token)),
-        Err(e) => {
-            if matches!(e, sigil_core::CoreError::Unauthenticated) {
-                attempt.failed();
-            }
-            Err(e.into())
-        }
-    }
+    settle(attempt, token)
 }
 
 /// Issues a token for an ID token of the identity provider named in `X-Idp-Id`.
@@ -233,13 +241,5 @@ pub async fn id_token(
         .core
         .iam_id_token_login(&idp, body.auth.id_token.id.expose(), &scope, &actor(&parts))
         .await;
-    match token {
-        Ok(token) => Ok(issued(token)),
-        Err(e) => {
-            if matches!(e, sigil_core::CoreError::Unauthenticated) {
-                attempt.failed();
-            }
-            Err(e.into())
-        }
-    }
+    settle(attempt, token)
 }
