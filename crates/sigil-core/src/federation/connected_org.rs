@@ -195,12 +195,18 @@ impl Core {
             parsed.dedup();
             config.post_auth_role_grants = parsed;
         }
-        let event = actor.event(
-            kind::CONNECTED_ORG_CONFIG_UPDATED,
-            self.now(),
-            Some(owner.org_id),
-            Some(owner.org_id.to_string()),
-        );
+        // The settings' organizations see who joins or leaves them.
+        let affected = self
+            .organizations_of_settings(owner.federation_settings_id)
+            .await?;
+        let event = actor
+            .event(
+                kind::CONNECTED_ORG_CONFIG_UPDATED,
+                self.now(),
+                Some(owner.org_id),
+                Some(owner.org_id.to_string()),
+            )
+            .affecting(&affected);
         self.store.put_connected_org_config(&config, &event).await?;
         self.federation_changed(None);
         let mappings = self.store.list_role_mappings(fs, owner.org_id).await?;
@@ -214,12 +220,18 @@ impl Core {
         actor: &Actor,
     ) -> CoreResult<()> {
         self.connected_config(owner).await?;
-        let event = actor.event(
-            kind::CONNECTED_ORG_CONFIG_REMOVED,
-            self.now(),
-            Some(owner.org_id),
-            Some(owner.org_id.to_string()),
-        );
+        // The settings' organizations see who joins or leaves them.
+        let affected = self
+            .organizations_of_settings(owner.federation_settings_id)
+            .await?;
+        let event = actor
+            .event(
+                kind::CONNECTED_ORG_CONFIG_REMOVED,
+                self.now(),
+                Some(owner.org_id),
+                Some(owner.org_id.to_string()),
+            )
+            .affecting(&affected);
         if self
             .store
             .delete_connected_org_config(owner.federation_settings_id, owner.org_id, &event)

@@ -395,12 +395,14 @@ impl Core {
             self.now(),
             self.config.allow_insecure_issuers,
         )?;
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_CREATED,
-            self.now(),
-            owner.org_id,
-            Some(idp.id.to_string()),
-        );
+        let event = self
+            .settings_event(
+                owner,
+                actor,
+                kind::IDENTITY_PROVIDER_CREATED,
+                idp.id.to_string(),
+            )
+            .await?;
         self.store
             .insert_identity_provider(&idp, None, &event)
             .await?;
@@ -429,12 +431,14 @@ impl Core {
     ) -> CoreResult<IdentityProvider> {
         let current = self.get_identity_provider(owner, id).await?;
         let idp = draft.apply_to(current, self.now(), self.config.allow_insecure_issuers)?;
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_UPDATED,
-            self.now(),
-            owner.org_id,
-            Some(id.to_string()),
-        );
+        let event = self
+            .settings_event(
+                owner,
+                actor,
+                kind::IDENTITY_PROVIDER_UPDATED,
+                id.to_string(),
+            )
+            .await?;
         self.store.update_identity_provider(&idp, &event).await?;
         self.federation_changed(Some(id));
         Ok(idp)
@@ -448,12 +452,14 @@ impl Core {
         id: IdentityProviderId,
     ) -> CoreResult<()> {
         let idp = self.get_identity_provider(owner, id).await?;
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_DELETED,
-            self.now(),
-            owner.org_id,
-            Some(id.to_string()),
-        );
+        let event = self
+            .settings_event(
+                owner,
+                actor,
+                kind::IDENTITY_PROVIDER_DELETED,
+                id.to_string(),
+            )
+            .await?;
         self.store.delete_identity_provider(&idp, &event).await?;
         self.federation_changed(Some(id));
         Ok(())

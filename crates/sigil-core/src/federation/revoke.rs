@@ -37,12 +37,15 @@ impl Core {
         };
         idp.key_set.revoked_at = Some(idp.key_set.revoked_at.map_or(now, |at| at.max(now)));
         idp.key_set.key_ids.clear();
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_JWKS_REVOKED,
-            now,
-            owner.org_id,
-            Some(id.to_string()),
-        );
+        let mut event = self
+            .settings_event(
+                owner,
+                actor,
+                kind::IDENTITY_PROVIDER_JWKS_REVOKED,
+                id.to_string(),
+            )
+            .await?;
+        event.created = now;
         self.store
             .record_jwks_revocation(&idp, &revocation, &event)
             .await?;
@@ -62,12 +65,14 @@ impl Core {
             .get_identity_provider(owner.federation_settings_id, id)
             .await?
             .unwrap_or(idp);
-        let mut event = actor.event(
-            kind::IDENTITY_PROVIDER_JWKS_REFETCHED,
-            self.now(),
-            owner.org_id,
-            Some(id.to_string()),
-        );
+        let mut event = self
+            .settings_event(
+                owner,
+                actor,
+                kind::IDENTITY_PROVIDER_JWKS_REFETCHED,
+                id.to_string(),
+            )
+            .await?;
         match outcome {
             Ok(key_ids) => {
                 after.key_set.key_ids = key_ids.clone();

@@ -100,8 +100,10 @@ fn new_access() -> String {
 }
 
 impl Core {
-    /// The caller may manage `user`'s keys in `org`: its own, or as ORG_OWNER of `org` when
-    /// the user holds a role there.
+    /// The caller may manage `user`'s keys in `org`: its own, or, as ORG_OWNER of `org`, those
+    /// of a user who holds a role there (a superuser's implicit roles do not count), whose
+    /// roles there the caller holds, and who is not a superuser unless the caller is one — so
+    /// no owner mints a key that speaks as someone worth more than itself.
     async fn authorize_key_manager(
         &self,
         who: &Principal,
@@ -115,18 +117,24 @@ impl Core {
             return Ok(());
         }
         who.require_org_owner(org)?;
-        let member = self
-            .store
-            .get_user(user)
-            .await?
-            .is_some_and(|u| u.superuser || u.org_roles.iter().any(|a| a.org_id == org));
-        if member {
+        let Some(target) = self.store.get_user(user).await? else {
+            return Err(CoreError::not_found(ResourceKind::User, user));
+        };
+        let target = self.user_principal(&target).await?;
+        let member = target.org_roles.iter().any(|a| a.org_id == org);
+        // The key is worth the user's roles in `org`; only a superuser manages a superuser's.
+        let worth = target.clone().scoped_to(org);
+        if member && (who.superuser || !target.superuser) && who.covers(&worth) {
             Ok(())
         } else {
             Err(CoreError::Forbidden {
-                needs: Privilege::OrgRole {
-                    org,
-                    role: OrgRole::OrgOwner,
+                needs: if target.superuser {
+                    Privilege::Superuser
+                } else {
+                    Privilege::OrgRole {
+                        org,
+                        role: OrgRole::OrgOwner,
+                    }
                 },
             })
         }
@@ -287,9 +295,7 @@ impl Core {
         if !user.enabled {
             return Ok(None);
         }
-        let mut principal = self.user_principal(&user).await?;
-        principal.org_roles.retain(|a| a.org_id == key.org_id);
-        principal.scope = Some(key.org_id);
+        let principal = self.user_principal(&user).await?.scoped_to(key.org_id);
         let secret = String::from_utf8(self.master_key.open(&key.sealed_secret)?)
             .map_err(CoreError::internal)?;
         let record = Arc::new(AccessKeyRecord {

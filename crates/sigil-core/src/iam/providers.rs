@@ -203,12 +203,14 @@ impl Core {
         {
             c.data_access_identity_provider_ids.push(idp.id);
         }
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_CREATED,
-            now,
-            Some(admin.domain.id),
-            Some(idp.id.to_string()),
-        );
+        let event = self
+            .settings_event(
+                admin.owner,
+                actor,
+                kind::IDENTITY_PROVIDER_CREATED,
+                idp.id.to_string(),
+            )
+            .await?;
         self.store
             .insert_identity_provider(&idp, connection.as_ref(), &event)
             .await?;
@@ -265,12 +267,14 @@ impl Core {
         actor: &Actor,
         idp: &IdentityProvider,
     ) -> CoreResult<()> {
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_UPDATED,
-            self.now(),
-            Some(admin.domain.id),
-            Some(idp.id.to_string()),
-        );
+        let event = self
+            .settings_event(
+                admin.owner,
+                actor,
+                kind::IDENTITY_PROVIDER_UPDATED,
+                idp.id.to_string(),
+            )
+            .await?;
         self.store.update_identity_provider(idp, &event).await?;
         self.federation_changed(Some(idp.id));
         Ok(())

@@ -19,6 +19,7 @@ mod credentials_support;
 mod es_api_keys;
 mod es_security;
 mod es_support;
+mod escalations;
 mod expiry;
 mod federation_oidc_provider;
 mod federation_revoke;

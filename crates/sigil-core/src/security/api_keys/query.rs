@@ -144,6 +144,7 @@ fn probe() -> ApiKey {
             cluster: vec![],
             roles: vec![],
             org_roles: vec![],
+            user_id: None,
         },
     }
 }
@@ -432,6 +433,7 @@ mod tests {
                 cluster: vec![],
                 roles: vec![],
                 org_roles: vec![],
+                user_id: None,
             },
         }
     }

@@ -108,12 +108,29 @@ impl EsError {
         match e {
             CoreError::Forbidden { needs } => {
                 let mut err = Self::forbidden(action, who);
-                if let Privilege::Cluster(p) = needs {
-                    err.reason = format!(
-                        "{}, this action is granted by the cluster privileges [{}]",
-                        err.reason,
-                        granted_by(p)
-                    );
+                match needs {
+                    Privilege::Cluster(p) => {
+                        err.reason = format!(
+                            "{}, this action is granted by the cluster privileges [{}]",
+                            err.reason,
+                            granted_by(p)
+                        );
+                    }
+                    Privilege::Superuser => {
+                        err.reason = format!(
+                            "{}: it grants or changes rights only the superuser role holds",
+                            err.reason
+                        );
+                    }
+                    Privilege::RealmUser => {
+                        err.reason = format!(
+                            "{}: API keys are created and updated by a user signed in with its own password, not by an API key, a token or an access key",
+                            err.reason
+                        );
+                    }
+                    Privilege::OrgRole { .. }
+                    | Privilege::OrgMembership { .. }
+                    | Privilege::DomainScope => {}
                 }
                 err
             }

@@ -64,8 +64,12 @@ pub async fn authenticate(
                 .get_user_by_principal(p)
                 .await
                 .map_err(EsError::from)?;
+            // A token or access key bound to a domain carries none of the user's roles.
             match user {
-                Some(u) => (u.full_name, u.email, Value::Object(u.metadata), u.roles),
+                Some(u) if p.is_realm_user() => {
+                    (u.full_name, u.email, Value::Object(u.metadata), u.roles)
+                }
+                Some(u) => (u.full_name, u.email, Value::Object(u.metadata), vec![]),
                 None => (None, None, json!({}), p.roles.clone()),
             }
         }
@@ -76,7 +80,7 @@ pub async fn authenticate(
             json!({"name": "_es_api_key", "type": "_es_api_key"}),
             "api_key",
         ),
-        (None, PrincipalKind::User) => (realm.clone(), "realm"),
+        (None, PrincipalKind::User) if p.is_realm_user() => (realm.clone(), "realm"),
         (None, _) => (realm.clone(), "token"),
     };
     let mut body = json!({
