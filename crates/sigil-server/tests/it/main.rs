@@ -37,5 +37,6 @@ mod oauth;
 mod openapi;
 mod restart;
 mod revocation;
+mod schemathesis;
 mod service_accounts;
 mod smoke;
