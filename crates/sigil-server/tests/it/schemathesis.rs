@@ -459,7 +459,7 @@ async fn fuzz(admin: bool) {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut server_config = ServerConfig::for_data_dir(&dir.path().join("data"));
+    let mut server_config = ServerConfig::for_data_dir(dir.path().join("data"));
     // Every refused credential of the fuzz comes from one address.
     server_config.auth_failure_burst = 100_000;
     let server = TestServer::start_with(server_config, tempfile::tempdir().expect("tempdir")).await;
