@@ -53,6 +53,31 @@ impl OrgRole {
             })
     }
 
+    /// For the OpenAPI document: a non-empty list of role names.
+    pub fn list_schema() -> utoipa::openapi::Array {
+        utoipa::openapi::ArrayBuilder::new()
+            .items(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .enum_values(Some(Self::ALL.map(Self::as_str))),
+            )
+            .min_items(Some(1))
+            .description(Some("Organization roles, at least one."))
+            .build()
+    }
+
+    /// For the OpenAPI document: such a list, or null (an update that keeps the roles).
+    pub fn nullable_list_schema() -> utoipa::openapi::Schema {
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .description(Some(
+                "Organization roles, at least one; absent or null keeps the roles.",
+            ))
+            .item(Self::list_schema())
+            .item(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::Null))
+            .build()
+            .into()
+    }
+
     fn names() -> String {
         Self::ALL.map(Self::as_str).join(", ")
     }

@@ -58,14 +58,16 @@ impl ConnectedOrgConfig {
 pub struct ConnectedOrgConfigDraft {
     pub org_id: Option<String>,
     pub federation_settings_id: Option<String>,
+    /// The 24-hex id of a WORKFORCE identity provider of these federation settings, or null.
+    #[schema(pattern = "^[0-9a-f]{24}$")]
     pub identity_provider_id: Option<String>,
     pub data_access_identity_provider_ids: Option<Vec<String>>,
     pub domain_allow_list: Option<Vec<String>>,
     pub domain_restriction_enabled: Option<bool>,
     pub post_auth_role_grants: Option<Vec<String>>,
-    /// Read-only; accepted so a client may send back what it read.
+    /// Read-only; accepted (whatever it holds) so a client may send back what it read.
     #[serde(default)]
-    #[schema(value_type = Option<Object>, read_only)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub role_mappings: Option<serde::de::IgnoredAny>,
 }
 

@@ -52,11 +52,13 @@ impl SsoType {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IamProviderDraft {
+    /// `virtual_user_sso` or `iam_user_sso`.
+    #[schema(pattern = "^(virtual_user_sso|iam_user_sso)$")]
     pub sso_type: Option<String>,
     pub description: Option<String>,
     pub enabled: Option<bool>,
     /// Keystone's remote ids: Sigil matches tokens by `idp_url`, so only `[]` is accepted.
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 0)]
     pub remote_ids: Option<Vec<serde::de::IgnoredAny>>,
 }
 

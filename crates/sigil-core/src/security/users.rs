@@ -17,7 +17,8 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserDraft {
-    #[schema(value_type = Option<String>, format = Password)]
+    /// 6 to 1024 characters.
+    #[schema(value_type = Option<String>, format = Password, min_length = 6, max_length = 1024)]
     pub password: Option<SecretString>,
     pub roles: Option<Vec<String>>,
     pub full_name: Option<String>,

@@ -39,5 +39,6 @@ mod oauth;
 mod openapi;
 mod restart;
 mod revocation;
+mod schemathesis;
 mod service_accounts;
 mod smoke;

@@ -234,3 +234,32 @@ impl IntoResponse for EsError {
         response
     }
 }
+
+/// The error body, for the OpenAPI document.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EsErrorBody {
+    error: EsErrorCause,
+    /// The HTTP status.
+    #[schema(example = 400)]
+    status: u16,
+}
+
+/// What went wrong; some errors add members (`caused_by`, …).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EsErrorCause {
+    root_cause: Vec<EsRootCause>,
+    #[serde(rename = "type")]
+    #[schema(example = "security_exception")]
+    kind: String,
+    reason: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EsRootCause {
+    #[serde(rename = "type")]
+    kind: String,
+    reason: String,
+}
