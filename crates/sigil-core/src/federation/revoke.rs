@@ -48,6 +48,11 @@ impl Core {
             .await?;
         self.revoked(&revocation);
         self.federation_changed(Some(id));
+        // Read this change back from the log before fetching, so that applying it later does
+        // not throw away the keys fetched next (see `KeySets::forget_unless_fetched_after`).
+        if let Err(e) = self.sync_changes().await {
+            tracing::warn!(error = %e, "reading the change log after a JWKS revoke failed");
+        }
 
         let outcome = match idp.issuer_uri.as_deref() {
             Some(issuer) => {

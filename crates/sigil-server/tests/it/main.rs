@@ -14,6 +14,7 @@ mod atlas_support;
 mod auth;
 mod bearer;
 mod clients;
+mod clock_skew;
 mod cloud_manager;
 mod credentials_support;
 mod es_api_keys;
