@@ -15,6 +15,12 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 /// Reading connections to the embedded database.
 const SQLITE_READERS: u32 = 4;
 
+/// The longest a statement waits for a connection. While the database is down a connection
+/// never comes (the pool keeps trying to connect until then), so this bounds how long a
+/// request that needs the database takes to answer 503: no longer than the default staleness
+/// bound, after which every request with credentials is refused at once anyway.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A node that stops in the middle of a transaction (paused, cut off) has it rolled back by
 /// PostgreSQL after this long rather than committed later: the change-log entry it appended
 /// must become visible, or never, within the time other nodes wait for a missing sequence
@@ -75,7 +81,8 @@ impl SqlStore {
         };
         let mut options = AnyPoolOptions::new()
             .max_connections(max)
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_release(|conn, _| Box::pin(release_out_of_transaction(conn)));
         if backend == Backend::Postgres {
             options = options.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -106,7 +113,7 @@ impl SqlStore {
             Backend::Postgres => pool.clone(),
             Backend::Sqlite => AnyPoolOptions::new()
                 .max_connections(SQLITE_READERS)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await
                 .map_err(|e| CoreError::internal(format!("cannot open the database: {e}")))?,
@@ -129,6 +136,24 @@ impl SqlStore {
         self.reader.close().await;
         self.pool.close().await;
     }
+}
+
+/// Whether a connection handed back to the pool may be used again: only outside any
+/// transaction. A transaction dropped on an error is rolled back when the connection comes
+/// back (the ping runs the rollback sqlx queued). On SQLite, after an I/O error such as a
+/// full disk, that rollback can fail (SQLite may have rolled back already, or refuse), and
+/// sqlx then still counts the connection inside a transaction: every later `begin` would open
+/// a savepoint and every `commit` release it, inside a transaction never committed, so the
+/// writes answered 2xx would be seen by no other connection and lost at the next restart.
+/// Such a connection is closed (rolling back whatever it holds) and a fresh one opened.
+async fn release_out_of_transaction(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    conn.ping().await?;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("a database connection was left inside a failed transaction; closing it");
+    }
+    Ok(clean)
 }
 
 /// Maps a database error: a unique-constraint violation is the client's conflict; a database
