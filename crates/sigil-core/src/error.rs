@@ -78,6 +78,11 @@ pub enum CoreError {
     Forbidden { needs: Privilege },
     #[error("too many failed authentications")]
     RateLimited,
+    /// The store cannot be reached or cannot write just now (connection lost, disk full,
+    /// read-only): nothing was changed and the request may be retried (503). The cause is
+    /// logged, not shown.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
     /// Never expected: a store failure or a broken invariant. The cause is logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),

@@ -30,6 +30,12 @@ impl RevocationKind {
     }
 }
 
+/// Revocations are kept this long past their `expires_at`, in the store and in memory. Each
+/// node compares times with its own clock: a revocation dated by a node whose clock is behind
+/// must outlive every token dated by one whose clock is ahead, so this much disagreement
+/// between nodes' clocks never brings a revoked token back at the end of its life.
+pub const PRUNE_GRACE_SECONDS: i64 = 900;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revocation {
     pub kind: RevocationKind,

@@ -15,7 +15,7 @@ use crate::org::Organization;
 use crate::page::{Page, PageRequest};
 use crate::principal::{OrgRoleAssignment, Realm};
 use crate::privilege::{OrgOwner, OrgRole};
-use crate::revocation::{Revocation, RevocationKind, RevocationList};
+use crate::revocation::{Revocation, RevocationKind, RevocationList, PRUNE_GRACE_SECONDS};
 use crate::secret::{random_password, SecretString};
 use crate::security::api_keys::ApiKey;
 use crate::security::Role;
@@ -189,11 +189,20 @@ impl Core {
 
     /// Replaces the in-memory revocations with the store's.
     pub async fn reload_revocations(&self) -> CoreResult<()> {
-        let all = self.store.list_revocations(self.now()).await?;
+        let all = self
+            .store
+            .list_revocations(self.revocations_prunable_before())
+            .await?;
         self.revocations.replace_all(&all);
         self.bump_cache_epoch();
         self.token_cache.invalidate_all();
         Ok(())
+    }
+
+    /// Revocations that expired before this may be forgotten: their expiry plus
+    /// [`PRUNE_GRACE_SECONDS`] for the other nodes' clocks.
+    fn revocations_prunable_before(&self) -> DateTime<Utc> {
+        self.now() - chrono::Duration::seconds(PRUNE_GRACE_SECONDS)
     }
 
     /// A revocation of `key` from now until every token it can cover has expired.
@@ -221,10 +230,14 @@ impl Core {
     /// signing keys. Expiry is enforced on every request regardless of when this runs.
     pub async fn housekeeping(&self) -> CoreResult<()> {
         let now = self.now();
-        self.store.prune_revocations(now).await?;
-        self.revocations.prune(now);
+        let prunable = self.revocations_prunable_before();
+        self.store.prune_revocations(prunable).await?;
+        self.revocations.prune(prunable);
+        // The log is stamped by the database's clock, so it is pruned by it too: a node whose
+        // clock runs ahead must not delete what the others have not read yet.
+        let db_now = self.store.database_now().await?;
         self.store
-            .prune_changes(now - chrono::Duration::seconds(CHANGE_LOG_RETENTION_SECONDS))
+            .prune_changes(db_now - chrono::Duration::seconds(CHANGE_LOG_RETENTION_SECONDS))
             .await?;
         self.key_sets.refresh_due().await;
         self.sweep_api_keys().await?;

@@ -276,8 +276,18 @@ pub trait TokenStore: Send + Sync + 'static {
 /// LISTEN/NOTIFY) and on a timer, which catches anything a dropped connection missed.
 #[async_trait]
 pub trait ChangeStore: Send + Sync + 'static {
-    /// Changes recorded at or after `since`, oldest first.
-    async fn changes_since(&self, since: DateTime<Utc>) -> CoreResult<Vec<ChangeRecord>>;
+    /// The database's own clock, in whole seconds: the clock every entry is stamped with, so
+    /// that nodes whose clocks disagree read one log.
+    async fn database_now(&self) -> CoreResult<DateTime<Utc>>;
+    /// At most `limit` entries with a sequence number above `after`, lowest first.
+    async fn changes_after(&self, after: i64, limit: i64) -> CoreResult<Vec<ChangeRecord>>;
+    /// The entries among these sequence numbers that exist now, lowest first.
+    async fn changes_in(&self, seqs: &[i64]) -> CoreResult<Vec<ChangeRecord>>;
+    /// The highest sequence number of an entry stamped before `before` (the database's clock),
+    /// if any: where a reader that starts afresh begins.
+    async fn change_floor(&self, before: DateTime<Utc>) -> CoreResult<Option<i64>>;
+    /// Deletes the entries stamped before `before` (the database's clock) but the newest of
+    /// them, which stays as the floor of [`ChangeStore::change_floor`].
     async fn prune_changes(&self, before: DateTime<Utc>) -> CoreResult<u64>;
     /// Wakes the returned handle whenever another process may have appended a change (and
     /// when the subscription was lost and re-established). `None`: this store has no

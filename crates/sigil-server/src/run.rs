@@ -151,13 +151,23 @@ async fn housekeeping(core: Arc<Core>, interval: std::time::Duration) {
     }
 }
 
+/// A read of the change log that has not answered in this long (a database behind a cut
+/// network) is abandoned and tried again, so the failure is logged; the node has answered 503
+/// since its staleness bound passed.
+const SYNC_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// While reads keep failing, the failure is logged again this often.
+const SYNC_FAILURE_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Applies the change log: at once when the store notifies, and every `interval` whatever
-/// happens, which bounds how long a lost notification can delay a revocation.
+/// happens, which bounds how long a lost notification can delay a revocation. A failure is
+/// logged when it starts (and every minute while it lasts) and the recovery once, with how
+/// long the node could not read.
 async fn sync_changes(
     core: Arc<Core>,
     wake: Option<Arc<tokio::sync::Notify>>,
     interval: std::time::Duration,
 ) {
+    let mut failing: Option<(std::time::Instant, std::time::Instant)> = None;
     loop {
         match &wake {
             Some(wake) => {
@@ -165,8 +175,33 @@ async fn sync_changes(
             }
             None => tokio::time::sleep(interval).await,
         }
-        if let Err(e) = core.sync_changes().await {
-            tracing::error!(error = %e, "reading the change log failed; retrying");
+        let outcome = match tokio::time::timeout(SYNC_READ_TIMEOUT, core.sync_changes()).await {
+            Ok(outcome) => outcome.map_err(|e| e.to_string()),
+            Err(_) => Err(format!(
+                "no answer from the database in {} s",
+                SYNC_READ_TIMEOUT.as_secs()
+            )),
+        };
+        match (outcome, &mut failing) {
+            (Ok(_), None) => {}
+            (Ok(_), Some((since, _))) => {
+                tracing::warn!(
+                    failed_for_ms = since.elapsed().as_millis() as u64,
+                    "reading the change log works again; credentials are accepted again"
+                );
+                failing = None;
+            }
+            (Err(e), None) => {
+                tracing::error!(error = %e, "reading the change log failed; retrying, and refusing credentials (503) once the last good read is older than the staleness bound");
+                let now = std::time::Instant::now();
+                failing = Some((now, now));
+            }
+            (Err(e), Some((since, logged))) => {
+                if logged.elapsed() >= SYNC_FAILURE_LOG_EVERY {
+                    tracing::error!(error = %e, failing_for_s = since.elapsed().as_secs(), "reading the change log still fails");
+                    *logged = std::time::Instant::now();
+                }
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ pub(crate) async fn insert_event(
             .map_err(db)?;
     }
     if let Some(change) = Change::of_event(event) {
-        append_change(tx, &change, event.created).await?;
+        append_change(tx, &change).await?;
     }
     Ok(())
 }

@@ -15,6 +15,18 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 /// Reading connections to the embedded database.
 const SQLITE_READERS: u32 = 4;
 
+/// The longest a statement waits for a connection. While the database is down a connection
+/// never comes (the pool keeps trying to connect until then), so this bounds how long a
+/// request that needs the database takes to answer 503: no longer than the default staleness
+/// bound, after which every request with credentials is refused at once anyway.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A node that stops in the middle of a transaction (paused, cut off) has it rolled back by
+/// PostgreSQL after this long rather than committed later: the change-log entry it appended
+/// must become visible, or never, within the time other nodes wait for a missing sequence
+/// number (`sigil_core::changes::HOLE_PATIENCE_SECONDS`, 60 s).
+const IDLE_IN_TRANSACTION: &str = "SET idle_in_transaction_session_timeout = '20s'";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -67,9 +79,19 @@ impl SqlStore {
             Backend::Sqlite => 1,
             Backend::Postgres => 10,
         };
-        let pool = AnyPoolOptions::new()
+        let mut options = AnyPoolOptions::new()
             .max_connections(max)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_release(|conn, _| Box::pin(release_out_of_transaction(conn)));
+        if backend == Backend::Postgres {
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query(IDLE_IN_TRANSACTION).execute(conn).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options
             .connect(url)
             .await
             .map_err(|e| CoreError::internal(format!("cannot open the database: {e}")))?;
@@ -91,7 +113,7 @@ impl SqlStore {
             Backend::Postgres => pool.clone(),
             Backend::Sqlite => AnyPoolOptions::new()
                 .max_connections(SQLITE_READERS)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await
                 .map_err(|e| CoreError::internal(format!("cannot open the database: {e}")))?,
@@ -116,8 +138,28 @@ impl SqlStore {
     }
 }
 
-/// Maps a database error: a unique-constraint violation is the client's conflict, anything
-/// else is internal (logged by the face, never shown).
+/// Whether a connection handed back to the pool may be used again: only outside any
+/// transaction. A transaction dropped on an error is rolled back when the connection comes
+/// back (the ping runs the rollback sqlx queued). On SQLite, after an I/O error such as a
+/// full disk, that rollback can fail (SQLite may have rolled back already, or refuse), and
+/// sqlx then still counts the connection inside a transaction: every later `begin` would open
+/// a savepoint and every `commit` release it, inside a transaction never committed, so the
+/// writes answered 2xx would be seen by no other connection and lost at the next restart.
+/// Such a connection is closed (rolling back whatever it holds) and a fresh one opened.
+async fn release_out_of_transaction(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    conn.ping().await?;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("a database connection was left inside a failed transaction; closing it");
+    }
+    Ok(clean)
+}
+
+/// Maps a database error: a unique-constraint violation is the client's conflict; a database
+/// that cannot be reached or cannot write just now (connection lost, disk full, read-only) is
+/// `Unavailable` (503: retry later); anything else is internal (logged by the face, never
+/// shown).
 pub(crate) fn db(e: sqlx::Error) -> CoreError {
     conflict_or_internal(e, "the resource")
 }
@@ -130,5 +172,47 @@ pub(crate) fn conflict_or_internal(e: sqlx::Error, what: &str) -> CoreError {
             };
         }
     }
+    if unavailable(&e) {
+        return CoreError::Unavailable(e.to_string());
+    }
     CoreError::internal(e)
+}
+
+/// Whether `e` says the database is out of reach or out of room for now, rather than that the
+/// statement is wrong: the request may succeed once the database is back.
+fn unavailable(e: &sqlx::Error) -> bool {
+    use sqlx::postgres::PgDatabaseError;
+    use sqlx::sqlite::SqliteError;
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            if let Some(pg) = d.try_downcast_ref::<PgDatabaseError>() {
+                let state = pg.code();
+                // 08: connection exception; 53: insufficient resources (disk full, out of
+                // memory, too many connections); 57P: the server shutting down or starting;
+                // 58: system error (I/O); 25006: a read-only transaction (a standby);
+                // 40001/40P01: serialization failure, deadlock (retry).
+                ["08", "53", "57P", "58"]
+                    .iter()
+                    .any(|class| state.starts_with(class))
+                    || ["25006", "40001", "40P01"].contains(&state)
+            } else if d.try_downcast_ref::<SqliteError>().is_some() {
+                // The primary result code: BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL,
+                // CANTOPEN (https://sqlite.org/rescode.html).
+                let primary = d
+                    .code()
+                    .and_then(|c| c.parse::<i64>().ok())
+                    .map(|c| c & 0xff);
+                primary.is_some_and(|c| [5, 6, 7, 8, 10, 13, 14].contains(&c))
+            } else {
+                false
+            }
+        }
+        _ => false,
+    }
 }

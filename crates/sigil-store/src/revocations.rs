@@ -32,7 +32,7 @@ pub(crate) async fn insert_revocation(
     .execute(&mut **tx)
     .await
     .map_err(db)?;
-    append_change(tx, &Change::Revoked(r.clone()), r.revoked_at).await
+    append_change(tx, &Change::Revoked(r.clone())).await
 }
 
 fn kind_of(text: &str) -> CoreResult<RevocationKind> {

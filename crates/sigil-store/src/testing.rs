@@ -23,11 +23,58 @@ pub fn postgres_test_url() -> Option<String> {
     }
 }
 
-/// Creates an empty database on the server at `base_url` and answers its URL.
+/// Test databases older than this with nobody connected are dropped by the next test process.
+const TEST_DATABASE_LIFETIME_SECONDS: u64 = 1800;
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Drops the test databases of earlier runs (named with their creation time, older than
+/// [`TEST_DATABASE_LIFETIME_SECONDS`], nobody connected), once per process: each test creates
+/// a database and none drops its own (a test's server may outlive its body), so without this
+/// a developer's PostgreSQL fills its disk.
+async fn reap_old_test_databases(conn: &mut sqlx::AnyConnection) {
+    static REAPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if REAPED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let names: Vec<(String,)> = sqlx::query_as(
+        "SELECT datname FROM pg_database d WHERE datname LIKE 'sigil\\_t\\_%'
+           AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    let cutoff = unix_seconds().saturating_sub(TEST_DATABASE_LIFETIME_SECONDS);
+    for (name,) in names {
+        let born = name
+            .split('_')
+            .nth(2)
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(u64::MAX);
+        if born < cutoff {
+            // Best effort: a database someone connected to meanwhile stays.
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(&mut *conn)
+                .await;
+        }
+    }
+}
+
+/// Creates an empty database on the server at `base_url` and answers its URL. Its name holds
+/// its creation time, so later runs can drop it.
 pub async fn fresh_postgres_database(base_url: &str) -> CoreResult<String> {
     sqlx::any::install_default_drivers();
-    let name = format!("sigil_test_{}", sigil_core::ids::HexId::random());
+    let name = format!(
+        "sigil_t_{}_{}",
+        unix_seconds(),
+        sigil_core::ids::HexId::random()
+    );
     let mut conn = sqlx::AnyConnection::connect(base_url).await.map_err(db)?;
+    reap_old_test_databases(&mut conn).await;
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await

@@ -346,14 +346,28 @@ async fn events_are_listed_newest_first(store: &dyn Store) {
     assert_eq!(with_unscoped.items[0].event_type, "AUTHENTICATION_FAILED");
 }
 
-/// The changes recorded at or after `since`, without their sequence numbers and times.
-async fn changes(store: &dyn Store, since: DateTime<Utc>) -> Vec<Change> {
-    let records = store.changes_since(since).await.expect("read the log");
+/// The changes recorded after sequence number `after`, without their numbers and times.
+async fn changes(store: &dyn Store, after: i64) -> Vec<Change> {
+    let records = store
+        .changes_after(after, 1000)
+        .await
+        .expect("read the log");
     assert!(
         records.windows(2).all(|w| w[0].seq < w[1].seq),
-        "oldest first: {records:?}"
+        "lowest number first: {records:?}"
     );
+    assert!(records.iter().all(|r| r.seq > after), "{records:?}");
     records.into_iter().map(|r| r.change).collect()
+}
+
+/// The sequence number of the newest entry (0: none).
+async fn newest_seq(store: &dyn Store) -> i64 {
+    store
+        .changes_after(0, 100_000)
+        .await
+        .expect("read the log")
+        .last()
+        .map_or(0, |r| r.seq)
 }
 
 fn audited(event_type: &str, target_id: Option<&str>) -> Change {
@@ -364,8 +378,7 @@ fn audited(event_type: &str, target_id: Option<&str>) -> Change {
 }
 
 async fn audited_changes_and_revocations_are_logged(store: &dyn Store) {
-    let since = now() - Duration::seconds(1);
-    assert!(changes(store, since).await.is_empty(), "a fresh store");
+    assert!(changes(store, 0).await.is_empty(), "a fresh store");
     let (org, _) = create_org(store, "acme").await;
     let updated = Actor::default().event(
         kind::SERVICE_ACCOUNT_UPDATED,
@@ -398,7 +411,7 @@ async fn audited_changes_and_revocations_are_logged(store: &dyn Store) {
         .await
         .expect("revoke");
     assert_eq!(
-        changes(store, since).await,
+        changes(store, 0).await,
         // Creations and the revocation's own event change nothing another node must forget;
         // the revocation itself is logged.
         vec![
@@ -406,43 +419,110 @@ async fn audited_changes_and_revocations_are_logged(store: &dyn Store) {
             Change::Revoked(revocation.clone()),
         ]
     );
-    let records = store.changes_since(since).await.expect("read");
-    assert!(records.iter().all(|r| r.at == now()), "{records:?}");
+    let records = store.changes_after(0, 1000).await.expect("read");
+    assert_eq!(
+        changes(store, records[0].seq).await,
+        vec![Change::Revoked(revocation)],
+        "read after a sequence number"
+    );
     assert!(
-        changes(store, now() + Duration::seconds(1))
-            .await
-            .is_empty(),
+        changes(store, records[1].seq).await.is_empty(),
         "nothing recorded after"
+    );
+    assert_eq!(
+        store
+            .changes_after(0, 1)
+            .await
+            .expect("read")
+            .iter()
+            .map(|r| r.seq)
+            .collect::<Vec<_>>(),
+        vec![records[0].seq],
+        "at most `limit`"
+    );
+    let asked = [records[1].seq, records[1].seq + 7, records[0].seq];
+    let found: Vec<i64> = store
+        .changes_in(&asked)
+        .await
+        .expect("read")
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(
+        found,
+        vec![records[0].seq, records[1].seq],
+        "only what exists"
+    );
+    assert!(store.changes_in(&[]).await.expect("read").is_empty());
+}
+
+/// Entries are stamped by the database's clock, whatever the writing node's clock says (an
+/// event dated 2023 here): nodes whose clocks disagree read, prune and wait by one clock.
+async fn changes_are_stamped_by_the_database_clock(store: &dyn Store) {
+    let before = store.database_now().await.expect("the database's clock");
+    store
+        .record_event(&event(kind::API_KEY_DELETED, None))
+        .await
+        .expect("record");
+    let after = store.database_now().await.expect("the database's clock");
+    assert!(after >= before);
+    let records = store.changes_after(0, 10).await.expect("read");
+    assert_eq!(records.len(), 1);
+    assert!(
+        records[0].at >= before && records[0].at <= after,
+        "{:?} not within {before} ..= {after}",
+        records[0].at
+    );
+    assert_ne!(records[0].at, now(), "not the writer's clock");
+    assert!(
+        (before - Utc::now()).num_seconds().abs() < 3600,
+        "the database's clock is the machine's here: {before}"
     );
 }
 
-async fn old_changes_are_pruned(store: &dyn Store) {
-    let old = now() - Duration::hours(2);
-    let at = |when: DateTime<Utc>, target: &str| {
-        Actor::default().event(kind::API_KEY_DELETED, when, None, Some(target.into()))
+async fn old_changes_are_pruned_but_the_newest_stays(store: &dyn Store) {
+    let deleted = |target: &str| {
+        Actor::default().event(kind::API_KEY_DELETED, now(), None, Some(target.into()))
     };
-    store.record_event(&at(old, "old")).await.expect("record");
-    store.record_event(&at(now(), "new")).await.expect("record");
-    let epoch = DateTime::from_timestamp(0, 0).unwrap_or_default();
-    assert_eq!(changes(store, epoch).await.len(), 2);
+    assert_eq!(store.change_floor(now()).await.expect("floor"), None);
+    for target in ["first", "second", "third"] {
+        store.record_event(&deleted(target)).await.expect("record");
+    }
+    let db_now = store.database_now().await.expect("the database's clock");
+    let an_hour_ago = db_now - Duration::hours(1);
     assert_eq!(
-        store
-            .prune_changes(now() - Duration::hours(1))
-            .await
-            .expect("prune"),
-        1
+        store.prune_changes(an_hour_ago).await.expect("prune"),
+        0,
+        "nothing is an hour old"
+    );
+    assert_eq!(store.change_floor(an_hour_ago).await.expect("floor"), None);
+    let newest = newest_seq(store).await;
+    let later = db_now + Duration::seconds(10);
+    assert_eq!(
+        store.change_floor(later).await.expect("floor"),
+        Some(newest)
     );
     assert_eq!(
-        changes(store, epoch).await,
-        vec![audited(kind::API_KEY_DELETED, Some("new"))]
+        store.prune_changes(later).await.expect("prune"),
+        2,
+        "all but the newest"
     );
     assert_eq!(
-        store
-            .prune_changes(now() - Duration::hours(1))
-            .await
-            .expect("prune"),
-        0
+        changes(store, 0).await,
+        vec![audited(kind::API_KEY_DELETED, Some("third"))],
+        "the newest stays: the floor of a reader starting afresh"
     );
+    assert_eq!(
+        store.change_floor(later).await.expect("floor"),
+        Some(newest)
+    );
+    assert_eq!(store.prune_changes(later).await.expect("prune"), 0);
+    // Numbers are never handed out again, pruned or not.
+    store
+        .record_event(&deleted("fourth"))
+        .await
+        .expect("record");
+    assert!(newest_seq(store).await > newest);
 }
 
 macro_rules! conformance {
@@ -694,7 +774,8 @@ conformance!(
     deleting_an_identity_provider_clears_references,
     events_are_listed_newest_first,
     audited_changes_and_revocations_are_logged,
-    old_changes_are_pruned,
+    changes_are_stamped_by_the_database_clock,
+    old_changes_are_pruned_but_the_newest_stays,
 );
 
 #[tokio::test]
@@ -750,7 +831,7 @@ async fn postgres_wakes_another_store_on_a_change() {
         .unwrap_or_else(|_| panic!("not woken within 2 s of a write by another store"));
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
     assert_eq!(
-        changes(&listening, now() - Duration::seconds(1)).await,
+        changes(&listening, 0).await,
         vec![audited(kind::SERVICE_ACCOUNT_DELETED, None)]
     );
     writing.close().await;

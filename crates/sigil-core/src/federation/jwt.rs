@@ -72,6 +72,8 @@ pub(crate) struct Peek {
     iss: Option<Value>,
     #[serde(default)]
     aud: Option<Value>,
+    #[serde(default)]
+    iat: Option<Value>,
 }
 
 impl Peek {
@@ -86,6 +88,11 @@ impl Peek {
 
     pub(crate) fn issuer(&self) -> Option<&str> {
         self.iss.as_ref().and_then(Value::as_str)
+    }
+
+    /// `iat`, unverified: enough to refuse, never to accept.
+    fn issued_at(&self) -> Option<i64> {
+        self.iat.as_ref().and_then(Value::as_i64)
     }
 }
 
@@ -180,6 +187,15 @@ impl Core {
         ) else {
             return Err(invalid());
         };
+        // A token issued at or before the provider's JWKS revoke is refused before its keys
+        // are fetched: refusing needs no signature, and while the provider's JWKS endpoint
+        // hangs (the revoke's own refetch waiting on it) its old tokens must not wait too.
+        let unverified_iat = Peek::of(token).ok().and_then(|p| p.issued_at());
+        if let (Some(cutoff), Some(iat)) = (self.provider_cutoff(&provider), unverified_iat) {
+            if iat <= cutoff {
+                return Err(invalid());
+            }
+        }
         let set = self
             .key_sets
             .keys_for(

@@ -143,6 +143,9 @@ struct KeyState {
     generation: u64,
     last_attempt: Option<Instant>,
     refresh_at: Option<Instant>,
+    /// When the fetch that brought `set` started (monotonic: compared with change-log reads).
+    fetch_started: Option<Instant>,
+    /// When it ended, for the `keySet` view (the wall clock).
     fetched_at: Option<DateTime<Utc>>,
     last_error: Option<String>,
 }
@@ -258,6 +261,7 @@ impl KeySets {
 
     /// Fetches now; on failure keeps the last good set. Call with the provider's flight held.
     async fn fetch_into(&self, entry: &ProviderKeys) -> Result<(), String> {
+        let started = Instant::now();
         let outcome = self
             .fetcher
             .fetch(&entry.issuer)
@@ -273,6 +277,7 @@ impl KeySets {
                     .clamp(MIN_REFRESH, MAX_REFRESH);
                 s.set = Some(Arc::new(set));
                 s.refresh_at = Some(Instant::now() + refresh);
+                s.fetch_started = Some(started);
                 s.fetched_at = Some(Utc::now());
                 s.last_error = None;
                 Ok(())
@@ -326,13 +331,18 @@ impl KeySets {
             .remove(&id);
     }
 
-    /// Forgets a provider's keys unless they were fetched at or after `changed_at`: a change
-    /// this node made itself (and fetched after) comes back through the change log.
-    pub(crate) fn forget_fetched_before(&self, id: IdentityProviderId, changed_at: DateTime<Utc>) {
+    /// Forgets a provider's keys unless the fetch that brought them started after
+    /// `change_read` (this node's monotonic clock), the moment a read of the change log that
+    /// found a change to the provider returned: such a fetch started after the change was
+    /// committed, so it already has the keys as they are after it (the JWKS revoke fetches
+    /// after reading its own change back, and keeps what it fetched). Both instants are this
+    /// node's monotonic clock: the change's stamp (another clock, in whole seconds) is never
+    /// compared with a fetch time.
+    pub(crate) fn forget_unless_fetched_after(&self, id: IdentityProviderId, change_read: Instant) {
         let mut map = self.providers.lock().unwrap_or_else(|p| p.into_inner());
         let fresh = map
             .get(&id)
-            .is_some_and(|e| e.read().fetched_at.is_some_and(|at| at >= changed_at));
+            .is_some_and(|e| e.read().fetch_started.is_some_and(|at| at >= change_read));
         if !fresh {
             map.remove(&id);
         }
@@ -488,6 +498,61 @@ mod tests {
             .await
             .is_ok());
         assert_eq!(fetcher.calls.load(Ordering::SeqCst), 2);
+    }
+
+    /// Holds each fetch until the test lets it end, telling it when one has begun.
+    struct Gated {
+        begun: tokio::sync::Notify,
+        gate: tokio::sync::Semaphore,
+    }
+
+    #[async_trait]
+    impl KeySetFetcher for Gated {
+        async fn fetch(&self, _issuer: &str) -> Result<FetchedKeySet, String> {
+            self.begun.notify_one();
+            let _pass = self.gate.acquire().await.map_err(|e| e.to_string())?;
+            Ok(FetchedKeySet {
+                jwks: json!({"keys": [ec_jwk()]}),
+                max_age: None,
+            })
+        }
+    }
+
+    /// A change read from the log forgets the keys of a fetch that began before the read
+    /// returned, even one that ended after it, and keeps those of a fetch begun after (the
+    /// JWKS revoke reads its own change back, then fetches). Both instants are this node's
+    /// monotonic clock; comparing the end of a fetch with the change's stamp kept keys
+    /// fetched just before a revoke (the same second) or on a node whose clock runs ahead.
+    #[tokio::test]
+    async fn a_change_read_from_the_log_forgets_keys_fetched_before_it() {
+        let fetcher = Arc::new(Gated {
+            begun: tokio::sync::Notify::new(),
+            gate: tokio::sync::Semaphore::new(0),
+        });
+        let sets = Arc::new(KeySets::new(fetcher.clone()));
+        let id = IdentityProviderId::random();
+        let fetch = {
+            let sets = sets.clone();
+            tokio::spawn(async move { sets.keys_for(id, "https://idp", None, None).await })
+        };
+        fetcher.begun.notified().await;
+        let change_read = Instant::now();
+        fetcher.gate.add_permits(1);
+        assert!(fetch.await.ok().flatten().is_some(), "fetched");
+        assert!(sets.snapshot(id).is_some());
+        sets.forget_unless_fetched_after(id, change_read);
+        assert!(
+            sets.snapshot(id).is_none(),
+            "begun before the read: forgotten"
+        );
+
+        fetcher.gate.add_permits(1);
+        assert!(sets.keys_for(id, "https://idp", None, None).await.is_some());
+        sets.forget_unless_fetched_after(id, change_read);
+        assert!(
+            sets.snapshot(id).is_some(),
+            "begun after the read: kept, and not fetched again"
+        );
     }
 
     #[tokio::test]

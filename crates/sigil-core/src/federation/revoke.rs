@@ -29,13 +29,17 @@ impl Core {
     ) -> CoreResult<()> {
         let mut idp = self.get_identity_provider(owner, id).await?;
         let now = self.now();
+        // The cutoff every node compares the provider's `iat`s with is the database's time,
+        // not this node's: on a node whose clock is behind, its own time would spare the
+        // tokens issued in the minutes before the revoke, on every node.
+        let cutoff = self.store.database_now().await?;
         let revocation = Revocation {
             kind: RevocationKind::IdentityProvider,
             key: id.to_string(),
-            revoked_at: now,
+            revoked_at: cutoff,
             expires_at: forever(),
         };
-        idp.key_set.revoked_at = Some(idp.key_set.revoked_at.map_or(now, |at| at.max(now)));
+        idp.key_set.revoked_at = Some(idp.key_set.revoked_at.map_or(cutoff, |at| at.max(cutoff)));
         idp.key_set.key_ids.clear();
         let mut event = self
             .settings_event(
@@ -51,6 +55,11 @@ impl Core {
             .await?;
         self.revoked(&revocation);
         self.federation_changed(Some(id));
+        // Read this change back from the log before fetching, so that applying it later does
+        // not throw away the keys fetched next (see `KeySets::forget_unless_fetched_after`).
+        if let Err(e) = self.sync_changes().await {
+            tracing::warn!(error = %e, "reading the change log after a JWKS revoke failed");
+        }
 
         let outcome = match idp.issuer_uri.as_deref() {
             Some(issuer) => {

@@ -35,8 +35,9 @@ pub enum AuthFailure {
     RateLimited,
     /// The store failed; logged, answered 500.
     Internal,
-    /// This node has not read the change log within its bound: it cannot know that a
-    /// credential was not revoked elsewhere, so it answers 503.
+    /// This node has not read the change log within its bound (it cannot know that a
+    /// credential was not revoked elsewhere), or the store it would check the credential in
+    /// is unavailable: 503.
     Unavailable,
 }
 
@@ -191,6 +192,10 @@ impl Authenticator {
             Err(CoreError::Unauthenticated) => {
                 attempt.failed();
                 Err(AuthFailure::Invalid)
+            }
+            Err(CoreError::Unavailable(cause)) => {
+                tracing::error!(%cause, "authentication failed: the store is unavailable");
+                Err(AuthFailure::Unavailable)
             }
             Err(e) => {
                 tracing::error!(error = %e, "authentication failed on a store error");

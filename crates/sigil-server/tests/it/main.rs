@@ -15,6 +15,7 @@ mod auth;
 mod authz;
 mod bearer;
 mod clients;
+mod clock_skew;
 mod cloud_manager;
 mod credentials_support;
 mod es_api_keys;

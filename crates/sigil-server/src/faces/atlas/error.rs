@@ -206,6 +206,14 @@ impl From<CoreError> for AtlasError {
                 "RATE_LIMITED",
                 "Too many failed authentications from this address; wait and retry.",
             ),
+            CoreError::Unavailable(cause) => {
+                tracing::error!(%cause, "the store is unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "SERVICE_UNAVAILABLE",
+                    "Sigil's database is unavailable; nothing was changed. Retry later.",
+                )
+            }
             CoreError::Internal(cause) => {
                 tracing::error!(%cause, "unexpected error");
                 Self::new(
@@ -226,7 +234,10 @@ impl IntoResponse for AtlasError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, challenge);
         }
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
+        if matches!(
+            self.status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        ) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

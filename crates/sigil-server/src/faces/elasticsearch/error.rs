@@ -79,11 +79,15 @@ impl EsError {
             }
             AuthFailure::RateLimited => Self::from(CoreError::RateLimited),
             AuthFailure::Internal => Self::from(CoreError::internal("authentication")),
-            AuthFailure::Unavailable => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "status_exception",
-                "this node cannot confirm that credentials are still valid; retry later",
-            ),
+            AuthFailure::Unavailable => {
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "status_exception",
+                    "this node cannot confirm that credentials are still valid; retry later",
+                );
+                e.retry_after = true;
+                e
+            }
         }
     }
 
@@ -190,6 +194,16 @@ impl From<CoreError> for EsError {
                 e
             }
             CoreError::LimitReached { .. } => Self::illegal_argument(e.to_string()),
+            CoreError::Unavailable(cause) => {
+                tracing::error!(%cause, "the store is unavailable");
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "status_exception",
+                    "the security index is unavailable; nothing was changed, retry later",
+                );
+                e.retry_after = true;
+                e
+            }
             other => {
                 tracing::error!(error = %other, "unexpected error");
                 Self::new(

@@ -140,6 +140,14 @@ impl<S: Style> From<CoreError> for IamError<S> {
                 code::RATE_LIMITED,
                 "Too many failed authentications from this address; wait and retry.",
             ),
+            CoreError::Unavailable(cause) => {
+                tracing::error!(%cause, "the store is unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    code::UNAVAILABLE,
+                    "Sigil's database is unavailable; nothing was changed. Retry later.",
+                )
+            }
             CoreError::Internal(cause) => {
                 tracing::error!(%cause, "unexpected error");
                 Self::new(
@@ -159,7 +167,10 @@ impl<S: Style> IntoResponse for IamError<S> {
             axum::Json(S::body(self.status, self.code, &self.message)),
         )
             .into_response();
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
+        if matches!(
+            self.status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        ) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

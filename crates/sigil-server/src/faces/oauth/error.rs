@@ -53,6 +53,22 @@ impl OAuthError {
         )
     }
 
+    /// A core error other than the ones a handler answers itself: 503 when the store is
+    /// unavailable, else 500.
+    pub fn core(e: sigil_core::CoreError) -> Self {
+        match e {
+            sigil_core::CoreError::Unavailable(cause) => {
+                tracing::error!(%cause, "the store is unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "Sigil's database is unavailable; nothing was changed, retry later",
+                )
+            }
+            other => Self::internal(other),
+        }
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "unexpected error");
         Self::new(
@@ -78,7 +94,10 @@ impl IntoResponse for OAuthError {
                 HeaderValue::from_static("Basic realm=\"sigil\""),
             );
         }
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
+        if matches!(
+            self.status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        ) {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response

@@ -111,7 +111,7 @@ async fn limited_as<T>(
             attempt.failed();
             Err(refused())
         }
-        Err(e) => Err(OAuthError::internal(e)),
+        Err(e) => Err(OAuthError::core(e)),
     }
 }
 
@@ -263,7 +263,7 @@ pub async fn revoke(
             "unauthorized_client",
             "the token was not issued to this client",
         )),
-        Err(e) => Err(OAuthError::internal(e)),
+        Err(e) => Err(OAuthError::core(e)),
     }
 }
 
@@ -306,6 +306,7 @@ pub async fn introspect(
                 a.principal
                     .has_cluster_privilege(ClusterPrivilege::ReadSecurity),
             ),
+            Err(AuthFailure::Unavailable) => return Err(OAuthError::unavailable()),
             Err(_) => {
                 return Err(OAuthError::invalid_client(
                     "authenticate to introspect tokens",
@@ -318,7 +319,7 @@ pub async fn introspect(
         .core
         .introspect_token(token)
         .await
-        .map_err(OAuthError::internal)?;
+        .map_err(OAuthError::core)?;
     let visible =
         claims.filter(|c| may_read_all || caller_client.as_deref() == Some(c.client_id.as_str()));
     let body = match visible.map(|c| serde_json::to_value(c).map_err(OAuthError::internal)) {

@@ -1,16 +1,20 @@
 //! Holding every node to every change: each node applies the store's change log to its
-//! in-memory revocations and caches, woken by notifications and on a timer.
+//! in-memory revocations and caches, woken by notifications and on a timer, by sequence
+//! number and never by its own clock.
+
+mod position;
+
+pub use position::{HOLE_PATIENCE_SECONDS, RESTART_AFTER_SECONDS};
 
 use crate::audit::{kind, AuditEvent};
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::ids::HexId;
 use crate::revocation::Revocation;
 use crate::Core;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
+use position::LogPosition;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 /// One entry of the change log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,49 +74,42 @@ const CACHE_CHANGES: [&str; 24] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeRecord {
     pub seq: i64,
+    /// When the entry was appended, by the database's clock (whole seconds).
     pub at: DateTime<Utc>,
     pub change: Change,
 }
 
-/// How far back each read of the log looks. Sequence numbers are handed out before commit, so
-/// a change may become visible after a later one: every read looks at a window and applies
-/// what it has not applied yet.
-const WINDOW_SECONDS: i64 = 60;
-/// Change log entries are kept this long.
+/// Change log entries are kept this long (the database's clock).
 pub const CHANGE_LOG_RETENTION_SECONDS: i64 = 3600;
+/// Entries read per query.
+const PAGE: i64 = 500;
 
-/// What this node has applied.
-#[derive(Default)]
-pub(crate) struct SyncState {
-    /// Sequence numbers applied, with when they were recorded (pruned past the window).
-    applied: HashMap<i64, DateTime<Utc>>,
-    /// When the log was last read successfully, by the core's clock (the window).
-    last_read: Option<DateTime<Utc>>,
-}
-
-/// [`SyncState`], and when the log was last read by the monotonic clock (the staleness bound,
-/// which a test's manual clock must not trip). That instant is an atomic beside the lock
-/// because every authentication (and `/health`) asks for it: a shared lock there was taken
-/// twice per request by every worker thread.
+/// Where this node is in the log ([`LogPosition`]), behind a lock held for a whole read and
+/// apply (one at a time: the timer's, a notification's, a JWKS revoke's), and when the log was
+/// last read and applied by the monotonic clock (the staleness bound, which a test's manual
+/// clock must not trip). That instant is an atomic beside the lock because every
+/// authentication (and `/health`) asks for it.
 pub(crate) struct SyncTracker {
-    state: Mutex<SyncState>,
+    position: tokio::sync::Mutex<LogPosition>,
     base: std::time::Instant,
-    /// Nanoseconds from `base` to the last successful read, plus one; 0 before the first.
+    /// Nanoseconds from `base` to the start of the last read that applied everything it
+    /// found, plus one; 0 before the first, and after an entry failed to apply.
     read_at: AtomicU64,
 }
 
 impl SyncTracker {
-    fn lock(&self) -> std::sync::MutexGuard<'_, SyncState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn nanos(&self) -> u64 {
         u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
-    fn mark_read(&self) {
+    fn mark_read(&self, started: u64) {
         self.read_at
-            .store(self.nanos().saturating_add(1), Ordering::Release);
+            .store(started.saturating_add(1), Ordering::Release);
+    }
+
+    /// An entry was read and could not be applied: this node knows it is missing a change.
+    fn mark_unread(&self) {
+        self.read_at.store(0, Ordering::Release);
     }
 
     /// How long ago the log was last read, if it ever was.
@@ -126,38 +123,104 @@ impl SyncTracker {
     }
 }
 
+/// Why a read of the log failed.
+enum SyncFailure {
+    /// The store could not be read: the node stays current until its staleness bound.
+    Read(CoreError),
+    /// Entry `seq` was read but could not be applied: the node is stale at once, and the entry
+    /// (with everything after it) is applied again at the next read.
+    Apply(i64, CoreError),
+}
+
+impl From<CoreError> for SyncFailure {
+    fn from(e: CoreError) -> Self {
+        Self::Read(e)
+    }
+}
+
 impl Core {
-    /// Reads the change log and applies what this node has not applied yet. After a gap
-    /// longer than the window (a node cut off from the store), it reloads every revocation and
-    /// forgets every cache instead, since entries may have been missed.
+    /// Reads the change log after this node's position and applies each entry in order,
+    /// marking it applied only once it is (a failure stops there: that entry and the rest are
+    /// read again next time, and the node answers 503 until they apply). Nothing here reads a
+    /// node's clock: the position is sequence numbers, and every wait is measured by the
+    /// database's clock ([`position`](self::position) explains the holes).
     pub async fn sync_changes(&self) -> CoreResult<usize> {
-        let now = self.now();
-        let last_read = self.sync.lock().last_read;
-        let window = Duration::seconds(WINDOW_SECONDS);
-        let since = match last_read {
-            Some(at) if now - at < window / 2 => at - window,
-            _ => {
+        let mut position = self.sync.position.lock().await;
+        let started = self.sync.nanos();
+        match self.read_and_apply(&mut position).await {
+            Ok(applied) => {
+                self.sync.mark_read(started);
+                Ok(applied)
+            }
+            Err(SyncFailure::Read(e)) => Err(e),
+            Err(SyncFailure::Apply(seq, e)) => {
+                self.sync.mark_unread();
+                tracing::error!(seq, error = %e, "a change log entry could not be applied; refusing credentials until it is");
+                Err(e)
+            }
+        }
+    }
+
+    async fn read_and_apply(&self, position: &mut LogPosition) -> Result<usize, SyncFailure> {
+        let db_now = self.store.database_now().await?;
+        let mut applied = 0;
+        // A position lost in the middle of a read (too many holes) starts afresh once more.
+        for _ in 0..2 {
+            if position.needs_restart(db_now) {
+                let floor = self
+                    .store
+                    .change_floor(LogPosition::restart_floor_time(db_now))
+                    .await?;
                 self.reload_revocations().await?;
                 self.forget_everything();
-                now - window
+                position.restart_after(floor.unwrap_or(0));
             }
-        };
-        let records = self.store.changes_since(since).await?;
-        let fresh: Vec<ChangeRecord> = {
-            let mut state = self.sync.lock();
-            let fresh = records
-                .into_iter()
-                .filter(|r| state.applied.insert(r.seq, r.at).is_none())
-                .collect();
-            state.applied.retain(|_, at| now - *at < window * 2);
-            state.last_read = Some(now);
-            self.sync.mark_read();
-            fresh
-        };
-        for record in &fresh {
-            self.apply_change(record).await?;
+            let holes = position.holes();
+            if !holes.is_empty() {
+                let found = self.store.changes_in(&holes).await?;
+                applied += self.apply_all(&found, position, db_now).await?;
+            }
+            loop {
+                let page = self.store.changes_after(position.high(), PAGE).await?;
+                applied += self.apply_all(&page, position, db_now).await?;
+                if position.lost() || i64::try_from(page.len()).unwrap_or(PAGE) < PAGE {
+                    break;
+                }
+            }
+            if !position.lost() {
+                for seq in position.read_done(db_now) {
+                    tracing::debug!(seq, "change log: sequence number {seq} never appeared (a rolled-back transaction); no longer waiting for it");
+                }
+                return Ok(applied);
+            }
         }
-        Ok(fresh.len())
+        Err(SyncFailure::Read(CoreError::internal(
+            "the change log cannot be followed: too many missing sequence numbers",
+        )))
+    }
+
+    /// Applies `records` in order, each marked in `position` once applied; stops at the first
+    /// that fails.
+    async fn apply_all(
+        &self,
+        records: &[ChangeRecord],
+        position: &mut LogPosition,
+        db_now: DateTime<Utc>,
+    ) -> Result<usize, SyncFailure> {
+        // Read before now: a key set fetched from here on was fetched after these changes.
+        let read_done = std::time::Instant::now();
+        let mut applied = 0;
+        for record in records {
+            self.apply_change(record, read_done)
+                .await
+                .map_err(|e| SyncFailure::Apply(record.seq, e))?;
+            position.applied(record.seq, db_now);
+            applied += 1;
+            if position.lost() {
+                break;
+            }
+        }
+        Ok(applied)
     }
 
     /// Wakes the returned handle when another node may have changed something (PostgreSQL).
@@ -176,7 +239,12 @@ impl Core {
             .is_some_and(|ago| ago <= self.config.change_staleness_bound)
     }
 
-    async fn apply_change(&self, record: &ChangeRecord) -> CoreResult<()> {
+    /// Applies one entry read at `read_done` (this node's monotonic clock).
+    async fn apply_change(
+        &self,
+        record: &ChangeRecord,
+        read_done: std::time::Instant,
+    ) -> CoreResult<()> {
         match &record.change {
             Change::Revoked(revocation) => self.revoked(revocation),
             Change::Audited {
@@ -192,7 +260,7 @@ impl Core {
                         .as_deref()
                         .and_then(|t| HexId::parse("id", t).ok())
                     {
-                        self.key_sets.forget_fetched_before(id, record.at);
+                        self.key_sets.forget_unless_fetched_after(id, read_done);
                     }
                 }
                 kind::CONNECTED_ORG_CONFIG_UPDATED
@@ -248,7 +316,7 @@ impl Core {
 
 pub(crate) fn new_sync_state() -> SyncTracker {
     SyncTracker {
-        state: Mutex::new(SyncState::default()),
+        position: tokio::sync::Mutex::new(LogPosition::default()),
         base: std::time::Instant::now(),
         read_at: AtomicU64::new(0),
     }
