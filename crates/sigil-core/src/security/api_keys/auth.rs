@@ -26,6 +26,12 @@ fn decode(credentials: &str) -> Option<(String, String)> {
     (is_id_form(id) && !key.is_empty()).then(|| (id.to_owned(), key.to_owned()))
 }
 
+/// The key id an `ApiKey` credential names, if it has the form of one (what the failure limit
+/// charges the attempt to).
+pub fn claimed_api_key_id(credentials: &str) -> Option<String> {
+    decode(credentials).map(|(id, _)| id)
+}
+
 impl Core {
     fn api_key_principal(&self, key: &ApiKey, secret: &str) -> Option<Principal> {
         let matches: bool = key_hash(secret)

@@ -103,6 +103,7 @@ impl AtlasError {
             AuthFailure::StaleNonce => Self::unauthenticated(challenge(true)),
             AuthFailure::RateLimited => Self::from(CoreError::RateLimited),
             AuthFailure::Internal => Self::from(CoreError::internal("authentication")),
+            AuthFailure::Busy => Self::from(CoreError::Busy),
             AuthFailure::Unavailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "SERVICE_UNAVAILABLE",
@@ -205,6 +206,11 @@ impl From<CoreError> for AtlasError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "RATE_LIMITED",
                 "Too many failed authentications from this address; wait and retry.",
+            ),
+            CoreError::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "Too many password verifications are in progress; retry shortly.",
             ),
             CoreError::Internal(cause) => {
                 tracing::error!(%cause, "unexpected error");

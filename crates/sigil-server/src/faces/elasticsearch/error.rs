@@ -79,6 +79,7 @@ impl EsError {
             }
             AuthFailure::RateLimited => Self::from(CoreError::RateLimited),
             AuthFailure::Internal => Self::from(CoreError::internal("authentication")),
+            AuthFailure::Busy => Self::from(CoreError::Busy),
             AuthFailure::Unavailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "status_exception",
@@ -173,6 +174,11 @@ impl From<CoreError> for EsError {
                 e
             }
             CoreError::LimitReached { .. } => Self::illegal_argument(e.to_string()),
+            CoreError::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "status_exception",
+                "too many password verifications are in progress; retry shortly",
+            ),
             other => {
                 tracing::error!(error = %other, "unexpected error");
                 Self::new(

@@ -93,6 +93,7 @@ impl<S: Style> IamError<S> {
             }
             AuthFailure::RateLimited => Self::from(CoreError::RateLimited),
             AuthFailure::Internal => Self::from(CoreError::internal("authentication")),
+            AuthFailure::Busy => Self::from(CoreError::Busy),
             AuthFailure::Unavailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 code::UNAVAILABLE,
@@ -139,6 +140,11 @@ impl<S: Style> From<CoreError> for IamError<S> {
                 StatusCode::TOO_MANY_REQUESTS,
                 code::RATE_LIMITED,
                 "Too many failed authentications from this address; wait and retry.",
+            ),
+            CoreError::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::UNAVAILABLE,
+                "Too many password verifications are in progress; retry shortly.",
             ),
             CoreError::Internal(cause) => {
                 tracing::error!(%cause, "unexpected error");

@@ -53,6 +53,14 @@ impl OAuthError {
         )
     }
 
+    pub fn busy() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "too many password verifications are in progress; retry shortly",
+        )
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "unexpected error");
         Self::new(
