@@ -65,7 +65,8 @@ impl AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+/// Every face, with `body_timeout` for each request body to arrive whole.
+pub fn router(state: AppState, body_timeout: std::time::Duration) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/health", get(health))
@@ -81,6 +82,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(axum::middleware::from_fn(
             crate::auth::signed::hash_signed_bodies,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            body_timeout,
+            crate::body_deadline::limit_body_time,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
