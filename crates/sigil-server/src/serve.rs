@@ -25,6 +25,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify, Semaphore};
 use tower::{Service, ServiceExt};
 
+/// The most bytes of headers one request may carry (every face's limits on single headers
+/// are smaller; this bounds their number and the memory a head may take).
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// The most header fields of one HTTP/1.1 request.
+pub const MAX_HEADERS: usize = 100;
+
 /// The bounds on connections.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
@@ -272,7 +278,14 @@ async fn serve_connection<S>(
         + 'static,
     S::Future: Send + 'static,
 {
-    let builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS);
+    builder
+        .http2()
+        .max_header_list_size(u32::try_from(MAX_HEAD_BYTES).unwrap_or(u32::MAX));
     let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
     let mut closing = false;
     loop {

@@ -43,10 +43,7 @@ pub async fn hash_signed_bodies(request: Request, next: Next) -> Response {
         Ok(bytes) => bytes,
         Err(e) => {
             let (status, message) = match crate::body_deadline::timed_out(&e) {
-                Some(late) => (
-                    StatusCode::REQUEST_TIMEOUT,
-                    format!("{}.", capitalized(late)),
-                ),
+                Some(late) => (StatusCode::REQUEST_TIMEOUT, crate::app::sentence(late)),
                 None => (
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!(
@@ -72,15 +69,6 @@ pub async fn hash_signed_bodies(request: Request, next: Next) -> Response {
     });
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
-}
-
-fn capitalized(text: impl ToString) -> String {
-    let text = text.to_string();
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// Verifies the signature of the request in `parts`.

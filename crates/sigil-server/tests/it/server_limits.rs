@@ -202,3 +202,44 @@ async fn local_issuers_are_refused_without_the_insecure_flag() {
         );
     }
 }
+
+/// Every face refuses a header over its bound in its own format, and no head may carry more
+/// than 64 KiB of headers in all.
+#[tokio::test]
+async fn every_face_bounds_its_headers() {
+    let server = TestServer::sqlite().await;
+    let long = "x".repeat(9 * 1024);
+    let send = |method: Method, path: &str| {
+        server
+            .client
+            .request(method, format!("{}{path}", server.url))
+            .header("x-padding", long.as_str())
+    };
+    let a = server
+        .send(send(Method::GET, "/_security/_authenticate"))
+        .await;
+    assert_eq!(a.status, 431, "{}", a.text);
+    assert_eq!(
+        a.body["error"]["type"], "illegal_argument_exception",
+        "{}",
+        a.text
+    );
+    assert_eq!(a.header("x-elastic-product"), Some("Elasticsearch"));
+    let a = server.send(send(Method::POST, "/api/oauth/token")).await;
+    assert_eq!(a.status, 431, "{}", a.text);
+    assert_eq!(a.body["error"], "invalid_request", "{}", a.text);
+    let a = server.send(send(Method::GET, "/api/atlas/v2/orgs")).await;
+    assert_eq!(a.status, 431, "{}", a.text);
+    assert_eq!(a.body["errorCode"], "HEADER_TOO_LARGE", "{}", a.text);
+
+    let mut many = server
+        .client
+        .get(format!("{}/_security/_authenticate", server.url));
+    for i in 0..12 {
+        many = many.header(format!("x-pad-{i}"), "y".repeat(6 * 1024));
+    }
+    let a = server.send(many).await;
+    assert_eq!(a.status, 431, "headers of 72 KiB in all: {}", a.text);
+    let reason = a.body["error"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("65536 bytes in all"), "{reason}");
+}
