@@ -25,6 +25,10 @@ pub struct AuditEvent {
     pub outcome: Outcome,
     /// Free text for what the fields above cannot say (a refetch error, a failure reason).
     pub detail: Option<String>,
+    /// Other organizations the change affects (a settings-wide federation change affects
+    /// every connected one): the event is listed under each of them too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_org_ids: Vec<OrgId>,
 }
 
 /// Who did it and from where: what every audited core call receives from its face.
@@ -66,11 +70,22 @@ impl Actor {
             remote_address: self.remote_address.clone(),
             outcome: Outcome::Success,
             detail: None,
+            also_org_ids: vec![],
         }
     }
 }
 
 impl AuditEvent {
+    /// Lists the event under `orgs` too (its own organization is left out).
+    pub fn affecting(mut self, orgs: &[OrgId]) -> Self {
+        self.also_org_ids = orgs
+            .iter()
+            .copied()
+            .filter(|o| Some(*o) != self.org_id)
+            .collect();
+        self
+    }
+
     pub fn failed(mut self, detail: impl Into<String>) -> Self {
         self.outcome = Outcome::Failure;
         self.detail = Some(detail.into());

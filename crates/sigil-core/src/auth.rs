@@ -268,8 +268,9 @@ impl Core {
         self.bump_cache_epoch();
         self.auth_cache.clear();
         self.token_cache.invalidate_all();
-        // Access keys carry their user's roles.
+        // Access keys carry their user's roles; API keys are checked against their owner.
         self.access_keys.invalidate_all();
+        self.key_owners.invalidate_all();
     }
 }
 

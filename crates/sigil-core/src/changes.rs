@@ -208,12 +208,15 @@ impl Core {
                     self.invalidate_credentials();
                 }
                 kind::API_KEY_UPDATED | kind::API_KEY_DELETED => self.invalidate_credentials(),
-                kind::ROLE_CHANGED
-                | kind::ROLE_DELETED
-                | kind::USER_CHANGED
-                | kind::USER_DELETED => {
+                kind::ROLE_CHANGED | kind::ROLE_DELETED | kind::USER_CHANGED => {
                     self.roles.invalidate_all();
                     self.invalidate_credentials();
+                }
+                kind::USER_DELETED => {
+                    self.roles.invalidate_all();
+                    self.invalidate_credentials();
+                    // The user's API keys were invalidated in the same transaction.
+                    self.api_keys.invalidate_all();
                 }
                 kind::SECURITY_API_KEY_UPDATED | kind::SECURITY_API_KEY_INVALIDATED => {
                     if let Some(id) = target_id {

@@ -3,7 +3,7 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::ids::OrgId;
-use crate::principal::Principal;
+use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -51,6 +51,31 @@ impl OrgRole {
                     ),
                 )
             })
+    }
+
+    /// For the OpenAPI document: a non-empty list of role names.
+    pub fn list_schema() -> utoipa::openapi::Array {
+        utoipa::openapi::ArrayBuilder::new()
+            .items(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::String)
+                    .enum_values(Some(Self::ALL.map(Self::as_str))),
+            )
+            .min_items(Some(1))
+            .description(Some("Organization roles, at least one."))
+            .build()
+    }
+
+    /// For the OpenAPI document: such a list, or null (an update that keeps the roles).
+    pub fn nullable_list_schema() -> utoipa::openapi::Schema {
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .description(Some(
+                "Organization roles, at least one; absent or null keeps the roles.",
+            ))
+            .item(Self::list_schema())
+            .item(utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::Null))
+            .build()
+            .into()
     }
 
     fn names() -> String {
@@ -126,6 +151,8 @@ pub enum Privilege {
     Cluster(ClusterPrivilege),
     /// A credential that speaks for one organization (an IAM token is scoped to a domain).
     DomainScope,
+    /// A user signed in with its own password (what may own Elasticsearch API keys).
+    RealmUser,
 }
 
 impl fmt::Display for Privilege {
@@ -136,6 +163,7 @@ impl fmt::Display for Privilege {
             Self::OrgMembership { org } => write!(f, "membership of organization {org}"),
             Self::Cluster(p) => write!(f, "the cluster privilege {}", p.as_str()),
             Self::DomainScope => f.write_str("a credential scoped to one organization"),
+            Self::RealmUser => f.write_str("a user signed in with its own password"),
         }
     }
 }
@@ -158,6 +186,56 @@ pub struct OrgReader {
 pub struct Superuser(());
 
 impl Principal {
+    /// The principal a credential bound to `org` speaks as: its roles in that organization
+    /// only (a superuser's implicit ORG_OWNER there among them), never superuser, no cluster
+    /// privilege and no Elasticsearch role. An IAM token or access key, a service account's
+    /// token and a programmatic API key are such credentials.
+    pub fn scoped_to(mut self, org: OrgId) -> Principal {
+        if self.superuser && !self.has_explicit_role(org, OrgRole::OrgOwner) {
+            self.org_roles.push(OrgRoleAssignment {
+                org_id: org,
+                role: OrgRole::OrgOwner,
+            });
+        }
+        self.org_roles.retain(|a| a.org_id == org);
+        self.superuser = false;
+        self.cluster_privileges.clear();
+        self.roles.clear();
+        self.scope = Some(org);
+        self
+    }
+
+    fn has_explicit_role(&self, org: OrgId, role: OrgRole) -> bool {
+        self.org_roles
+            .iter()
+            .any(|a| a.org_id == org && a.role == role)
+    }
+
+    /// Whether this principal holds every right `other` holds: what the creator of a
+    /// credential for `other`, or the manager of `other`, must hold. ORG_OWNER of an
+    /// organization holds every role there.
+    pub fn covers(&self, other: &Principal) -> bool {
+        if self.superuser {
+            return true;
+        }
+        !other.superuser
+            && other
+                .cluster_privileges
+                .iter()
+                .all(|p| self.has_cluster_privilege(*p))
+            && other.org_roles.iter().all(|a| {
+                self.has_org_role(a.org_id, a.role)
+                    || self.has_org_role(a.org_id, OrgRole::OrgOwner)
+            })
+    }
+
+    /// Whether the principal is a user signed in with its own password (Basic or Digest), not
+    /// a token, a key or a credential bound to one organization: what may own Elasticsearch
+    /// API keys.
+    pub fn is_realm_user(&self) -> bool {
+        self.kind == PrincipalKind::User && self.scope.is_none() && self.api_key.is_none()
+    }
+
     pub fn has_org_role(&self, org: OrgId, role: OrgRole) -> bool {
         self.superuser
             || self
@@ -273,6 +351,91 @@ mod tests {
         let root = principal(vec![], true);
         assert!(root.require_org_owner(a).is_ok());
         assert!(root.require_superuser().is_ok());
+    }
+
+    #[test]
+    fn a_scoped_principal_keeps_its_roles_in_that_organization_only() {
+        let (a, b) = (HexId::random(), HexId::random());
+        let roles = vec![
+            OrgRoleAssignment {
+                org_id: a,
+                role: OrgRole::OrgMember,
+            },
+            OrgRoleAssignment {
+                org_id: b,
+                role: OrgRole::OrgOwner,
+            },
+        ];
+        let mut p = principal(roles, false);
+        p.cluster_privileges = vec![ClusterPrivilege::ManageSecurity];
+        p.roles = vec!["ops".into()];
+        let scoped = p.scoped_to(a);
+        assert_eq!(scoped.orgs(), vec![a]);
+        assert!(scoped.require_member(a).is_ok());
+        assert!(scoped.require_org_owner(b).is_err());
+        assert!(scoped.cluster_privileges.is_empty() && scoped.roles.is_empty());
+        assert_eq!(scoped.scope, Some(a));
+    }
+
+    #[test]
+    fn a_scoped_superuser_is_owner_of_that_organization_and_no_more() {
+        let (a, b) = (HexId::random(), HexId::random());
+        let scoped = principal(vec![], true).scoped_to(a);
+        assert!(!scoped.superuser);
+        assert!(scoped.require_org_owner(a).is_ok());
+        assert!(scoped.require_org_owner(b).is_err());
+        assert!(scoped.require_superuser().is_err());
+        assert!(!scoped.has_cluster_privilege(ClusterPrivilege::ReadSecurity));
+    }
+
+    #[test]
+    fn covering_means_holding_every_right_of_the_other() {
+        let a = HexId::random();
+        let owner = principal(
+            vec![OrgRoleAssignment {
+                org_id: a,
+                role: OrgRole::OrgOwner,
+            }],
+            false,
+        );
+        let member = principal(
+            vec![OrgRoleAssignment {
+                org_id: a,
+                role: OrgRole::OrgMember,
+            }],
+            false,
+        );
+        let root = principal(vec![], true);
+        assert!(
+            owner.covers(&member),
+            "ORG_OWNER holds every role of its org"
+        );
+        assert!(!member.covers(&owner));
+        assert!(!owner.covers(&root), "nobody but the superuser covers it");
+        assert!(root.covers(&owner));
+        let mut security = principal(vec![], false);
+        security.cluster_privileges = vec![ClusterPrivilege::ManageApiKey];
+        assert!(
+            !owner.covers(&security),
+            "org roles do not cover cluster privileges"
+        );
+        let mut manager = principal(vec![], false);
+        manager.cluster_privileges = vec![ClusterPrivilege::ManageSecurity];
+        assert!(manager.covers(&security));
+        assert!(!security.covers(&manager));
+    }
+
+    #[test]
+    fn only_an_unscoped_password_user_is_a_realm_user() {
+        let user = principal(vec![], false);
+        assert!(user.is_realm_user());
+        assert!(!user.clone().scoped_to(HexId::random()).is_realm_user());
+        let mut key = user.clone();
+        key.kind = PrincipalKind::ApiKey;
+        assert!(!key.is_realm_user());
+        let mut account = user;
+        account.kind = PrincipalKind::ServiceAccount;
+        assert!(!account.is_realm_user());
     }
 
     #[test]

@@ -37,8 +37,10 @@ pub struct ProgrammaticApiKey {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProgrammaticKeyDraft {
     /// 1 to 250 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 250, pattern = "\\S")]
     pub desc: Option<String>,
     /// Organization roles, at least one.
+    #[schema(schema_with = crate::privilege::OrgRole::list_schema, required = true)]
     pub roles: Option<Vec<String>>,
 }
 

@@ -86,6 +86,9 @@ pub struct Core {
     pub(crate) roles: Cache<String, Arc<Option<Role>>>,
     /// Elasticsearch API keys by id, as last read.
     pub(crate) api_keys: Cache<String, Arc<ApiKey>>,
+    /// The owners of Elasticsearch API keys by (realm, username), as they are now (`None`:
+    /// disabled or deleted); emptied with the credential caches on any user or role change.
+    pub(crate) key_owners: Cache<(String, String), Arc<Option<crate::principal::Principal>>>,
     /// IAM access keys by access key id, their secret keys opened.
     pub(crate) access_keys: Cache<String, Arc<crate::iam::AccessKeyRecord>>,
 }
@@ -150,6 +153,10 @@ impl Core {
                 .time_to_live(CACHE_TTL)
                 .build(),
             api_keys: Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            key_owners: Cache::builder()
                 .max_capacity(CACHE_CAPACITY)
                 .time_to_live(CACHE_TTL)
                 .build(),

@@ -78,6 +78,11 @@ pub trait OrgStore: Send + Sync + 'static {
     ) -> CoreResult<()>;
     async fn get_organization(&self, id: OrgId) -> CoreResult<Option<Organization>>;
     async fn get_organization_by_name(&self, name: &str) -> CoreResult<Option<Organization>>;
+    /// The organization the federation settings were created with (they belong to it).
+    async fn get_organization_by_federation_settings(
+        &self,
+        fs: FederationSettingsId,
+    ) -> CoreResult<Option<Organization>>;
     /// Organizations by name; only those in `only` when it is given.
     async fn list_organizations(
         &self,

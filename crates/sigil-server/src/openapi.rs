@@ -1,13 +1,27 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations: what the server serves
 //! at `/openapi.json` and what the CLI is built from.
 
+mod contract;
+
 use crate::faces::{atlas, elasticsearch, iam, oauth};
 use axum::Json;
 use utoipa::OpenApi;
 
+/// The security schemes every authenticated operation takes, any one of them.
+const SCHEMES: [&str; 7] = [
+    "bearer",
+    "oauth2",
+    "digest",
+    "basic",
+    "apiKey",
+    "authToken",
+    "sdkHmac",
+];
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Sigil", description = "Self-hosted credential and identity-federation service."),
+    servers((url = "/", description = "The Sigil server that serves this document")),
     paths(
         crate::app::health,
         atlas::organizations::list_organizations,
@@ -95,6 +109,13 @@ use utoipa::OpenApi;
         (name = "elasticsearch", description = "Users, roles, _authenticate and API keys (Elasticsearch security API)"),
         (name = "iam", description = "Tokens, identity providers and their OpenID Connect configuration (Huawei Cloud IAM / Keystone style)"),
     ),
+    components(schemas(
+        atlas::error::AtlasErrorBody,
+        oauth::error::OAuthErrorBody,
+        elasticsearch::error::EsErrorBody,
+        iam::error::IamErrorBody,
+        iam::error::KeystoneErrorBody,
+    )),
     modifiers(&Security, &CloudManager)
 )]
 pub struct ApiDoc;
@@ -197,23 +218,52 @@ impl utoipa::Modify for Security {
                 ),
             )),
         );
-        openapi.security = Some(vec![
-            utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
-            utoipa::openapi::security::SecurityRequirement::new("digest", Vec::<String>::new()),
-            utoipa::openapi::security::SecurityRequirement::new("basic", Vec::<String>::new()),
-            utoipa::openapi::security::SecurityRequirement::new("apiKey", Vec::<String>::new()),
-            utoipa::openapi::security::SecurityRequirement::new("authToken", Vec::<String>::new()),
-            utoipa::openapi::security::SecurityRequirement::new("sdkHmac", Vec::<String>::new()),
-        ]);
+        // Where Sigil's own Bearer tokens come from: the client credentials grant.
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(utoipa::openapi::security::OAuth2::with_description(
+                [utoipa::openapi::security::Flow::ClientCredentials(
+                    utoipa::openapi::security::ClientCredentials::new(
+                        "/api/oauth/token",
+                        utoipa::openapi::security::Scopes::new(),
+                    ),
+                )],
+                "A service account's access token (client_credentials at /api/oauth/token), sent as `Authorization: Bearer`",
+            )),
+        );
+        // The OAuth endpoints' own client authentication (client_secret_basic).
+        components.add_security_scheme(
+            "clientSecretBasic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "A service account's client id and secret (RFC 6749 client_secret_basic)",
+                    ))
+                    .build(),
+            ),
+        );
+        openapi.security = Some(
+            SCHEMES
+                .iter()
+                .map(|s| {
+                    utoipa::openapi::security::SecurityRequirement::new(*s, Vec::<String>::new())
+                })
+                .collect(),
+        );
     }
 }
 
-/// The document, built once per process.
-pub fn document() -> &'static utoipa::openapi::OpenApi {
-    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
-    DOC.get_or_init(ApiDoc::openapi)
+/// The document, built once per process: the annotations, then what each face shares.
+pub fn document() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        contract::apply(&mut doc);
+        doc
+    })
 }
 
-pub async fn serve() -> Json<&'static utoipa::openapi::OpenApi> {
+pub async fn serve() -> Json<&'static serde_json::Value> {
     Json(document())
 }

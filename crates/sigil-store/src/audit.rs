@@ -26,6 +26,14 @@ pub(crate) async fn insert_event(
         .execute(&mut **tx)
         .await
         .map_err(db)?;
+    for org in &event.also_org_ids {
+        sqlx::query("INSERT INTO audit_event_orgs (event_id, org_id) VALUES ($1, $2)")
+            .bind(event.id.to_string())
+            .bind(org.to_string())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+    }
     if let Some(change) = Change::of_event(event) {
         append_change(tx, &change, event.created).await?;
     }
@@ -46,10 +54,12 @@ impl AuditStore for SqlStore {
         include_unscoped: bool,
         page: &PageRequest,
     ) -> CoreResult<Page<AuditEvent>> {
+        let affected =
+            "org_id = $1 OR id IN (SELECT event_id FROM audit_event_orgs WHERE org_id = $1)";
         let filter = if include_unscoped {
-            "org_id = $1 OR (org_id IS NULL AND event_type = 'AUTHENTICATION_FAILED')"
+            format!("{affected} OR (org_id IS NULL AND event_type = 'AUTHENTICATION_FAILED')")
         } else {
-            "org_id = $1"
+            affected.to_owned()
         };
         let rows: Vec<(String,)> = sqlx::query_as(&format!(
             "SELECT doc FROM audit_events WHERE {filter} ORDER BY seq DESC LIMIT $2 OFFSET $3"

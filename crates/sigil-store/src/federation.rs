@@ -77,8 +77,7 @@ impl FederationStore for SqlStore {
             &self.pool,
             "DELETE FROM connected_org_configs WHERE org_id = $1 AND federation_settings_id = $2",
             &[&org, &fs.to_string()],
-            "DELETE FROM role_mappings WHERE org_id = $1",
-            &org,
+            &[("DELETE FROM role_mappings WHERE org_id = $1", &[&org])],
             event,
         )
         .await

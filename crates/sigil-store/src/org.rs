@@ -27,13 +27,16 @@ async fn insert_organization(
         .execute(&mut **tx)
         .await
         .map_err(db)?;
-    sqlx::query("INSERT INTO organizations (id, name, doc) VALUES ($1, $2, $3)")
-        .bind(org.id.to_string())
-        .bind(&org.name)
-        .bind(to_doc(org)?)
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| conflict_or_internal(e, &format!("an organization named {:?}", org.name)))?;
+    sqlx::query(
+        "INSERT INTO organizations (id, name, federation_settings_id, doc) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(org.id.to_string())
+    .bind(&org.name)
+    .bind(org.federation_settings_id.to_string())
+    .bind(to_doc(org)?)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| conflict_or_internal(e, &format!("an organization named {:?}", org.name)))?;
     insert_connected_org_config(tx, config).await
 }
 
@@ -103,6 +106,18 @@ impl OrgStore for SqlStore {
             &self.reader,
             "SELECT doc FROM organizations WHERE name = $1",
             &[name],
+        )
+        .await
+    }
+
+    async fn get_organization_by_federation_settings(
+        &self,
+        fs: FederationSettingsId,
+    ) -> CoreResult<Option<Organization>> {
+        one_doc(
+            &self.reader,
+            "SELECT doc FROM organizations WHERE federation_settings_id = $1",
+            &[&fs.to_string()],
         )
         .await
     }

@@ -123,18 +123,24 @@ async fn write_and_record(
     Ok(touched)
 }
 
-/// Deletes a row and what hangs on it, with `event`, in one transaction: `parent` runs with
-/// `parent_keys`, then, only if it deleted a row, `dependents` with `dependent_key`. Answers
-/// whether the row existed.
+/// Deletes a row and what hangs on it, with `event`, in one transaction: each of
+/// `dependents` runs with its keys, then `parent` with `parent_keys`; when `parent` deleted
+/// no row, nothing is kept. Answers whether the row existed.
 pub(crate) async fn delete_with_dependents(
     pool: &AnyPool,
     parent: &str,
     parent_keys: &[&str],
-    dependents: &str,
-    dependent_key: &str,
+    dependents: &[(&str, &[&str])],
     event: &AuditEvent,
 ) -> CoreResult<bool> {
     let mut tx = pool.begin().await.map_err(db)?;
+    for (sql, keys) in dependents {
+        keys.iter()
+            .fold(sqlx::query(sql), |q, k| q.bind(*k))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
     let statement = parent_keys
         .iter()
         .fold(sqlx::query(parent), |q, k| q.bind(*k));
@@ -148,11 +154,6 @@ pub(crate) async fn delete_with_dependents(
         tx.rollback().await.map_err(db)?;
         return Ok(false);
     }
-    sqlx::query(dependents)
-        .bind(dependent_key)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
     insert_event(&mut tx, event).await?;
     tx.commit().await.map_err(db)?;
     Ok(true)

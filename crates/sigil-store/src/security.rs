@@ -112,12 +112,22 @@ impl SecurityStore for SqlStore {
     /// Deletes the user and its IAM access keys, which sign for it and nobody else.
     async fn delete_user(&self, id: UserId, event: &AuditEvent) -> CoreResult<bool> {
         let id = id.to_string();
+        let at = event.created.timestamp_millis().to_string();
+        // The user's access keys go with it, and its API keys are invalidated for good, so a
+        // later user of the same name inherits nothing.
         delete_with_dependents(
             &self.pool,
             "DELETE FROM users WHERE id = $1",
             &[&id],
-            "DELETE FROM access_keys WHERE user_id = $1",
-            &id,
+            &[
+                ("DELETE FROM access_keys WHERE user_id = $1", &[&id]),
+                (
+                    "UPDATE api_keys SET invalidated = 1, invalidation = CAST($1 AS BIGINT)
+                     WHERE invalidated = 0 AND EXISTS (SELECT 1 FROM users u
+                       WHERE u.id = $2 AND u.realm = api_keys.realm AND u.username = api_keys.username)",
+                    &[&at, &id],
+                ),
+            ],
             event,
         )
         .await

@@ -606,6 +606,83 @@ async fn access_keys_are_limited_per_user_and_go_with_it(store: &dyn Store) {
         .is_empty());
 }
 
+/// Federation settings are found by the organization they belong to, and an event of a
+/// change affecting several organizations is listed under each.
+async fn settings_belong_to_an_organization_and_events_reach_every_one_affected(store: &dyn Store) {
+    let (a, fs_a) = create_org(store, "a").await;
+    let (b, _) = create_org(store, "b").await;
+    let owning = store
+        .get_organization_by_federation_settings(fs_a)
+        .await
+        .expect("read");
+    assert_eq!(owning.map(|o| o.id), Some(a.id));
+    assert!(store
+        .get_organization_by_federation_settings(HexId::random())
+        .await
+        .expect("read")
+        .is_none());
+    let shared = event("IDENTITY_PROVIDER_UPDATED", Some(a.id)).affecting(&[a.id, b.id]);
+    store.record_event(&shared).await.expect("record");
+    for org in [a.id, b.id] {
+        let page = store
+            .list_events(org, false, &PageRequest::default())
+            .await
+            .expect("list");
+        assert_eq!(page.items[0].id, shared.id, "listed under {org}");
+        assert_eq!(page.total, 2, "its own creation and the shared event");
+    }
+}
+
+/// Deleting a user invalidates its API keys in the same transaction (a later user of the same
+/// name inherits none); other users' keys are untouched.
+async fn deleting_a_user_invalidates_its_api_keys(store: &dyn Store) {
+    use sigil_core::security::api_keys::{ApiKey, LimitedBy};
+    let (org, _) = create_org(store, "acme").await;
+    let (gone, kept) = (user("gone", org.id), user("kept", org.id));
+    for u in [&gone, &kept] {
+        store.put_user(u, &event("USER", None)).await.expect("user");
+    }
+    let key = |id: &str, owner: &User| ApiKey {
+        id: id.into(),
+        name: id.into(),
+        key_hash: String::new(),
+        creation: now(),
+        expiration: None,
+        invalidated: false,
+        invalidation: None,
+        username: owner.username.clone(),
+        realm: owner.realm.clone(),
+        realm_type: "native".into(),
+        metadata: Default::default(),
+        role_descriptors: Default::default(),
+        limited_by: LimitedBy {
+            superuser: false,
+            cluster: vec![],
+            roles: vec![],
+            org_roles: vec![],
+            user_id: Some(owner.id.to_string()),
+        },
+    };
+    let (k1, k2) = ("aaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaa2");
+    store
+        .insert_api_key(&key(k1, &gone), &event("K", None))
+        .await
+        .expect("key");
+    store
+        .insert_api_key(&key(k2, &kept), &event("K", None))
+        .await
+        .expect("key");
+    assert!(store
+        .delete_user(gone.id, &event("USER_DELETED", None))
+        .await
+        .expect("delete"));
+    let read = |id: &'static str| async move { store.get_api_key(id).await.expect("get") };
+    let invalidated = read(k1).await.expect("kept for the retention period");
+    assert!(invalidated.invalidated);
+    assert_eq!(invalidated.invalidation, Some(now()));
+    assert!(!read(k2).await.expect("other key").invalidated);
+}
+
 /// An id list far longer than either engine binds in one statement (SQLite: 32 766
 /// variables, PostgreSQL: 65 535) finds what it names, once each, in creation order.
 async fn api_keys_are_found_among_any_number_of_ids(store: &dyn Store) {
@@ -628,6 +705,7 @@ async fn api_keys_are_found_among_any_number_of_ids(store: &dyn Store) {
             cluster: vec![],
             roles: vec![],
             org_roles: vec![],
+            user_id: None,
         },
     };
     for n in [3, 1, 2] {
@@ -657,6 +735,8 @@ async fn api_keys_are_found_among_any_number_of_ids(store: &dyn Store) {
 
 conformance!(
     api_keys_are_found_among_any_number_of_ids,
+    settings_belong_to_an_organization_and_events_reach_every_one_affected,
+    deleting_a_user_invalidates_its_api_keys,
     access_keys_are_limited_per_user_and_go_with_it,
     identity_providers_are_found_by_iam_name,
     bootstrap_runs_once,

@@ -58,14 +58,16 @@ impl ConnectedOrgConfig {
 pub struct ConnectedOrgConfigDraft {
     pub org_id: Option<String>,
     pub federation_settings_id: Option<String>,
+    /// The 24-hex id of a WORKFORCE identity provider of these federation settings, or null.
+    #[schema(pattern = "^[0-9a-f]{24}$")]
     pub identity_provider_id: Option<String>,
     pub data_access_identity_provider_ids: Option<Vec<String>>,
     pub domain_allow_list: Option<Vec<String>>,
     pub domain_restriction_enabled: Option<bool>,
     pub post_auth_role_grants: Option<Vec<String>>,
-    /// Read-only; accepted so a client may send back what it read.
+    /// Read-only; accepted (whatever it holds) so a client may send back what it read.
     #[serde(default)]
-    #[schema(value_type = Option<Object>, read_only)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub role_mappings: Option<serde::de::IgnoredAny>,
 }
 
@@ -195,12 +197,18 @@ impl Core {
             parsed.dedup();
             config.post_auth_role_grants = parsed;
         }
-        let event = actor.event(
-            kind::CONNECTED_ORG_CONFIG_UPDATED,
-            self.now(),
-            Some(owner.org_id),
-            Some(owner.org_id.to_string()),
-        );
+        // The settings' organizations see who joins or leaves them.
+        let affected = self
+            .organizations_of_settings(owner.federation_settings_id)
+            .await?;
+        let event = actor
+            .event(
+                kind::CONNECTED_ORG_CONFIG_UPDATED,
+                self.now(),
+                Some(owner.org_id),
+                Some(owner.org_id.to_string()),
+            )
+            .affecting(&affected);
         self.store.put_connected_org_config(&config, &event).await?;
         self.federation_changed(None);
         let mappings = self.store.list_role_mappings(fs, owner.org_id).await?;
@@ -214,12 +222,18 @@ impl Core {
         actor: &Actor,
     ) -> CoreResult<()> {
         self.connected_config(owner).await?;
-        let event = actor.event(
-            kind::CONNECTED_ORG_CONFIG_REMOVED,
-            self.now(),
-            Some(owner.org_id),
-            Some(owner.org_id.to_string()),
-        );
+        // The settings' organizations see who joins or leaves them.
+        let affected = self
+            .organizations_of_settings(owner.federation_settings_id)
+            .await?;
+        let event = actor
+            .event(
+                kind::CONNECTED_ORG_CONFIG_REMOVED,
+                self.now(),
+                Some(owner.org_id),
+                Some(owner.org_id.to_string()),
+            )
+            .affecting(&affected);
         if self
             .store
             .delete_connected_org_config(owner.federation_settings_id, owner.org_id, &event)

@@ -128,30 +128,57 @@ impl IdentityProvider {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IdentityProviderDraft {
+    /// `OIDC`, the only protocol Sigil supports. Required on creation.
+    #[schema(pattern = "^OIDC$")]
     pub protocol: Option<String>,
+    /// `WORKFORCE` (people, who exchange their tokens) or `WORKLOAD` (machines, whose JWTs are
+    /// Bearer credentials). Required on creation; cannot change afterwards.
+    #[schema(pattern = "^(WORKFORCE|WORKLOAD)$")]
     pub idp_type: Option<String>,
+    /// 1 to 50 characters. Required on creation.
+    #[schema(min_length = 1, max_length = 50, pattern = "\\S")]
     pub display_name: Option<String>,
+    /// Up to 250 characters.
+    #[schema(max_length = 250)]
     pub description: Option<String>,
+    /// The issuer: an absolute `https://` URL naming a host (`http://` only with
+    /// --allow-insecure-issuers), up to 2048 characters. Required on creation.
+    #[schema(min_length = 1, max_length = 2048, format = "uri")]
     pub issuer_uri: Option<String>,
+    /// 1 to 255 characters; required for a WORKFORCE provider.
+    #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub client_id: Option<String>,
+    /// 1 to 255 characters: the `aud` its tokens carry. Required on creation; unique with the issuer.
+    #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub audience: Option<String>,
+    /// `GROUP` (role mappings match the groups claim) or `USER` (they match the user).
+    /// Required on creation.
+    #[schema(pattern = "^(GROUP|USER)$")]
     pub authorization_type: Option<String>,
+    /// 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub groups_claim: Option<String>,
+    /// 1 to 100 characters (`sub` by default).
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub user_claim: Option<String>,
+    /// At most 50 scopes.
+    #[schema(max_items = 50)]
     pub requested_scopes: Option<Vec<String>>,
+    /// At most 50 domains.
+    #[schema(max_items = 50)]
     pub associated_domains: Option<Vec<String>>,
     // Read-only fields a client may send back after a GET; ignored.
     #[serde(default)]
-    #[schema(value_type = Option<Object>, read_only)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub id: Option<IgnoredAny>,
     #[serde(default)]
-    #[schema(value_type = Option<Object>, read_only)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub created_at: Option<IgnoredAny>,
     #[serde(default)]
-    #[schema(value_type = Option<Object>, read_only)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub updated_at: Option<IgnoredAny>,
     #[serde(default)]
-    #[schema(value_type = Option<Object>, read_only)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub key_set: Option<IgnoredAny>,
 }
 
@@ -401,12 +428,14 @@ impl Core {
             self.now(),
             self.config.allow_insecure_issuers,
         )?;
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_CREATED,
-            self.now(),
-            owner.org_id,
-            Some(idp.id.to_string()),
-        );
+        let event = self
+            .settings_event(
+                owner,
+                actor,
+                kind::IDENTITY_PROVIDER_CREATED,
+                idp.id.to_string(),
+            )
+            .await?;
         self.store
             .insert_identity_provider(&idp, None, &event)
             .await?;
@@ -435,12 +464,14 @@ impl Core {
     ) -> CoreResult<IdentityProvider> {
         let current = self.get_identity_provider(owner, id).await?;
         let idp = draft.apply_to(current, self.now(), self.config.allow_insecure_issuers)?;
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_UPDATED,
-            self.now(),
-            owner.org_id,
-            Some(id.to_string()),
-        );
+        let event = self
+            .settings_event(
+                owner,
+                actor,
+                kind::IDENTITY_PROVIDER_UPDATED,
+                id.to_string(),
+            )
+            .await?;
         self.store.update_identity_provider(&idp, &event).await?;
         self.federation_changed(Some(id));
         Ok(idp)
@@ -454,12 +485,14 @@ impl Core {
         id: IdentityProviderId,
     ) -> CoreResult<()> {
         let idp = self.get_identity_provider(owner, id).await?;
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_DELETED,
-            self.now(),
-            owner.org_id,
-            Some(id.to_string()),
-        );
+        let event = self
+            .settings_event(
+                owner,
+                actor,
+                kind::IDENTITY_PROVIDER_DELETED,
+                id.to_string(),
+            )
+            .await?;
         self.store.delete_identity_provider(&idp, &event).await?;
         self.federation_changed(Some(id));
         Ok(())

@@ -16,6 +16,7 @@ pub use identity_provider::{
 };
 pub use role_mapping::{RoleAssignment, RoleAssignmentDraft, RoleMapping, RoleMappingDraft};
 
+use crate::audit::{Actor, AuditEvent};
 use crate::error::{CoreError, CoreResult, ResourceKind};
 use crate::ids::{FederationSettingsId, OrgId};
 use crate::principal::Principal;
@@ -39,32 +40,35 @@ pub struct ConnectedOrgOwner {
 }
 
 impl Core {
-    /// Settings-wide operations need ORG_OWNER of any organization connected to them.
+    /// Settings-wide operations need the superuser, or ORG_OWNER of the organization the
+    /// settings belong to (the one created with them), or ORG_OWNER of an organization
+    /// connected to them (as Atlas has it: an organization is connected only by someone who
+    /// already holds these rights, see [`Core::authorize_connected_org_owner`]).
     pub async fn authorize_federation_owner(
         &self,
         who: &Principal,
         fs: FederationSettingsId,
     ) -> CoreResult<FederationOwner> {
         self.federation_settings(fs).await?;
+        let owning = self
+            .store
+            .get_organization_by_federation_settings(fs)
+            .await?;
         let connected = self.store.list_connected_org_configs(fs).await?;
-        if let Some(c) = connected
+        let through = owning
             .iter()
-            .find(|c| who.has_org_role(c.org_id, OrgRole::OrgOwner))
-        {
+            .map(|o| o.id)
+            .chain(connected.iter().map(|c| c.org_id))
+            .find(|org| who.has_org_role(*org, OrgRole::OrgOwner));
+        if through.is_some() || who.superuser {
             return Ok(FederationOwner {
                 federation_settings_id: fs,
-                org_id: Some(c.org_id),
+                org_id: through,
             });
         }
-        if who.superuser {
-            return Ok(FederationOwner {
-                federation_settings_id: fs,
-                org_id: None,
-            });
-        }
-        let needs = match connected.first() {
-            Some(c) => Privilege::OrgRole {
-                org: c.org_id,
+        let needs = match owning.map(|o| o.id).or(connected.first().map(|c| c.org_id)) {
+            Some(org) => Privilege::OrgRole {
+                org,
                 role: OrgRole::OrgOwner,
             },
             None => Privilege::Superuser,
@@ -72,7 +76,9 @@ impl Core {
         Err(CoreError::Forbidden { needs })
     }
 
-    /// Operations on one connected organization need ORG_OWNER of that organization.
+    /// Operations on one connected organization need ORG_OWNER of that organization; while it
+    /// is not connected to these settings (connecting it), also the right over the settings,
+    /// so nobody attaches an organization to federation settings that are not theirs.
     pub async fn authorize_connected_org_owner(
         &self,
         who: &Principal,
@@ -81,10 +87,59 @@ impl Core {
     ) -> CoreResult<ConnectedOrgOwner> {
         self.federation_settings(fs).await?;
         who.require_org_owner(org)?;
+        let connected_here = self
+            .store
+            .get_connected_org_config(org)
+            .await?
+            .is_some_and(|c| c.federation_settings_id == fs);
+        if !connected_here {
+            self.authorize_federation_owner(who, fs).await?;
+        }
         Ok(ConnectedOrgOwner {
             federation_settings_id: fs,
             org_id: org,
         })
+    }
+
+    /// The audit event of a settings-wide change, listed under every organization it affects.
+    pub(crate) async fn settings_event(
+        &self,
+        owner: FederationOwner,
+        actor: &Actor,
+        event_type: &str,
+        target: String,
+    ) -> CoreResult<AuditEvent> {
+        let affected = self
+            .organizations_of_settings(owner.federation_settings_id)
+            .await?;
+        Ok(actor
+            .event(event_type, self.now(), owner.org_id, Some(target))
+            .affecting(&affected))
+    }
+
+    /// Every organization a change to these settings affects: the one they belong to and
+    /// every connected one. Settings-wide changes are audited under each of them.
+    pub(crate) async fn organizations_of_settings(
+        &self,
+        fs: FederationSettingsId,
+    ) -> CoreResult<Vec<OrgId>> {
+        let mut orgs: Vec<OrgId> = self
+            .store
+            .list_connected_org_configs(fs)
+            .await?
+            .into_iter()
+            .map(|c| c.org_id)
+            .collect();
+        if let Some(owning) = self
+            .store
+            .get_organization_by_federation_settings(fs)
+            .await?
+        {
+            orgs.push(owning.id);
+        }
+        orgs.sort();
+        orgs.dedup();
+        Ok(orgs)
     }
 
     /// The connected organization's configuration; 404 when that organization does not exist

@@ -54,12 +54,15 @@ impl Core {
                 oidc.signing_key = REVOKED_PINNED_JWKS.to_owned();
             }
         }
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_JWKS_REVOKED,
-            now,
-            owner.org_id,
-            Some(id.to_string()),
-        );
+        let mut event = self
+            .settings_event(
+                owner,
+                actor,
+                kind::IDENTITY_PROVIDER_JWKS_REVOKED,
+                id.to_string(),
+            )
+            .await?;
+        event.created = now;
         self.store
             .record_jwks_revocation(&idp, &revocation, &event)
             .await?;
@@ -83,12 +86,14 @@ impl Core {
             .get_identity_provider(owner.federation_settings_id, id)
             .await?
             .unwrap_or(idp);
-        let mut event = actor.event(
-            kind::IDENTITY_PROVIDER_JWKS_REFETCHED,
-            self.now(),
-            owner.org_id,
-            Some(id.to_string()),
-        );
+        let mut event = self
+            .settings_event(
+                owner,
+                actor,
+                kind::IDENTITY_PROVIDER_JWKS_REFETCHED,
+                id.to_string(),
+            )
+            .await?;
         match outcome {
             Ok(key_ids) => {
                 after.key_set.key_ids = key_ids.clone();

@@ -28,17 +28,27 @@ pub struct RoleAssignment {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleMappingDraft {
     #[serde(default)]
-    #[schema(value_type = Option<Object>, read_only)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub id: Option<serde::de::IgnoredAny>,
+    /// 1 to 200 characters: the group (or, for a USER provider, the user) it maps.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = "\\S")]
     pub external_group_name: Option<String>,
+    /// 1 to 20 assignments, each of a role in the connected organization of the path.
+    #[schema(value_type = Vec<RoleAssignmentDraft>, required = true, min_items = 1, max_items = 20)]
     pub role_assignments: Option<Vec<RoleAssignmentDraft>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleAssignmentDraft {
+    /// The connected organization of the path.
+    #[schema(value_type = String, required = true, pattern = "^[0-9a-f]{24}$")]
     pub org_id: Option<String>,
+    /// Refused: Sigil has no projects.
+    #[schema(value_type = Option<String>, read_only)]
     pub group_id: Option<String>,
+    #[schema(value_type = String, required = true,
+        example = "ORG_MEMBER", pattern = "^(ORG_OWNER|ORG_MEMBER|ORG_READ_ONLY|ORG_GROUP_CREATOR|ORG_BILLING_ADMIN)$")]
     pub role: Option<String>,
 }
 

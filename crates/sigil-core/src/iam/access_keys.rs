@@ -99,34 +99,55 @@ fn new_access() -> String {
     format!("{ACCESS_PREFIX}{tail}")
 }
 
+/// Whether `who` is the user `user` itself (by any credential of its own but an API key).
+fn is_own(who: &Principal, user: UserId) -> bool {
+    who.kind == crate::principal::PrincipalKind::User
+        && who.api_key.is_none()
+        && who.id == user.to_string()
+}
+
 impl Core {
-    /// The caller may manage `user`'s keys in `org`: its own, or as ORG_OWNER of `org` when
-    /// the user holds a role there.
+    /// The caller may read `user`'s keys in `org` (never their secrets): its own, or any of
+    /// the domain's as its ORG_OWNER.
+    fn authorize_key_reader(&self, who: &Principal, user: UserId, org: OrgId) -> CoreResult<()> {
+        if is_own(who, user) {
+            return Ok(());
+        }
+        who.require_org_owner(org).map(|_| ())
+    }
+
+    /// The caller may manage `user`'s keys in `org`: its own, or, as ORG_OWNER of `org`, those
+    /// of a user who holds a role there (a superuser's implicit roles do not count), whose
+    /// roles there the caller holds, and who is not a superuser unless the caller is one — so
+    /// no owner mints a key that speaks as someone worth more than itself.
     async fn authorize_key_manager(
         &self,
         who: &Principal,
         user: UserId,
         org: OrgId,
     ) -> CoreResult<()> {
-        let own = who.kind == crate::principal::PrincipalKind::User
-            && who.api_key.is_none()
-            && who.id == user.to_string();
-        if own {
+        if is_own(who, user) {
             return Ok(());
         }
         who.require_org_owner(org)?;
-        let member = self
-            .store
-            .get_user(user)
-            .await?
-            .is_some_and(|u| u.superuser || u.org_roles.iter().any(|a| a.org_id == org));
-        if member {
+        let Some(target) = self.store.get_user(user).await? else {
+            return Err(CoreError::not_found(ResourceKind::User, user));
+        };
+        let target = self.user_principal(&target).await?;
+        let member = target.org_roles.iter().any(|a| a.org_id == org);
+        // The key is worth the user's roles in `org`; only a superuser manages a superuser's.
+        let worth = target.clone().scoped_to(org);
+        if member && (who.superuser || !target.superuser) && who.covers(&worth) {
             Ok(())
         } else {
             Err(CoreError::Forbidden {
-                needs: Privilege::OrgRole {
-                    org,
-                    role: OrgRole::OrgOwner,
+                needs: if target.superuser {
+                    Privilege::Superuser
+                } else {
+                    Privilege::OrgRole {
+                        org,
+                        role: OrgRole::OrgOwner,
+                    }
                 },
             })
         }
@@ -192,27 +213,49 @@ impl Core {
         user_id: Option<&str>,
     ) -> CoreResult<Vec<AccessKey>> {
         let domain = self.caller_domain(who).await?;
+        let owner = who.has_org_role(domain.id, OrgRole::OrgOwner);
         let user = match user_id {
             Some(text) => Some(HexId::parse("user_id", text)?),
-            None if who.has_org_role(domain.id, OrgRole::OrgOwner) => None,
-            None => Some(HexId::parse("user_id", &who.id)?),
+            None if owner => None,
+            // Only users have keys: anyone else is asking for the domain's.
+            None => match HexId::parse("user_id", &who.id) {
+                Ok(me) if who.kind == crate::principal::PrincipalKind::User => Some(me),
+                _ => {
+                    return Err(CoreError::Forbidden {
+                        needs: Privilege::OrgRole {
+                            org: domain.id,
+                            role: OrgRole::OrgOwner,
+                        },
+                    })
+                }
+            },
         };
         if let Some(user) = user {
-            self.authorize_key_manager(who, user, domain.id).await?;
+            self.authorize_key_reader(who, user, domain.id)?;
         }
         self.store.list_access_keys(domain.id, user).await
     }
 
-    /// A key the caller may manage; `NotFound` when there is none by that id.
+    /// A key the caller may read; `NotFound` when there is none by that id.
     pub async fn get_access_key(&self, who: &Principal, access: &str) -> CoreResult<AccessKey> {
-        let key = self
-            .store
-            .get_access_key(access)
-            .await?
-            .ok_or_else(|| CoreError::not_found(ResourceKind::AccessKey, access))?;
+        let key = self.stored_access_key(access).await?;
+        self.authorize_key_reader(who, key.user_id, key.org_id)?;
+        Ok(key)
+    }
+
+    /// A key the caller may change or delete.
+    async fn managed_access_key(&self, who: &Principal, access: &str) -> CoreResult<AccessKey> {
+        let key = self.stored_access_key(access).await?;
         self.authorize_key_manager(who, key.user_id, key.org_id)
             .await?;
         Ok(key)
+    }
+
+    async fn stored_access_key(&self, access: &str) -> CoreResult<AccessKey> {
+        self.store
+            .get_access_key(access)
+            .await?
+            .ok_or_else(|| CoreError::not_found(ResourceKind::AccessKey, access))
     }
 
     pub async fn update_access_key(
@@ -225,7 +268,7 @@ impl Core {
         if draft.user_id.is_some() {
             return Err(CoreError::invalid("user_id", "a key's user cannot change"));
         }
-        let mut key = self.get_access_key(who, access).await?;
+        let mut key = self.managed_access_key(who, access).await?;
         if let Some(status) = &draft.status {
             key.status = AccessKeyStatus::parse(status)?;
         }
@@ -252,7 +295,7 @@ impl Core {
         actor: &Actor,
         access: &str,
     ) -> CoreResult<()> {
-        let key = self.get_access_key(who, access).await?;
+        let key = self.managed_access_key(who, access).await?;
         let event = actor.event(
             kind::IAM_ACCESS_KEY_DELETED,
             self.now(),
@@ -287,9 +330,7 @@ impl Core {
         if !user.enabled {
             return Ok(None);
         }
-        let mut principal = self.user_principal(&user).await?;
-        principal.org_roles.retain(|a| a.org_id == key.org_id);
-        principal.scope = Some(key.org_id);
+        let principal = self.user_principal(&user).await?.scoped_to(key.org_id);
         let secret = String::from_utf8(self.master_key.open(&key.sealed_secret)?)
             .map_err(CoreError::internal)?;
         let record = Arc::new(AccessKeyRecord {

@@ -52,11 +52,13 @@ impl SsoType {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IamProviderDraft {
+    /// `virtual_user_sso` or `iam_user_sso`.
+    #[schema(pattern = "^(virtual_user_sso|iam_user_sso)$")]
     pub sso_type: Option<String>,
     pub description: Option<String>,
     pub enabled: Option<bool>,
     /// Keystone's remote ids: Sigil matches tokens by `idp_url`, so only `[]` is accepted.
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 0)]
     pub remote_ids: Option<Vec<serde::de::IgnoredAny>>,
 }
 
@@ -203,12 +205,14 @@ impl Core {
         {
             c.data_access_identity_provider_ids.push(idp.id);
         }
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_CREATED,
-            now,
-            Some(admin.domain.id),
-            Some(idp.id.to_string()),
-        );
+        let event = self
+            .settings_event(
+                admin.owner,
+                actor,
+                kind::IDENTITY_PROVIDER_CREATED,
+                idp.id.to_string(),
+            )
+            .await?;
         self.store
             .insert_identity_provider(&idp, connection.as_ref(), &event)
             .await?;
@@ -265,12 +269,14 @@ impl Core {
         actor: &Actor,
         idp: &IdentityProvider,
     ) -> CoreResult<()> {
-        let event = actor.event(
-            kind::IDENTITY_PROVIDER_UPDATED,
-            self.now(),
-            Some(admin.domain.id),
-            Some(idp.id.to_string()),
-        );
+        let event = self
+            .settings_event(
+                admin.owner,
+                actor,
+                kind::IDENTITY_PROVIDER_UPDATED,
+                idp.id.to_string(),
+            )
+            .await?;
         self.store.update_identity_provider(idp, &event).await?;
         self.federation_changed(Some(idp.id));
         Ok(())

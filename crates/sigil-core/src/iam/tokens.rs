@@ -111,7 +111,7 @@ impl Core {
             let why = "the user holds no role in that domain";
             return Err(self.refuse_login(actor, Some(&login.username), why).await);
         }
-        let roles = domain_roles(&principal, &domain);
+        let roles = domain_roles(&principal.clone().scoped_to(domain.id), &domain);
         let now = self.now().timestamp();
         let claims = AccessClaims {
             iss: self.config.issuer.clone(),

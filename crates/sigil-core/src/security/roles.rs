@@ -125,9 +125,17 @@ impl Core {
                 other.insert(key.into(), v);
             }
         }
+        let cluster = parse_privileges("cluster", &draft.cluster.unwrap_or_default())?;
+        // A role grants only what its author holds: nobody raises a role they hold above
+        // themselves.
+        if let Some(p) = cluster.iter().find(|p| !caller.has_cluster_privilege(**p)) {
+            return Err(CoreError::Forbidden {
+                needs: crate::privilege::Privilege::Cluster(*p),
+            });
+        }
         let role = Role {
             name: name.to_owned(),
-            cluster: parse_privileges("cluster", &draft.cluster.unwrap_or_default())?,
+            cluster,
             metadata,
             other,
             created_at: self.now(),

@@ -6,7 +6,7 @@ use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult, ResourceKind};
 use crate::ids::HexId;
 use crate::principal::{Principal, Realm};
-use crate::privilege::ClusterPrivilege;
+use crate::privilege::{ClusterPrivilege, Privilege};
 use crate::secret::SecretString;
 use crate::user::{hash_password, Ha1, User};
 use crate::Core;
@@ -17,7 +17,8 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserDraft {
-    #[schema(value_type = Option<String>, format = Password)]
+    /// 6 to 1024 characters.
+    #[schema(value_type = Option<String>, format = Password, min_length = 6, max_length = 1024)]
     pub password: Option<SecretString>,
     pub roles: Option<Vec<String>>,
     pub full_name: Option<String>,
@@ -69,6 +70,24 @@ impl Core {
         Ok(user.principal(self.privileges_of(&user.roles).await?))
     }
 
+    /// The caller holds every right `user` holds (or would hold): only then may it change or
+    /// delete that user. A `manage_security` user manages users, not the superuser.
+    async fn require_covers_user(&self, caller: &Principal, user: &User) -> CoreResult<()> {
+        let target = self.user_principal(user).await?;
+        if caller.covers(&target) {
+            return Ok(());
+        }
+        let needs = match target
+            .cluster_privileges
+            .iter()
+            .find(|p| !caller.has_cluster_privilege(**p))
+        {
+            Some(p) if !target.superuser => Privilege::Cluster(*p),
+            _ => Privilege::Superuser,
+        };
+        Err(CoreError::Forbidden { needs })
+    }
+
     /// Creates or updates a user; answers whether it was created. A new user needs a
     /// password. Needs `manage_security`.
     pub async fn put_user(
@@ -98,6 +117,9 @@ impl Core {
             check_metadata("metadata", m)?;
         }
         let existing = self.store.get_user_by_name(Realm::NATIVE, username).await?;
+        if let Some(current) = &existing {
+            self.require_covers_user(caller, current).await?;
+        }
         let created = existing.is_none();
         let mut user = match existing {
             Some(u) => u,
@@ -148,6 +170,8 @@ impl Core {
             }
             user.enabled = enabled;
         }
+        // Nobody makes a user worth more than themselves (the `superuser` role, say).
+        self.require_covers_user(caller, &user).await?;
         let event = actor.event(
             kind::USER_CHANGED,
             self.now(),
@@ -204,6 +228,7 @@ impl Core {
         let Some(user) = self.store.get_user_by_name(Realm::NATIVE, username).await? else {
             return Ok(false);
         };
+        self.require_covers_user(caller, &user).await?;
         let event = actor.event(
             kind::USER_DELETED,
             self.now(),
@@ -212,6 +237,8 @@ impl Core {
         );
         let found = self.store.delete_user(user.id, &event).await?;
         self.invalidate_credentials();
+        // Its API keys were invalidated with it.
+        self.api_keys.invalidate_all();
         Ok(found)
     }
 }

@@ -49,29 +49,38 @@ pub fn parse_client_id(field: &str, text: &str) -> CoreResult<String> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceAccountDraft {
     /// 1 to 64 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 64, pattern = "\\S")]
     pub name: Option<String>,
     /// 1 to 250 characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 250, pattern = "\\S")]
     pub description: Option<String>,
     /// Organization roles, at least one.
+    #[schema(schema_with = OrgRole::list_schema, required = true)]
     pub roles: Option<Vec<String>>,
     /// Hours until the first secret expires: an integer (or a string of digits).
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = i64, required = true)]
     pub secret_expires_after_hours: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceAccountUpdate {
+    /// 1 to 64 characters; absent or null keeps the name.
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     pub name: Option<String>,
+    /// 1 to 250 characters; absent or null keeps the description.
+    #[schema(min_length = 1, max_length = 250, pattern = "\\S")]
     pub description: Option<String>,
+    /// Organization roles, at least one; absent or null keeps the roles.
+    #[schema(schema_with = OrgRole::nullable_list_schema)]
     pub roles: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretDraft {
-    /// Hours until the secret expires: an integer (or a string of digits, as in the seed).
-    #[schema(value_type = Option<i64>)]
+    /// Hours until the secret expires: an integer (or a string of digits).
+    #[schema(value_type = i64, required = true)]
     pub secret_expires_after_hours: Option<serde_json::Value>,
 }
 

@@ -43,7 +43,12 @@ impl SecretLifetimeRule {
         const FIELD: &str = "secretExpiresAfterHours";
         let hours = match value {
             None | Some(serde_json::Value::Null) => return Err(CoreError::missing(FIELD)),
-            Some(serde_json::Value::Number(n)) => n.as_i64(),
+            // JSON has one number type: `48.0` is the integer 48 (JSON Schema says so too).
+            Some(serde_json::Value::Number(n)) => n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() <= 1e9)
+                    .map(|f| f as i64)
+            }),
             Some(serde_json::Value::String(s))
                 if !s.is_empty() && s.len() <= 6 && s.bytes().all(|b| b.is_ascii_digit()) =>
             {
@@ -150,11 +155,14 @@ mod tests {
         assert_eq!(cm.parse_hours(Some(&json!(8))).ok(), Some(8));
         assert_eq!(cm.parse_hours(Some(&json!(8766))).ok(), Some(8766));
         assert_eq!(cm.parse_hours(Some(&json!("3600"))).ok(), Some(3600));
+        assert_eq!(cm.parse_hours(Some(&json!(48.0))).ok(), Some(48));
         for bad in [
             json!(7),
             json!(8767),
             json!(-1),
             json!(8.5),
+            json!(8767.0),
+            json!(1e300),
             json!("abc"),
             json!(""),
             json!("-8"),

@@ -375,11 +375,11 @@ impl Core {
                 .map(|record| service_account_principal(&record.account)),
         };
         let scope = crate::ids::HexId::parse("org_id", &claims.org_id).ok();
-        Ok(principal.map(|mut principal| {
-            if let Some(org) = scope {
-                principal.org_roles.retain(|a| a.org_id == org);
-                principal.scope = Some(org);
-            }
+        Ok(principal.map(|principal| {
+            let principal = match scope {
+                Some(org) => principal.scoped_to(org),
+                None => principal,
+            };
             VerifiedToken {
                 principal,
                 exp: claims.exp,

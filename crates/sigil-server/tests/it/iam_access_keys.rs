@@ -23,16 +23,16 @@ pub struct Key {
 /// How a signed request is made, and how a test may spoil it after signing.
 #[derive(Default)]
 pub struct Signing<'a> {
-    domain: Option<&'a str>,
+    pub domain: Option<&'a str>,
     /// Seconds added to the clock for `X-Sdk-Date`.
-    skew: i64,
-    body: Option<Value>,
+    pub skew: i64,
+    pub body: Option<Value>,
     /// Sent instead of the signed body.
-    sent_body: Option<Value>,
+    pub sent_body: Option<Value>,
     /// Sent instead of the signed `X-Domain-Id`.
-    sent_domain: Option<&'a str>,
+    pub sent_domain: Option<&'a str>,
     /// Replaces the signature's last hex digit.
-    flip: bool,
+    pub flip: bool,
 }
 
 pub async fn signed(

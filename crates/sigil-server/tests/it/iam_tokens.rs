@@ -195,15 +195,16 @@ async fn an_identity_providers_jwt_is_not_an_auth_token(server: &TestServer) {
 }
 
 /// A token for another domain carries that domain only: the admin's token for `second`
-/// creates providers in `second`'s federation, which `default`'s token does not see.
+/// creates providers in `second`'s federation, which `default`'s token does not see. Scoped,
+/// the superuser is ORG_OWNER of that domain and no more.
 async fn a_token_speaks_for_its_domain_only(server: &TestServer) {
     create_org(server, "second").await;
     let second = admin_token_for(server, "second").await;
     let login = password_login(server, password_body("admin", ADMIN_PASSWORD, "second")).await;
     assert_eq!(
         login.body["token"]["roles"],
-        json!([]),
-        "no role in second: {}",
+        json!([{"id": "ORG_OWNER", "name": "ORG_OWNER"}]),
+        "the superuser's implicit role in second: {}",
         login.text
     );
     create_provider(server, &second, "only-in-second").await;

@@ -117,3 +117,49 @@ async fn the_document_covers_every_route_with_its_errors() {
         .await;
     assert_eq!(get_org.status, 200);
 }
+
+/// The document passes Redocly CLI's lint (pinned in tests/openapi/package.json, rules in
+/// tests/openapi/redocly.yaml) with no error and no warning (every warning is an error there). Outside CI a missing linter is a
+/// visible `SKIPPED:`; with `CI=true` it fails.
+#[tokio::test]
+async fn the_document_passes_the_linter() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let openapi = root.join("tests/openapi");
+    let redocly = openapi.join("node_modules/.bin/redocly");
+    if !redocly.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but Redocly CLI is not installed (npm ci --prefix tests/openapi)"
+        );
+        eprintln!("SKIPPED: Redocly CLI is needed (npm ci --prefix tests/openapi)");
+        return;
+    }
+    let server = TestServer::sqlite().await;
+    let served = server.anonymous(Method::GET, "/openapi.json", None).await;
+    assert_eq!(served.status, 200);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, &served.text).expect("write the document");
+    let output = tokio::process::Command::new(&redocly)
+        .arg("lint")
+        .arg(&file)
+        .arg("--config")
+        .arg(openapi.join("redocly.yaml"))
+        .args(["--max-problems", "1000"])
+        .env("REDOCLY_TELEMETRY", "off")
+        .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+        .output()
+        .await
+        .expect("redocly runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // `recommended-strict` makes every warning an error, so the status says it all.
+    assert!(
+        output.status.success(),
+        "the linter found problems:\n{report}"
+    );
+    assert!(report.contains("is valid"), "{report}");
+}

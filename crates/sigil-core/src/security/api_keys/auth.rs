@@ -33,19 +33,45 @@ pub fn claimed_api_key_id(credentials: &str) -> Option<String> {
 }
 
 impl Core {
-    fn api_key_principal(&self, key: &ApiKey, secret: &str) -> Option<Principal> {
+    /// Whether `secret` is the key's and the key is active.
+    fn api_key_opens(&self, key: &ApiKey, secret: &str) -> bool {
         let matches: bool = key_hash(secret)
             .as_bytes()
             .ct_eq(key.key_hash.as_bytes())
             .into();
-        (matches && key.is_active(self.now())).then(|| key.principal())
+        matches && key.is_active(self.now())
     }
 
-    /// A key this node has read before, from memory.
+    /// A key this node has read before, and its owner, from memory.
     pub fn cached_api_key(&self, credentials: &str) -> Option<Principal> {
         let (id, secret) = decode(credentials)?;
         let key = self.api_keys.get(&id)?;
-        self.api_key_principal(&key, &secret)
+        let owner = self
+            .key_owners
+            .get(&(key.realm.clone(), key.username.clone()))?;
+        if !self.api_key_opens(&key, &secret) {
+            return None;
+        }
+        key.principal_under(owner.as_ref().as_ref()?)
+    }
+
+    /// The owner of a key as it is now: `None` when it is disabled or gone, so its keys stop
+    /// at once (a user change empties this cache here and, through the change log, on every
+    /// node).
+    async fn api_key_owner(&self, key: &ApiKey) -> CoreResult<Option<Principal>> {
+        let name = (key.realm.clone(), key.username.clone());
+        if let Some(hit) = self.key_owners.get(&name) {
+            return Ok(hit.as_ref().clone());
+        }
+        let epoch = self.cache_epoch();
+        let owner = match self.store.get_user_by_name(&name.0, &name.1).await? {
+            Some(user) if user.enabled => Some(self.user_principal(&user).await?),
+            _ => None,
+        };
+        if self.cacheable_since(epoch) {
+            self.key_owners.insert(name, Arc::new(owner.clone()));
+        }
+        Ok(owner)
     }
 
     pub async fn authenticate_api_key(
@@ -71,13 +97,20 @@ impl Core {
                 found
             }
         };
-        match key.and_then(|k| self.api_key_principal(&k, &secret)) {
+        let principal = match key.filter(|k| self.api_key_opens(k, &secret)) {
+            Some(key) => self
+                .api_key_owner(&key)
+                .await?
+                .and_then(|owner| key.principal_under(&owner)),
+            None => None,
+        };
+        match principal {
             Some(p) => Ok(p),
             None => {
                 self.authentication_failed(
                     actor,
                     Some(&id),
-                    "API key unknown, wrong, expired or invalidated",
+                    "API key unknown, wrong, expired or invalidated, or its owner disabled or deleted",
                 )
                 .await;
                 Err(CoreError::Unauthenticated)

@@ -5,7 +5,7 @@ use super::{
 };
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult, ResourceKind};
-use crate::principal::{Principal, PrincipalKind};
+use crate::principal::Principal;
 use crate::privilege::{ClusterPrivilege, Privilege};
 use crate::secret::{random_urlsafe, SecretString};
 use crate::security::roles::{check_metadata, parse_privileges};
@@ -108,12 +108,15 @@ fn check_descriptors(descriptors: &Map<String, Value>) -> CoreResult<()> {
     Ok(())
 }
 
-/// Who may own API keys: a realm user, not a key (a key cannot mint keys).
+/// Who may own API keys: a user signed in with its own password. Not an API key (as in
+/// Elasticsearch, a key does not mint keys), and not a token or access key bound to one
+/// organization: a key is not scoped, so a scoped or short-lived credential would mint
+/// something wider and longer-lived than itself.
 fn owner(caller: &Principal) -> CoreResult<()> {
     caller.require_cluster(ClusterPrivilege::ManageOwnApiKey)?;
-    if caller.kind != PrincipalKind::User {
+    if !caller.is_realm_user() {
         return Err(CoreError::Forbidden {
-            needs: Privilege::Cluster(ClusterPrivilege::ManageOwnApiKey),
+            needs: Privilege::RealmUser,
         });
     }
     Ok(())

@@ -32,6 +32,10 @@ pub struct LimitedBy {
     pub cluster: Vec<ClusterPrivilege>,
     pub roles: Vec<String>,
     pub org_roles: Vec<OrgRoleAssignment>,
+    /// The owner's user id: a later user of the same name does not inherit the key. Absent
+    /// in keys made before it was recorded (those are invalidated when their owner is deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
 }
 
 impl LimitedBy {
@@ -41,6 +45,7 @@ impl LimitedBy {
             cluster: owner.cluster_privileges.clone(),
             roles: owner.roles.clone(),
             org_roles: owner.org_roles.clone(),
+            user_id: Some(owner.id.clone()),
         }
     }
 }
@@ -89,6 +94,28 @@ impl ApiKey {
 
     pub fn is_owned_by(&self, who: &Principal) -> bool {
         self.username == who.name && self.realm == who.realm.name
+    }
+
+    /// The key's principal while its owner is `owner_now` (the owner as it is now, enabled):
+    /// what [`ApiKey::principal`] grants, less anything the owner no longer holds, so a key
+    /// is never worth more than its owner. `None` when `owner_now` is another user of the
+    /// same name.
+    pub fn principal_under(&self, owner_now: &Principal) -> Option<Principal> {
+        if self
+            .limited_by
+            .user_id
+            .as_ref()
+            .is_some_and(|id| *id != owner_now.id)
+        {
+            return None;
+        }
+        let mut p = self.principal();
+        p.superuser &= owner_now.superuser;
+        p.cluster_privileges
+            .retain(|c| owner_now.has_cluster_privilege(*c));
+        p.org_roles
+            .retain(|a| owner_now.has_org_role(a.org_id, a.role));
+        Some(p)
     }
 
     /// The key's principal: its owner's privileges (as of creation or the last update),
@@ -199,6 +226,7 @@ mod tests {
             cluster,
             roles: vec![],
             org_roles: vec![],
+            user_id: None,
         }
     }
 
@@ -233,6 +261,48 @@ mod tests {
         .principal();
         assert!(some.has_cluster_privilege(ClusterPrivilege::ManageOwnApiKey));
         assert!(!some.has_cluster_privilege(ClusterPrivilege::ManageSecurity));
+    }
+
+    fn owner_now(id: &str, cluster: Vec<ClusterPrivilege>, superuser: bool) -> Principal {
+        let mut p = key(json!({}), owner(cluster.clone(), superuser)).principal();
+        p.kind = PrincipalKind::User;
+        p.id = id.into();
+        p.api_key = None;
+        p.superuser = superuser;
+        p.cluster_privileges = cluster;
+        p
+    }
+
+    #[test]
+    fn a_key_is_never_worth_more_than_its_owner_now() {
+        let mut k = key(json!({}), owner(vec![ClusterPrivilege::ManageApiKey], true));
+        k.limited_by.user_id = Some("u1".into());
+        let demoted = k
+            .principal_under(&owner_now(
+                "u1",
+                vec![ClusterPrivilege::ManageOwnApiKey],
+                false,
+            ))
+            .expect("same owner");
+        assert!(!demoted.superuser);
+        assert!(!demoted.has_cluster_privilege(ClusterPrivilege::ManageApiKey));
+        let same = k
+            .principal_under(&owner_now("u1", vec![ClusterPrivilege::All], true))
+            .expect("same owner");
+        assert!(same.superuser);
+        assert!(same.has_cluster_privilege(ClusterPrivilege::ManageApiKey));
+    }
+
+    #[test]
+    fn a_later_user_of_the_same_name_does_not_inherit_a_key() {
+        let mut k = key(
+            json!({}),
+            owner(vec![ClusterPrivilege::ManageOwnApiKey], false),
+        );
+        k.limited_by.user_id = Some("first".into());
+        assert!(k
+            .principal_under(&owner_now("second", vec![ClusterPrivilege::All], true))
+            .is_none());
     }
 
     #[test]

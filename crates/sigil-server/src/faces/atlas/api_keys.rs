@@ -13,6 +13,20 @@ use axum::Json;
 use sigil_core::privilege::OrgOwner;
 use sigil_core::programmatic_keys::ProgrammaticKeyDraft;
 
+/// The body of updateApiKey (read as a [`ProgrammaticKeyDraft`]): each field absent or null
+/// keeps its value.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ProgrammaticKeyUpdate {
+    /// 1 to 250 characters.
+    #[schema(min_length = 1, max_length = 250, pattern = "\\S")]
+    desc: Option<String>,
+    /// Organization roles, at least one.
+    #[schema(schema_with = sigil_core::privilege::OrgRole::nullable_list_schema)]
+    roles: Option<Vec<String>>,
+}
+
 fn owner(caller: &Caller, path: &AtlasPath) -> Result<OrgOwner, AtlasError> {
     Ok(caller.0.principal.require_org_owner(path.hex("orgId")?)?)
 }
@@ -84,7 +98,7 @@ pub async fn get_api_key(
 #[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "updateApiKey",
     params(OrgPath,
         ApiKeyPath, CommonParams),
-    request_body = ProgrammaticKeyDraft,
+    request_body = ProgrammaticKeyUpdate,
     responses((status = 200, body = ApiKeyView), AtlasErrors))]
 pub async fn update_api_key(
     State(state): State<AppState>,

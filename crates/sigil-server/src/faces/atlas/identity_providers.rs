@@ -30,9 +30,10 @@ async fn owner(
 #[allow(dead_code, non_snake_case)]
 pub struct IdentityProviderQuery {
     /// `OIDC` (the only protocol Sigil supports; `SAML` is refused).
-    #[param(default = "OIDC")]
+    #[param(default = "OIDC", pattern = "^OIDC$")]
     protocol: Option<String>,
     /// Comma-separated `WORKFORCE`, `WORKLOAD`.
+    #[param(pattern = "^(WORKFORCE|WORKLOAD)(,(WORKFORCE|WORKLOAD))*$")]
     idpType: Option<String>,
 }
 

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
     /// 1 to 64 characters, unique.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 64, pattern = "\\S")]
     pub name: Option<String>,
 }
 

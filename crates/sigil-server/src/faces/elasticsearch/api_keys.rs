@@ -49,6 +49,7 @@ fn view(key: &ApiKey, with_limited_by: bool) -> Value {
     v
 }
 
+/// Creates an API key for the caller (POST); the key is in this answer only.
 #[utoipa::path(post, path = "/_security/api_key", tag = "elasticsearch", operation_id = "securityCreateApiKey",
     request_body = ApiKeyDraft,
     responses((status = 200, body = Object, example = json!({"id": "VuaCfGcBCdbkQm-e5aOx", "name": "my-api-key", "api_key": "ui2lp2axTNmsyakw9tvNnw", "encoded": "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="})),
@@ -76,6 +77,7 @@ pub async fn create(
     Ok(Json(body))
 }
 
+/// Returns API keys by id, name, owner or realm (the caller's own unless it holds manage_api_key).
 #[utoipa::path(get, path = "/_security/api_key", tag = "elasticsearch", operation_id = "securityGetApiKey",
     params(("id" = Option<String>, Query), ("name" = Option<String>, Query, description = "May end in *"),
         ("username" = Option<String>, Query), ("realm_name" = Option<String>, Query),
@@ -123,6 +125,7 @@ pub async fn get(
     }
 }
 
+/// Searches API keys with the query DSL (a subset), sorted and paged (POST).
 #[utoipa::path(post, path = "/_security/_query/api_key", tag = "elasticsearch", operation_id = "securityQueryApiKeys",
     request_body = QueryRequest,
     responses((status = 200, body = Object, example = json!({"total": 1, "count": 1, "api_keys": []})), (status = 400, body = Object)))]
@@ -154,6 +157,7 @@ pub async fn query(
     ))
 }
 
+/// Updates an API key's role descriptors, metadata or expiration.
 #[utoipa::path(put, path = "/_security/api_key/{id}", tag = "elasticsearch", operation_id = "securityUpdateApiKey",
     params(("id" = String, Path)), request_body = ApiKeyUpdate,
     responses((status = 200, body = Object, example = json!({"updated": true})), (status = 400, body = Object), (status = 404, body = Object)))]
@@ -185,6 +189,7 @@ pub struct InvalidateBody {
     owner: Option<Value>,
 }
 
+/// Invalidates API keys by ids, name, owner or realm.
 #[utoipa::path(delete, path = "/_security/api_key", tag = "elasticsearch", operation_id = "securityInvalidateApiKey",
     request_body = InvalidateBody,
     responses((status = 200, body = Object, example = json!({"invalidated_api_keys": ["api-key-id-1"], "previously_invalidated_api_keys": [], "error_count": 0})),

@@ -109,12 +109,29 @@ impl EsError {
         match e {
             CoreError::Forbidden { needs } => {
                 let mut err = Self::forbidden(action, who);
-                if let Privilege::Cluster(p) = needs {
-                    err.reason = format!(
-                        "{}, this action is granted by the cluster privileges [{}]",
-                        err.reason,
-                        granted_by(p)
-                    );
+                match needs {
+                    Privilege::Cluster(p) => {
+                        err.reason = format!(
+                            "{}, this action is granted by the cluster privileges [{}]",
+                            err.reason,
+                            granted_by(p)
+                        );
+                    }
+                    Privilege::Superuser => {
+                        err.reason = format!(
+                            "{}: it grants or changes rights only the superuser role holds",
+                            err.reason
+                        );
+                    }
+                    Privilege::RealmUser => {
+                        err.reason = format!(
+                            "{}: API keys are created and updated by a user signed in with its own password, not by an API key, a token or an access key",
+                            err.reason
+                        );
+                    }
+                    Privilege::OrgRole { .. }
+                    | Privilege::OrgMembership { .. }
+                    | Privilege::DomainScope => {}
                 }
                 err
             }
@@ -222,4 +239,33 @@ impl IntoResponse for EsError {
         }
         response
     }
+}
+
+/// The error body, for the OpenAPI document.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EsErrorBody {
+    error: EsErrorCause,
+    /// The HTTP status.
+    #[schema(example = 400)]
+    status: u16,
+}
+
+/// What went wrong; some errors add members (`caused_by`, …).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EsErrorCause {
+    root_cause: Vec<EsRootCause>,
+    #[serde(rename = "type")]
+    #[schema(example = "security_exception")]
+    kind: String,
+    reason: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EsRootCause {
+    #[serde(rename = "type")]
+    kind: String,
+    reason: String,
 }

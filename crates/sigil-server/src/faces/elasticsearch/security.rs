@@ -64,8 +64,12 @@ pub async fn authenticate(
                 .get_user_by_principal(p)
                 .await
                 .map_err(EsError::from)?;
+            // A token or access key bound to a domain carries none of the user's roles.
             match user {
-                Some(u) => (u.full_name, u.email, Value::Object(u.metadata), u.roles),
+                Some(u) if p.is_realm_user() => {
+                    (u.full_name, u.email, Value::Object(u.metadata), u.roles)
+                }
+                Some(u) => (u.full_name, u.email, Value::Object(u.metadata), vec![]),
                 None => (None, None, json!({}), p.roles.clone()),
             }
         }
@@ -76,7 +80,7 @@ pub async fn authenticate(
             json!({"name": "_es_api_key", "type": "_es_api_key"}),
             "api_key",
         ),
-        (None, PrincipalKind::User) => (realm.clone(), "realm"),
+        (None, PrincipalKind::User) if p.is_realm_user() => (realm.clone(), "realm"),
         (None, _) => (realm.clone(), "token"),
     };
     let mut body = json!({
@@ -96,6 +100,7 @@ pub async fn authenticate(
     Ok(Json(body))
 }
 
+/// Creates or updates a user (PUT).
 #[utoipa::path(put, path = "/_security/user/{username}", tag = "elasticsearch", operation_id = "securityPutUser",
     params(("username" = String, Path)), request_body = UserDraft,
     responses((status = 200, body = Object, example = json!({"created": true})), (status = 400, body = Object), (status = 403, body = Object)))]
@@ -121,6 +126,7 @@ pub async fn list_users(state: State<AppState>, caller: EsCaller) -> Result<Json
     get_users(state, caller, None).await
 }
 
+/// Returns users by name (comma-separated).
 #[utoipa::path(get, path = "/_security/user/{username}", tag = "elasticsearch", operation_id = "securityGetUser",
     params(("username" = String, Path, description = "One or more comma-separated names")),
     responses((status = 200, body = Object), (status = 404, body = Object)))]
@@ -142,6 +148,7 @@ pub async fn get_users(
     Ok(Json(Value::Object(map)))
 }
 
+/// Deletes a user.
 #[utoipa::path(delete, path = "/_security/user/{username}", tag = "elasticsearch", operation_id = "securityDeleteUser",
     params(("username" = String, Path)),
     responses((status = 200, body = Object, example = json!({"found": true})), (status = 404, body = Object)))]
@@ -163,6 +170,7 @@ pub async fn delete_user(
     Ok((status, Json(json!({"found": found}))))
 }
 
+/// Creates or replaces a role (PUT).
 #[utoipa::path(put, path = "/_security/role/{name}", tag = "elasticsearch", operation_id = "securityPutRole",
     params(("name" = String, Path)), request_body = RoleDraft,
     responses((status = 200, body = Object, example = json!({"role": {"created": true}})), (status = 400, body = Object)))]
@@ -195,6 +203,7 @@ pub async fn list_roles(state: State<AppState>, caller: EsCaller) -> Result<Json
     get_roles(state, caller, None).await
 }
 
+/// Returns roles by name (comma-separated).
 #[utoipa::path(get, path = "/_security/role/{name}", tag = "elasticsearch", operation_id = "securityGetRole",
     params(("name" = String, Path, description = "One or more comma-separated names")),
     responses((status = 200, body = Object), (status = 404, body = Object)))]
@@ -227,6 +236,7 @@ pub async fn get_roles(
     Ok(Json(Value::Object(map)))
 }
 
+/// Deletes a role.
 #[utoipa::path(delete, path = "/_security/role/{name}", tag = "elasticsearch", operation_id = "securityDeleteRole",
     params(("name" = String, Path)),
     responses((status = 200, body = Object, example = json!({"found": true})), (status = 404, body = Object)))]

@@ -190,8 +190,20 @@ pub struct IamErrorBody {
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct KeystoneErrorBody {
-    #[schema(example = json!({"code": 401, "title": "Unauthorized", "message": UNAUTHENTICATED}))]
-    error: Value,
+    error: KeystoneError,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct KeystoneError {
+    /// The HTTP status.
+    #[schema(example = 401)]
+    code: u16,
+    /// The HTTP reason phrase.
+    #[schema(example = "Unauthorized")]
+    title: String,
+    #[schema(example = "The request you have made requires authentication.")]
+    message: String,
 }
 
 /// The error answers of the `/v3.0/…` routes.

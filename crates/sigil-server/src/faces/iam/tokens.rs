@@ -37,8 +37,8 @@ impl DomainBody {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Scope {
     pub domain: Option<DomainBody>,
-    /// Not supported: Sigil scopes tokens to domains.
-    #[schema(value_type = Option<Object>)]
+    /// Refused: Sigil scopes tokens to domains.
+    #[schema(value_type = Option<Object>, read_only)]
     pub project: Option<serde::de::IgnoredAny>,
 }
 

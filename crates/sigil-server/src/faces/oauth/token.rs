@@ -56,6 +56,9 @@ pub struct TokenRequest {
 pub struct TokenParameter {
     token: String,
     token_type_hint: Option<String>,
+    /// With `client_secret_post`.
+    client_id: Option<String>,
+    client_secret: Option<String>,
 }
 
 fn actor(parts: &Parts) -> Actor {

@@ -480,6 +480,7 @@ pub(super) mod tests {
                 cluster: vec![],
                 roles: vec![],
                 org_roles: vec![],
+                user_id: None,
             },
         }
     }
