@@ -8,18 +8,57 @@ use crate::error::{CoreError, CoreResult};
 use crate::principal::{Principal, Realm};
 use crate::programmatic_keys::is_public_key_form;
 use crate::secret::SecretString;
-use crate::user::{verify_password, Ha1, SealedHa1};
+use crate::user::{hash_password, verify_password, Ha1, SealedHa1, User};
 use crate::Core;
 use moka::sync::Cache;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 /// How long a verified credential is trusted without looking at the store again. Revocations
 /// clear the caches at once, so this bounds only changes made behind Sigil's back.
 const CACHE_TTL: Duration = Duration::from_secs(300);
 const CACHE_CAPACITY: u64 = 100_000;
+
+/// The hash of a random password with the parameters of every new hash. A password offered
+/// for an unknown or disabled user is verified against it, so that the answer costs the same
+/// Argon2id run as a wrong password of a real user: no timing tells which names exist.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let mut random = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut random);
+    hash_password(&SecretString::new(hex::encode(random))).unwrap_or_default()
+});
+
+/// What an offered password is verified against.
+enum PasswordCheck<'a> {
+    /// An enabled user's own hash.
+    User(&'a User),
+    /// [`DUMMY_HASH`]: the user is unknown or disabled, and the answer is a refusal whatever
+    /// the password, after the same work.
+    Dummy,
+}
+
+impl<'a> PasswordCheck<'a> {
+    fn of(user: Option<&'a User>) -> Self {
+        match user {
+            Some(user) if user.enabled => Self::User(user),
+            _ => Self::Dummy,
+        }
+    }
+
+    fn hash(&self) -> String {
+        match self {
+            Self::User(user) => user.password_hash.clone(),
+            Self::Dummy => DUMMY_HASH.clone(),
+        }
+    }
+}
+
+/// Computes [`DUMMY_HASH`] now (once per process), so no request pays for it.
+pub(crate) fn prepare_dummy_hash() {
+    LazyLock::force(&DUMMY_HASH);
+}
 
 /// What Digest verification needs for one username.
 #[derive(Clone)]
@@ -81,17 +120,14 @@ impl Core {
         let key = self.auth_cache.password_key(username, &password);
         let epoch = self.cache_epoch();
         let user = self.store.get_user_by_name(Realm::NATIVE, username).await?;
-        let verified = match user {
-            Some(user) if user.enabled => {
-                let hash = user.password_hash.clone();
-                let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-                    .await
-                    .map_err(CoreError::internal)?;
-                match ok {
-                    true => Some(self.user_principal(&user).await?),
-                    false => None,
-                }
-            }
+        let check = PasswordCheck::of(user.as_ref());
+        let hash = check.hash();
+        let matched = self
+            .password_gate
+            .run(move || verify_password(&password, &hash))
+            .await?;
+        let verified = match check {
+            PasswordCheck::User(user) if matched => Some(self.user_principal(user).await?),
             _ => None,
         };
         match verified {
@@ -235,5 +271,60 @@ impl Core {
         // Access keys carry their user's roles; API keys are checked against their owner.
         self.access_keys.invalidate_all();
         self.key_owners.invalidate_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::PasswordHash;
+
+    fn user(enabled: bool) -> User {
+        User {
+            id: crate::ids::UserId::random(),
+            username: "kim".into(),
+            realm: Realm::NATIVE.into(),
+            password_hash: hash_password(&SecretString::new("s3cret-pw")).unwrap_or_default(),
+            digest_ha1: SealedHa1 {
+                md5: String::new(),
+                sha256: String::new(),
+            },
+            superuser: false,
+            full_name: None,
+            email: None,
+            enabled,
+            org_roles: vec![],
+            created_at: chrono::DateTime::default(),
+            roles: vec![],
+            metadata: Default::default(),
+        }
+    }
+
+    /// An unknown or disabled user's password goes through Argon2id like anyone's: the
+    /// dummy path is taken, with a hash of exactly the parameters of a real one.
+    #[test]
+    fn unknown_and_disabled_users_cost_one_argon2_run() {
+        let known = user(true);
+        assert!(
+            matches!(PasswordCheck::of(Some(&known)), PasswordCheck::User(u) if std::ptr::eq(u, &known))
+        );
+        assert!(matches!(PasswordCheck::of(None), PasswordCheck::Dummy));
+        assert!(matches!(
+            PasswordCheck::of(Some(&user(false))),
+            PasswordCheck::Dummy
+        ));
+        let (dummy, real) = (PasswordCheck::Dummy.hash(), known.password_hash.clone());
+        let (dummy, real) = (
+            PasswordHash::new(&dummy).expect("a PHC string"),
+            PasswordHash::new(&real).expect("a PHC string"),
+        );
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+        assert!(!verify_password(
+            &SecretString::new("s3cret-pw"),
+            &PasswordCheck::Dummy.hash()
+        ));
     }
 }

@@ -8,15 +8,21 @@ use crate::user::{Ha1, DIGEST_REALM};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use moka::ops::compute::{CompResult, Op};
-use moka::sync::Cache;
 use sha2::Sha256;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a nonce may be used; after that the client is told `stale=true` and retries.
 pub const NONCE_LIFETIME: Duration = Duration::from_secs(300);
 /// The longest Authorization header a Digest client plausibly sends.
 const MAX_HEADER_LEN: usize = 4096;
+/// Nonces whose `nc` this node remembers at once. A record is kept until its nonce has surely
+/// expired, never evicted earlier (that would let a captured request be replayed): when all
+/// are in use, the first use of yet another nonce is answered `stale`, and the client asks
+/// for a new challenge.
+pub const MAX_NONCE_RECORDS: usize = 1_000_000;
+const NONCE_SHARDS: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -154,22 +160,89 @@ impl DigestResponse {
     }
 }
 
+/// A nonce's minting time and random bits (what its HMAC covers): unique per nonce.
+type NonceBody = [u8; 16];
+
+/// The highest `nc` seen per nonce, for replay protection (per node). Hand-written rather than
+/// a cache: a cache evicts under pressure, and an evicted record is a replay window.
+struct NonceCounts {
+    shards: Vec<Mutex<CountShard>>,
+    per_shard: usize,
+}
+
+#[derive(Default)]
+struct CountShard {
+    highest: HashMap<NonceBody, u32>,
+    /// When each record may go, in insertion order (so also in expiry order).
+    expiry: VecDeque<(u64, NonceBody)>,
+}
+
+/// What recording an `nc` found.
+#[derive(Debug, PartialEq, Eq)]
+enum Counted {
+    /// Higher than any before with this nonce: recorded.
+    Fresh,
+    Replayed,
+    /// A first use, but every record is in use.
+    Full,
+}
+
+impl NonceCounts {
+    fn new(capacity: usize) -> Self {
+        Self {
+            shards: (0..NONCE_SHARDS).map(|_| Mutex::default()).collect(),
+            per_shard: capacity.div_ceil(NONCE_SHARDS),
+        }
+    }
+
+    /// Records `nc` for the nonce if it is higher than every one seen; check and set happen
+    /// under the lock of that nonce's shard, so two copies of one request cannot both pass.
+    fn record(&self, nonce: NonceBody, nc: u32, now: u64) -> Counted {
+        let Some(shard) = self.shards.get(usize::from(nonce[8]) % NONCE_SHARDS) else {
+            return Counted::Full;
+        };
+        let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some(&(expires, body)) = shard.expiry.front() {
+            if expires > now {
+                break;
+            }
+            shard.expiry.pop_front();
+            shard.highest.remove(&body);
+        }
+        if let Some(last) = shard.highest.get_mut(&nonce) {
+            if nc <= *last {
+                return Counted::Replayed;
+            }
+            *last = nc;
+            return Counted::Fresh;
+        }
+        if shard.highest.len() >= self.per_shard {
+            return Counted::Full;
+        }
+        shard.highest.insert(nonce, nc);
+        // Kept past the nonce's own expiry (it was minted at or before now).
+        let expires = now + NONCE_LIFETIME.as_secs() + 1;
+        shard.expiry.push_back((expires, nonce));
+        Counted::Fresh
+    }
+}
+
 /// Mints and checks nonces without touching the store: a nonce is its minting time, 64
 /// random bits and an HMAC over both, so any node holding the same key can check it.
 pub struct NonceKeeper {
     key: [u8; 32],
-    /// The highest `nc` seen per nonce, for replay protection (per node).
-    seen: Cache<String, u32>,
+    seen: NonceCounts,
 }
 
 impl NonceKeeper {
     pub fn new(key: [u8; 32]) -> Self {
+        Self::with_capacity(key, MAX_NONCE_RECORDS)
+    }
+
+    fn with_capacity(key: [u8; 32], capacity: usize) -> Self {
         Self {
             key,
-            seen: Cache::builder()
-                .max_capacity(1_000_000)
-                .time_to_live(NONCE_LIFETIME + Duration::from_secs(60))
-                .build(),
+            seen: NonceCounts::new(capacity),
         }
     }
 
@@ -192,8 +265,8 @@ impl NonceKeeper {
         URL_SAFE_NO_PAD.encode(body)
     }
 
-    /// Checks that the nonce is ours and fresh.
-    fn check(&self, nonce: &str) -> Result<(), DigestError> {
+    /// Checks that the nonce is ours and fresh; answers its body.
+    fn check(&self, nonce: &str) -> Result<NonceBody, DigestError> {
         let raw = URL_SAFE_NO_PAD
             .decode(nonce)
             .map_err(|_| DigestError::BadNonce)?;
@@ -208,7 +281,7 @@ impl NonceKeeper {
         if now_secs().saturating_sub(minted) > NONCE_LIFETIME.as_secs() {
             return Err(DigestError::Stale);
         }
-        Ok(())
+        body.try_into().map_err(|_| DigestError::BadNonce)
     }
 
     /// Verifies a response against the credential's HA1 for this request.
@@ -234,21 +307,13 @@ impl NonceKeeper {
         }
         // Stale only with the right password (RFC 2617 §3.2.1): `stale=true` tells a client
         // to retry without asking its user, and a wrong guess must count as a failure.
-        freshness?;
+        let body = freshness?;
         let nc = u32::from_str_radix(&r.nc, 16).map_err(|_| DigestError::Malformed("nc"))?;
-        // Check-and-set must not interleave, or two copies of one request could both pass: the
-        // cache runs the closure under a lock of this nonce alone (one lock for every nonce
-        // used to serialise every Digest request of the node).
-        let outcome =
-            self.seen
-                .entry_by_ref(r.nonce.as_str())
-                .and_compute_with(|last| match last {
-                    Some(last) if nc <= *last.value() => Op::Nop,
-                    _ => Op::Put(nc),
-                });
-        match outcome {
-            CompResult::Inserted(_) | CompResult::ReplacedWith(_) => Ok(()),
-            _ => Err(DigestError::Replayed),
+        match self.seen.record(body, nc, now_secs()) {
+            Counted::Fresh => Ok(()),
+            Counted::Replayed => Err(DigestError::Replayed),
+            // No record can be spared for this nonce: a new challenge, not an eviction.
+            Counted::Full => Err(DigestError::Stale),
         }
     }
 
@@ -369,6 +434,53 @@ mod tests {
         second.nc = "00000002".into();
         second.response = second.expected(&ha1, "GET");
         assert_eq!(k.verify(&second, &ha1, "GET", &uri), Ok(()));
+    }
+
+    /// A full keeper evicts nothing: a nonce already recorded still refuses its replay, and a
+    /// new nonce's first use is told to fetch a fresh challenge.
+    #[test]
+    fn a_full_keeper_keeps_every_live_record() {
+        let k = NonceKeeper::with_capacity([7u8; 32], NONCE_SHARDS);
+        let ha1 = Ha1::compute("alice", &SecretString::new("s3cret"));
+        let mut used = vec![];
+        let mut refused_fresh = 0;
+        for _ in 0..400 {
+            let r = respond(&k, Algorithm::Md5, "00000001", "s3cret");
+            let uri = r.uri.clone();
+            match k.verify(&r, &ha1, "GET", &uri) {
+                Ok(()) => used.push(r),
+                Err(DigestError::Stale) => refused_fresh += 1,
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert!(used.len() <= NONCE_SHARDS, "{}", used.len());
+        assert!(refused_fresh > 0, "the keeper filled up");
+        for r in &used {
+            let uri = r.uri.clone();
+            assert_eq!(k.verify(r, &ha1, "GET", &uri), Err(DigestError::Replayed));
+        }
+    }
+
+    #[test]
+    fn records_go_once_their_nonce_has_expired() {
+        let counts = NonceCounts::new(NONCE_SHARDS);
+        let nonce = [1u8; 16];
+        let mut other = [2u8; 16];
+        other[8] = nonce[8];
+        assert_eq!(counts.record(nonce, 1, 1_000), Counted::Fresh);
+        assert_eq!(
+            counts.record(other, 1, 1_000),
+            Counted::Full,
+            "same shard, full"
+        );
+        let later = 1_000 + NONCE_LIFETIME.as_secs();
+        assert_eq!(
+            counts.record(nonce, 1, later),
+            Counted::Replayed,
+            "still live"
+        );
+        let gone = later + 1;
+        assert_eq!(counts.record(other, 1, gone), Counted::Fresh, "room again");
     }
 
     #[test]

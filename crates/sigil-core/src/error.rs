@@ -83,6 +83,9 @@ pub enum CoreError {
     /// logged, not shown.
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
+    /// Too many password verifications are running or queued on this node: retry shortly.
+    #[error("too many password verifications in progress")]
+    Busy,
     /// Never expected: a store failure or a broken invariant. The cause is logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),

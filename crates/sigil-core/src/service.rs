@@ -65,6 +65,8 @@ pub struct Core {
     pub(crate) config: CoreConfig,
     pub(crate) auth_cache: AuthCache,
     pub(crate) nonces: NonceKeeper,
+    /// Every Argon2id run of the process goes through it (a slot per core, a bounded queue).
+    pub(crate) password_gate: crate::password_gate::PasswordGate,
     pub(crate) revocations: RevocationList,
     pub(crate) keyring: Keyring,
     pub(crate) token_cache: Cache<[u8; 32], Arc<VerifiedToken>>,
@@ -112,6 +114,7 @@ impl Core {
         key_set_fetcher: Arc<dyn KeySetFetcher>,
     ) -> Self {
         let nonces = NonceKeeper::new(master_key.derive("sigil digest nonces v1"));
+        crate::auth::prepare_dummy_hash();
         Self {
             store,
             clock,
@@ -119,6 +122,7 @@ impl Core {
             config,
             auth_cache: AuthCache::new(),
             nonces,
+            password_gate: crate::password_gate::PasswordGate::per_core(),
             revocations: RevocationList::default(),
             keyring: Keyring::default(),
             token_cache: Cache::builder()

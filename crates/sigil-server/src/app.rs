@@ -28,14 +28,49 @@ pub fn header_limit(name: &axum::http::HeaderName) -> usize {
     }
 }
 
-/// The first header over its bound, with that bound.
-pub fn oversized_header(
-    headers: &axum::http::HeaderMap,
-) -> Option<(&axum::http::HeaderName, usize)> {
-    headers
-        .iter()
-        .find(|(name, v)| v.len() > header_limit(name))
-        .map(|(name, _)| (name, header_limit(name)))
+/// The most bytes all of a request's headers may take together.
+pub const MAX_HEADERS_TOTAL_BYTES: usize = crate::serve::MAX_HEAD_BYTES;
+
+/// A request's headers over a bound: one of them, or all together.
+#[derive(Debug)]
+pub enum Oversized {
+    Header(axum::http::HeaderName, usize),
+    All(usize),
+}
+
+impl std::fmt::Display for Oversized {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Header(name, limit) => {
+                write!(f, "the header {name} is longer than {limit} bytes")
+            }
+            Self::All(limit) => write!(f, "the headers are longer than {limit} bytes in all"),
+        }
+    }
+}
+
+/// `text` as a sentence (capitalized, with a full stop), as the Atlas and IAM faces word their
+/// messages.
+pub fn sentence(text: &impl std::fmt::Display) -> String {
+    let text = text.to_string();
+    let mut chars = text.chars();
+    let first: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    format!("{first}{}.", chars.as_str())
+}
+
+/// The first header over its bound, or the bound on all of them together.
+pub fn oversized_header(headers: &axum::http::HeaderMap) -> Option<Oversized> {
+    let mut total = 0;
+    for (name, value) in headers {
+        if value.len() > header_limit(name) {
+            return Some(Oversized::Header(name.clone(), header_limit(name)));
+        }
+        total += name.as_str().len() + value.len();
+    }
+    (total > MAX_HEADERS_TOTAL_BYTES).then_some(Oversized::All(MAX_HEADERS_TOTAL_BYTES))
 }
 
 #[derive(Clone)]
@@ -65,7 +100,8 @@ impl AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+/// Every face, with `body_timeout` for each request body to arrive whole.
+pub fn router(state: AppState, body_timeout: std::time::Duration) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/health", get(health))
@@ -81,6 +117,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(axum::middleware::from_fn(
             crate::auth::signed::hash_signed_bodies,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            body_timeout,
+            crate::body_deadline::limit_body_time,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

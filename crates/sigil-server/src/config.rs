@@ -7,6 +7,7 @@ use sigil_core::crypto::MasterKey;
 use sigil_core::secret::SecretString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8420";
 pub const DEFAULT_DATA_DIR: &str = "./sigil-data";
@@ -16,6 +17,10 @@ pub const DEFAULT_CHANGE_SYNC_MS: u64 = 1000;
 pub const DEFAULT_API_KEY_RETENTION: &str = "7d";
 pub const DEFAULT_HOUSEKEEPING_SECONDS: u64 = 60;
 pub const DEFAULT_AUTH_FAILURE_BURST: u32 = 10;
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECONDS: u64 = 10;
+pub const DEFAULT_BODY_TIMEOUT_SECONDS: u64 = 30;
+pub const DEFAULT_IDLE_TIMEOUT_SECONDS: u64 = 60;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -80,6 +85,23 @@ pub struct ServerArgs {
     #[arg(long, env = "SIGIL_AUTH_FAILURE_BURST", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     #[serde(alias = "auth-failure-burst")]
     pub auth_failure_burst: Option<u32>,
+    /// Seconds a request's head may take from its first byte [default: 10]
+    #[arg(long, env = "SIGIL_HEADER_READ_TIMEOUT_SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[serde(alias = "header-read-timeout-seconds")]
+    pub header_read_timeout_seconds: Option<u64>,
+    /// Seconds a request's body may take to arrive whole [default: 30]
+    #[arg(long, env = "SIGIL_BODY_TIMEOUT_SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[serde(alias = "body-timeout-seconds")]
+    pub body_timeout_seconds: Option<u64>,
+    /// Seconds a connection may stay open with no request in progress and nothing sent
+    /// [default: 60]
+    #[arg(long, env = "SIGIL_IDLE_TIMEOUT_SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    #[serde(alias = "idle-timeout-seconds")]
+    pub idle_timeout_seconds: Option<u64>,
+    /// Connections served at once; more wait to be accepted [default: 1024]
+    #[arg(long, env = "SIGIL_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[serde(alias = "max-connections")]
+    pub max_connections: Option<u64>,
     /// File holding the base64 master key [default: <data-dir>/master.key; SIGIL_MASTER_KEY wins]
     #[arg(long, env = "SIGIL_MASTER_KEY_FILE")]
     #[serde(alias = "master-key-file")]
@@ -102,6 +124,13 @@ pub struct ServerConfig {
     pub api_key_retention: chrono::Duration,
     pub housekeeping_seconds: u64,
     pub auth_failure_burst: u32,
+    /// From a request's first byte until its head is complete.
+    pub header_read_timeout: Duration,
+    /// From a request's head until its body is complete.
+    pub body_timeout: Duration,
+    /// No request in progress and nothing sent for this long: the connection is closed.
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
     /// `SIGIL_MASTER_KEY`, base64 of 32 bytes.
     pub master_key: Option<SecretString>,
     /// `SIGIL_MASTER_KEY_PREVIOUS`: during a rotation, the key being replaced.
@@ -174,6 +203,39 @@ impl ServerArgs {
         if !(1..=100_000).contains(&auth_failure_burst) {
             bail!("auth_failure_burst must be between 1 and 100000");
         }
+        let seconds = |name: &str, flag: Option<u64>, file: Option<u64>, default: u64, max: u64| {
+            let value = flag.or(file).unwrap_or(default);
+            if !(1..=max).contains(&value) {
+                bail!("{name} must be between 1 and {max}");
+            }
+            Ok(Duration::from_secs(value))
+        };
+        let header_read_timeout = seconds(
+            "header_read_timeout_seconds",
+            self.header_read_timeout_seconds,
+            file.header_read_timeout_seconds,
+            DEFAULT_HEADER_READ_TIMEOUT_SECONDS,
+            3600,
+        )?;
+        let body_timeout = seconds(
+            "body_timeout_seconds",
+            self.body_timeout_seconds,
+            file.body_timeout_seconds,
+            DEFAULT_BODY_TIMEOUT_SECONDS,
+            3600,
+        )?;
+        let idle_timeout = seconds(
+            "idle_timeout_seconds",
+            self.idle_timeout_seconds,
+            file.idle_timeout_seconds,
+            DEFAULT_IDLE_TIMEOUT_SECONDS,
+            86_400,
+        )?;
+        let max_connections = match self.max_connections.or(file.max_connections) {
+            None => DEFAULT_MAX_CONNECTIONS,
+            Some(n @ 1..=1_000_000) => usize::try_from(n)?,
+            Some(_) => bail!("max_connections must be between 1 and 1000000"),
+        };
         Ok(ServerConfig {
             listen,
             data_dir: self
@@ -193,6 +255,10 @@ impl ServerArgs {
             api_key_retention,
             housekeeping_seconds,
             auth_failure_burst,
+            header_read_timeout,
+            body_timeout,
+            idle_timeout,
+            max_connections,
             master_key: env_secret("SIGIL_MASTER_KEY"),
             previous_master_key: env_secret("SIGIL_MASTER_KEY_PREVIOUS"),
             admin_password: env_secret("SIGIL_ADMIN_PASSWORD"),
@@ -222,6 +288,10 @@ impl ServerConfig {
             api_key_retention: chrono::Duration::days(7),
             housekeeping_seconds: DEFAULT_HOUSEKEEPING_SECONDS,
             auth_failure_burst: DEFAULT_AUTH_FAILURE_BURST,
+            header_read_timeout: Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECONDS),
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECONDS),
+            idle_timeout: Duration::from_secs(DEFAULT_IDLE_TIMEOUT_SECONDS),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             master_key: None,
             previous_master_key: None,
             admin_password: None,
@@ -258,20 +328,60 @@ impl ServerConfig {
             .clone()
             .unwrap_or_else(|| self.data_dir.join("master.key"));
         if path.exists() {
+            refuse_if_shared(&path)?;
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             return MasterKey::from_base64(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)?;
         }
         let (key, text) = MasterKey::generate();
         write_private(&path, &text)?;
         tracing::warn!(path = %path.display(), "generated a new master key: back it up; without it, stored Digest secrets cannot be opened");
         Ok(key)
     }
+}
+
+/// Like ssh with a private key, Sigil will not use a master key file that other local users
+/// may read or write: whoever reads it opens every sealed secret.
+#[cfg(unix)]
+fn refuse_if_shared(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        bail!(
+            "the master key file {} is accessible by other users (mode {:o}); run `chmod 600 {}`",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_if_shared(_path: &Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
 }
 
 #[cfg(unix)]
@@ -308,13 +418,15 @@ mod tests {
     fn flags_beat_the_file_and_defaults_fill_the_rest() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("sigil.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata-dir = \"/tmp/from-file\"\nallow_insecure_issuers = true\n").expect("write");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata-dir = \"/tmp/from-file\"\nallow_insecure_issuers = true\nidle-timeout-seconds = 5\nmax_connections = 7\n").expect("write");
         let cli = Cli::try_parse_from([
             "sigil",
             "--config",
             file.to_str().unwrap_or_default(),
             "--listen",
             "127.0.0.1:9100",
+            "--header-read-timeout-seconds",
+            "3",
         ])
         .expect("parse");
         let config = cli.args.resolve().expect("resolve");
@@ -322,6 +434,13 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("/tmp/from-file"));
         assert!(config.allow_insecure_issuers);
         assert_eq!(config.log_format, LogFormat::Human);
+        assert_eq!(config.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(config.idle_timeout, Duration::from_secs(5));
+        assert_eq!(config.max_connections, 7);
+        assert_eq!(
+            config.body_timeout,
+            Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECONDS)
+        );
     }
 
     #[test]
@@ -353,5 +472,29 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_master_key_file_other_users_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = ServerConfig::for_data_dir(dir.path().join("new"));
+        config.load_master_key().expect("generate");
+        let data_dir = std::fs::metadata(dir.path().join("new")).expect("meta");
+        assert_eq!(data_dir.permissions().mode() & 0o777, 0o700);
+        let file = dir.path().join("new/master.key");
+        for loose in [0o644, 0o640, 0o604, 0o660] {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(loose)).expect("chmod");
+            let Err(e) = config.load_master_key() else {
+                panic!("a key file of mode {loose:o} was used");
+            };
+            assert!(e.to_string().contains("chmod 600"), "{e}");
+        }
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o400)).expect("chmod");
+        assert!(
+            config.load_master_key().is_ok(),
+            "owner-only modes are fine"
+        );
     }
 }

@@ -3,10 +3,12 @@
 
 pub mod app;
 pub mod auth;
+pub mod body_deadline;
 pub mod config;
 pub mod faces;
 pub mod key_set_fetcher;
 pub mod openapi;
 mod run;
+pub mod serve;
 
 pub use run::{run, RunningServer};

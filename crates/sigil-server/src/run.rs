@@ -3,6 +3,7 @@
 use crate::app::{router, AppState};
 use crate::config::ServerConfig;
 use crate::key_set_fetcher::HttpKeySetFetcher;
+use crate::serve::ConnectionLimits;
 use anyhow::Context;
 use sigil_core::clock::SystemClock;
 use sigil_core::service::BootstrapOutcome;
@@ -99,21 +100,21 @@ impl RunningServer {
             wake,
             std::time::Duration::from_millis(config.change_sync_ms),
         ));
-        let app = router(AppState::new(
-            core,
-            public_url.clone(),
-            config.auth_failure_burst,
-        ));
+        let app = router(
+            AppState::new(core, public_url.clone(), config.auth_failure_burst),
+            config.body_timeout,
+        );
+        let limits = ConnectionLimits {
+            header_read_timeout: config.header_read_timeout,
+            idle_timeout: config.idle_timeout,
+            max_connections: config.max_connections,
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
+            crate::serve::serve(listener, app, limits, async move {
                 let _ = stopped.await;
             })
-            .await?;
+            .await;
             housekeeping.abort();
             sync.abort();
             store.close().await;

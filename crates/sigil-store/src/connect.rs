@@ -49,14 +49,16 @@ pub struct SqlStore {
 
 impl SqlStore {
     /// The embedded database `sigil.db` in `data_dir`, created with the directory if missing.
+    /// The directory is created 0700 and the database files 0600: they hold every credential's
+    /// hash and sealed secret, which no other local user should read.
     pub async fn open_data_dir(data_dir: &Path) -> CoreResult<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
+        let path = data_dir.join("sigil.db");
+        private_files::prepare(data_dir, &path).map_err(|e| {
             CoreError::internal(format!(
-                "cannot create data directory {}: {e}",
+                "cannot prepare data directory {}: {e}",
                 data_dir.display()
             ))
         })?;
-        let path = data_dir.join("sigil.db");
         Self::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
     }
 
@@ -135,6 +137,58 @@ impl SqlStore {
         self.closed.send_replace(true);
         self.reader.close().await;
         self.pool.close().await;
+    }
+}
+
+/// Owner-only modes for the data directory and the SQLite files in it.
+mod private_files {
+    use std::path::Path;
+
+    /// Creates the directory (0700) and the database file (0600) when missing, and narrows
+    /// the files Sigil made earlier (`sigil.db`, `-wal`, `-shm`) to 0600. SQLite creates its
+    /// `-wal` and `-shm` files with the mode of the database file, so they follow. A directory
+    /// that already existed is the operator's: it is not changed, only warned about.
+    #[cfg(unix)]
+    pub(super) fn prepare(dir: &Path, db: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if dir.exists() {
+            let mode = std::fs::metadata(dir)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(dir = %dir.display(), mode = format!("{:o}", mode & 0o777), "the data directory is open to other local users; chmod 700 it");
+            }
+        } else {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        if !db.exists() {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(db)?;
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let file = db.with_file_name(format!("sigil.db{suffix}"));
+            match std::fs::metadata(&file) {
+                Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                    // A read-only data dir still serves reads: warn rather than refuse.
+                    if let Err(e) =
+                        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    {
+                        tracing::warn!(file = %file.display(), error = %e, "cannot make the database file private");
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn prepare(dir: &Path, _db: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)
     }
 }
 

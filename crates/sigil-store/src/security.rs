@@ -32,6 +32,10 @@ fn key_of((doc, invalidated, invalidation): KeyRow) -> CoreResult<ApiKey> {
 
 const KEY_COLUMNS: &str = "SELECT doc, invalidated, invalidation FROM api_keys";
 
+/// Ids bound in one `IN (…)` list: far below SQLite's variable limit (32 766 since 3.32,
+/// 999 before) and PostgreSQL's (65 535).
+pub(crate) const MAX_IDS_PER_STATEMENT: usize = 500;
+
 #[async_trait]
 impl SecurityStore for SqlStore {
     async fn put_role(&self, role: &Role, event: &AuditEvent) -> CoreResult<bool> {
@@ -159,45 +163,20 @@ impl SecurityStore for SqlStore {
     }
 
     async fn find_api_keys(&self, filter: &ApiKeyFilter) -> CoreResult<Vec<ApiKey>> {
-        // The indexed parts become SQL; a name prefix and the rest are checked by the caller.
-        let mut conditions = vec![];
-        let mut binds: Vec<String> = vec![];
-        if let Some(ids) = &filter.ids {
-            if ids.is_empty() {
-                return Ok(vec![]);
-            }
-            let start = binds.len();
-            let marks: Vec<String> = (0..ids.len())
-                .map(|i| format!("${}", start + i + 1))
-                .collect();
-            conditions.push(format!("id IN ({})", marks.join(", ")));
-            binds.extend(ids.iter().cloned());
-        }
-        if let Some(u) = &filter.username {
-            binds.push(u.clone());
-            conditions.push(format!("username = ${}", binds.len()));
-        }
-        if let Some(r) = &filter.realm {
-            binds.push(r.clone());
-            conditions.push(format!("realm = ${}", binds.len()));
-        }
-        if let Some(n) = filter.name.as_deref().filter(|n| !n.ends_with('*')) {
-            binds.push(n.to_owned());
-            conditions.push(format!("name = ${}", binds.len()));
-        }
-        let sql = if conditions.is_empty() {
-            format!("{KEY_COLUMNS} ORDER BY creation, id")
-        } else {
-            format!(
-                "{KEY_COLUMNS} WHERE {} ORDER BY creation, id",
-                conditions.join(" AND ")
-            )
+        let Some(ids) = &filter.ids else {
+            return self.find_api_keys_among(filter, &[]).await;
         };
-        let query = binds
-            .iter()
-            .fold(sqlx::query_as::<_, KeyRow>(&sql), |q, b| q.bind(b.as_str()));
-        let rows = query.fetch_all(&self.reader).await.map_err(db)?;
-        rows.into_iter().map(key_of).collect()
+        // A long id list is looked up a slice at a time, so that no statement comes near
+        // SQLite's or PostgreSQL's bound on variables (nor fills a log line when slow).
+        let mut keys = vec![];
+        for chunk in ids.chunks(MAX_IDS_PER_STATEMENT) {
+            keys.extend(self.find_api_keys_among(filter, chunk).await?);
+        }
+        if ids.len() > MAX_IDS_PER_STATEMENT {
+            keys.sort_by(|a, b| (a.creation, &a.id).cmp(&(b.creation, &b.id)));
+            keys.dedup_by(|a, b| a.id == b.id);
+        }
+        Ok(keys)
     }
 
     async fn update_api_key(&self, key: &ApiKey, event: &AuditEvent) -> CoreResult<bool> {
@@ -241,5 +220,54 @@ impl SecurityStore for SqlStore {
         .await
         .map_err(db)?;
         Ok(done.rows_affected())
+    }
+}
+
+impl SqlStore {
+    /// The keys `filter` names in SQL, among `ids` when the filter has an id list.
+    async fn find_api_keys_among(
+        &self,
+        filter: &ApiKeyFilter,
+        ids: &[String],
+    ) -> CoreResult<Vec<ApiKey>> {
+        // The indexed parts become SQL; a name prefix and the rest are checked by the caller.
+        let mut conditions = vec![];
+        let mut binds: Vec<String> = vec![];
+        if filter.ids.is_some() {
+            if ids.is_empty() {
+                return Ok(vec![]);
+            }
+            let start = binds.len();
+            let marks: Vec<String> = (0..ids.len())
+                .map(|i| format!("${}", start + i + 1))
+                .collect();
+            conditions.push(format!("id IN ({})", marks.join(", ")));
+            binds.extend(ids.iter().cloned());
+        }
+        if let Some(u) = &filter.username {
+            binds.push(u.clone());
+            conditions.push(format!("username = ${}", binds.len()));
+        }
+        if let Some(r) = &filter.realm {
+            binds.push(r.clone());
+            conditions.push(format!("realm = ${}", binds.len()));
+        }
+        if let Some(n) = filter.name.as_deref().filter(|n| !n.ends_with('*')) {
+            binds.push(n.to_owned());
+            conditions.push(format!("name = ${}", binds.len()));
+        }
+        let sql = if conditions.is_empty() {
+            format!("{KEY_COLUMNS} ORDER BY creation, id")
+        } else {
+            format!(
+                "{KEY_COLUMNS} WHERE {} ORDER BY creation, id",
+                conditions.join(" AND ")
+            )
+        };
+        let query = binds
+            .iter()
+            .fold(sqlx::query_as::<_, KeyRow>(&sql), |q, b| q.bind(b.as_str()));
+        let rows = query.fetch_all(&self.reader).await.map_err(db)?;
+        rows.into_iter().map(key_of).collect()
     }
 }

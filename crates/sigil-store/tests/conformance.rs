@@ -763,7 +763,58 @@ async fn deleting_a_user_invalidates_its_api_keys(store: &dyn Store) {
     assert!(!read(k2).await.expect("other key").invalidated);
 }
 
+/// An id list far longer than either engine binds in one statement (SQLite: 32 766
+/// variables, PostgreSQL: 65 535) finds what it names, once each, in creation order.
+async fn api_keys_are_found_among_any_number_of_ids(store: &dyn Store) {
+    use sigil_core::security::api_keys::{ApiKey, ApiKeyFilter, LimitedBy};
+    let key = |n: i64| ApiKey {
+        id: format!("key{n:017}"),
+        name: format!("k{n}"),
+        key_hash: String::new(),
+        creation: now() + Duration::seconds(n),
+        expiration: None,
+        invalidated: false,
+        invalidation: None,
+        username: "bob".into(),
+        realm: "default_native".into(),
+        realm_type: "native".into(),
+        metadata: Default::default(),
+        role_descriptors: Default::default(),
+        limited_by: LimitedBy {
+            superuser: false,
+            cluster: vec![],
+            roles: vec![],
+            org_roles: vec![],
+            user_id: None,
+        },
+    };
+    for n in [3, 1, 2] {
+        store
+            .insert_api_key(&key(n), &event("K", None))
+            .await
+            .expect("insert");
+    }
+    let mut ids: Vec<String> = (0..70_000).map(|n| format!("missing{n:013}")).collect();
+    ids.insert(10, key(2).id);
+    ids.insert(40_000, key(3).id);
+    ids.push(key(1).id);
+    ids.push(key(1).id);
+    let filter = ApiKeyFilter {
+        ids: Some(ids),
+        ..Default::default()
+    };
+    let found: Vec<String> = store
+        .find_api_keys(&filter)
+        .await
+        .expect("find")
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(found, ["k1", "k2", "k3"]);
+}
+
 conformance!(
+    api_keys_are_found_among_any_number_of_ids,
     settings_belong_to_an_organization_and_events_reach_every_one_affected,
     deleting_a_user_invalidates_its_api_keys,
     access_keys_are_limited_per_user_and_go_with_it,

@@ -91,9 +91,23 @@ impl TestServer {
         Self::launch(config, dir).await
     }
 
+    /// Like [`TestServer::start_with`], but with the outbound address policy of production
+    /// (`--allow-insecure-issuers` off): no fake issuer on loopback can be used.
+    pub async fn start_strict(mut config: ServerConfig, dir: tempfile::TempDir) -> Self {
+        if config.admin_password.is_none() {
+            config.admin_password = Some(sigil_core::secret::SecretString::new(ADMIN_PASSWORD));
+        }
+        config.allow_insecure_issuers = false;
+        Self::launch_as_given(config, dir).await
+    }
+
     /// Starts the server with `config` exactly as given (but insecure issuers allowed).
     async fn launch(mut config: ServerConfig, dir: tempfile::TempDir) -> Self {
         config.allow_insecure_issuers = true;
+        Self::launch_as_given(config, dir).await
+    }
+
+    async fn launch_as_given(config: ServerConfig, dir: tempfile::TempDir) -> Self {
         let data_dir = config.data_dir.clone();
         let database_url = config.database_url.clone();
         let server = RunningServer::start(config).await.expect("server starts");

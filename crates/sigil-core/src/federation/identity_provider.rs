@@ -231,8 +231,14 @@ pub(crate) fn check_issuer_url(field: &str, text: &str, allow_insecure: bool) ->
             ))
         }
     }
-    if url.host_str().is_none_or(str::is_empty) {
+    let Some(host) = url.host().filter(|h| !matches!(h, url::Host::Domain(""))) else {
         return Err(CoreError::invalid(field, "must name a host"));
+    };
+    if !allow_insecure && crate::outbound::is_forbidden_host(&host) {
+        return Err(CoreError::invalid(
+            field,
+            "must name a public host (loopback, private and link-local addresses need --allow-insecure-issuers)",
+        ));
     }
     if url.fragment().is_some() || url.query().is_some() {
         return Err(CoreError::invalid(

@@ -150,6 +150,25 @@ fn issuers_must_be_https_unless_allowed() {
     assert!(check_issuer_uri("https://idp.example.com/realms/x", false).is_ok());
     assert!(check_issuer_uri("http://127.0.0.1:8080", false).is_err());
     assert!(check_issuer_uri("http://127.0.0.1:8080", true).is_ok());
+    // Non-public hosts are refused over https too, unless insecure issuers are allowed.
+    for local in [
+        "https://127.0.0.1:1",
+        "https://localhost/realms/x",
+        "https://10.0.0.5",
+        "https://169.254.169.254/latest",
+        "https://[::1]:8443",
+        "https://[fd00:ec2::254]",
+        "https://[::ffff:127.0.0.1]",
+    ] {
+        let refused = check_issuer_uri(local, false).err().map(|e| e.to_string());
+        assert!(
+            refused
+                .as_deref()
+                .is_some_and(|e| e.contains("public host")),
+            "{local}: {refused:?}"
+        );
+        assert!(check_issuer_uri(local, true).is_ok(), "{local}");
+    }
     for bad in [
         "idp.example.com",
         "ftp://idp.example.com",

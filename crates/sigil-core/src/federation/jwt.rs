@@ -137,6 +137,16 @@ pub fn issuer_of(token: &str) -> Option<String> {
     Peek::of(token).ok()?.issuer().map(str::to_owned)
 }
 
+/// Whether a token an identity provider stamped `iat` may have been minted at or before a
+/// JWKS revoke at `cutoff` (both in seconds). The provider's clock may run up to
+/// [`CLOCK_SKEW_SECONDS`] ahead of Sigil's (a future `iat` is accepted that far), so a token
+/// stamped up to that much after the revoke may be older than it, and is refused too. The
+/// price: for a minute after a revoke, the fresh tokens of a provider whose clock is right are
+/// refused as well; failing closed is the point of a revoke.
+pub(crate) fn issued_by_cutoff(iat: i64, cutoff: i64) -> bool {
+    iat <= cutoff.saturating_add(CLOCK_SKEW_SECONDS)
+}
+
 impl Core {
     /// Verifies a JWT of an identity provider (spec 10): the provider is the one whose issuer
     /// is `iss` and whose audience is in `aud`; the signature is checked with its key set
@@ -232,7 +242,7 @@ impl Core {
         }
         if self
             .provider_cutoff(&provider)
-            .is_some_and(|cutoff| iat <= cutoff)
+            .is_some_and(|cutoff| issued_by_cutoff(iat, cutoff))
         {
             return Err(invalid());
         }

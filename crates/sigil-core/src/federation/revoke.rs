@@ -9,6 +9,14 @@ use crate::revocation::{Revocation, RevocationKind};
 use crate::Core;
 use chrono::{DateTime, Utc};
 
+/// What a revoked pinned key set becomes: a set with no key, so the provider verifies nothing
+/// until its owner pins new keys (the IAM face's `signing_key`).
+pub const REVOKED_PINNED_JWKS: &str = r#"{"keys":[]}"#;
+
+/// Why a revoked pinned set is not refetched.
+const PINNED_REVOKED: &str =
+    "the pinned key set was revoked: no token verifies until a new signing_key is configured";
+
 /// A provider's cutoff holds for as long as the provider exists: its tokens may live longer
 /// than Sigil's own, so the revocation is never pruned.
 fn forever() -> DateTime<Utc> {
@@ -41,6 +49,15 @@ impl Core {
         };
         idp.key_set.revoked_at = Some(idp.key_set.revoked_at.map_or(cutoff, |at| at.max(cutoff)));
         idp.key_set.key_ids.clear();
+        // A fetched set is fetched again (the issuer has rotated, or will); a pinned one cannot
+        // be, and the cutoff alone would let the revoked key sign new tokens: it is dropped.
+        let pinned = idp.pinned_jwks.is_some();
+        if pinned {
+            idp.pinned_jwks = Some(serde_json::json!({"keys": []}));
+            if let Some(oidc) = idp.iam.as_mut().and_then(|iam| iam.oidc.as_mut()) {
+                oidc.signing_key = REVOKED_PINNED_JWKS.to_owned();
+            }
+        }
         let mut event = self
             .settings_event(
                 owner,
@@ -62,6 +79,10 @@ impl Core {
         }
 
         let outcome = match idp.issuer_uri.as_deref() {
+            _ if pinned => {
+                self.key_sets.forget(id);
+                Err(PINNED_REVOKED.to_owned())
+            }
             Some(issuer) => {
                 self.key_sets
                     .discard_and_refetch(id, issuer, idp.pinned_jwks.as_ref())

@@ -2,6 +2,7 @@
 //! users who hold them, and API keys limited by both.
 
 pub mod api_keys;
+mod role_shapes;
 mod roles;
 mod users;
 

@@ -1,5 +1,5 @@
 //! Roles: a name for a set of cluster privileges (index and application privileges are kept
-//! as given and grant nothing in Sigil).
+//! in the shapes Elasticsearch documents, and grant nothing in Sigil).
 
 use super::SUPERUSER_ROLE;
 use crate::audit::{kind, Actor};
@@ -108,6 +108,12 @@ impl Core {
         }
         let metadata = draft.metadata.unwrap_or_default();
         check_metadata("metadata", &metadata)?;
+        if let Some(indices) = &draft.indices {
+            super::role_shapes::check_indices(indices)?;
+        }
+        if let Some(applications) = &draft.applications {
+            super::role_shapes::check_applications(applications)?;
+        }
         let mut other = Map::new();
         for (key, value) in [
             ("indices", draft.indices),

@@ -56,14 +56,15 @@ impl From<&User> for UserView {
 pub const PASSWORD_MIN: usize = 6;
 const PASSWORD_MAX: usize = 1024;
 
-async fn hashed(password: &SecretString) -> CoreResult<String> {
-    let password = password.clone();
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(CoreError::internal)?
-}
-
 impl Core {
+    /// Hashes a new password, in the Argon2id slots every verification also waits for.
+    async fn hashed(&self, password: &SecretString) -> CoreResult<String> {
+        let password = password.clone();
+        self.password_gate
+            .run(move || hash_password(&password))
+            .await?
+    }
+
     /// A user's principal, its roles resolved to cluster privileges.
     pub(crate) async fn user_principal(&self, user: &User) -> CoreResult<Principal> {
         Ok(user.principal(self.privileges_of(&user.roles).await?))
@@ -145,7 +146,7 @@ impl Core {
             }
         };
         if let Some(password) = &draft.password {
-            user.password_hash = hashed(password).await?;
+            user.password_hash = self.hashed(password).await?;
             user.digest_ha1 = Ha1::compute(username, password).seal(&self.master_key)?;
         }
         if let Some(roles) = draft.roles {

@@ -5,7 +5,7 @@
 use super::{AccessClaims, IssuedToken, ACCESS_TOKEN_SECONDS};
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult};
-use crate::federation::jwt::FederatedIdentity;
+use crate::federation::jwt::{issued_by_cutoff, FederatedIdentity};
 use crate::ids::{HexId, OrgId};
 use crate::principal::Principal;
 use crate::secret::random_urlsafe;
@@ -142,7 +142,7 @@ impl Core {
         }
         if self
             .provider_cutoff(&provider)
-            .is_some_and(|cutoff| session.src_iat <= cutoff)
+            .is_some_and(|cutoff| issued_by_cutoff(session.src_iat, cutoff))
         {
             return Ok(None);
         }

@@ -11,7 +11,7 @@ pub use keys::{Keyring, LoadedKey, StoredSigningKey};
 
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult};
-use crate::federation::jwt::Peek;
+use crate::federation::jwt::{issued_by_cutoff, Peek};
 use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind, Realm};
 use crate::revocation::RevocationKind;
 use crate::secret::{random_urlsafe, SecretString};
@@ -219,7 +219,10 @@ impl Core {
         if let Some(fed) = &claims.fed {
             // Every session from a provider whose JWKS was revoked ends with it.
             let cutoff = r.revoked_at(RevocationKind::IdentityProvider, &fed.idp);
-            if cutoff.is_some_and(|c| claims.iat <= c.timestamp() || fed.src_iat <= c.timestamp()) {
+            // Sigil stamped `iat` itself; the subject's `iat` is the provider's clock.
+            if cutoff.is_some_and(|c| {
+                claims.iat <= c.timestamp() || issued_by_cutoff(fed.src_iat, c.timestamp())
+            }) {
                 return true;
             }
         }
@@ -238,7 +241,7 @@ impl Core {
             Revocable::Federated { provider, iat } => self
                 .revocations
                 .revoked_at(RevocationKind::IdentityProvider, provider)
-                .is_some_and(|cutoff| *iat <= cutoff.timestamp()),
+                .is_some_and(|cutoff| issued_by_cutoff(*iat, cutoff.timestamp())),
         }
     }
 

@@ -16,8 +16,6 @@ use sigil_core::{Core, CoreError};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-/// The refill rate of each address's failed authentications (the burst is configured).
-const FAILURE_REFILL_PER_SECOND: f64 = 0.2;
 /// How long an attempt waits for the address's attempts in flight to settle.
 const MAX_ADMISSION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 const ADMISSION_POLL: std::time::Duration = std::time::Duration::from_millis(2);
@@ -35,6 +33,8 @@ pub enum AuthFailure {
     RateLimited,
     /// The store failed; logged, answered 500.
     Internal,
+    /// Too many password verifications are running or queued: 503, retry shortly.
+    Busy,
     /// This node has not read the change log within its bound (it cannot know that a
     /// credential was not revoked elsewhere), or the store it would check the credential in
     /// is unavailable: 503.
@@ -62,11 +62,12 @@ pub fn remote_ip(parts: &Parts) -> Option<IpAddr> {
 }
 
 impl Authenticator {
-    /// `failure_burst`: failed authentications allowed per address before 429.
+    /// `failure_burst`: failed authentications allowed per address and claimed name before
+    /// 429 (see `rate_limit`).
     pub fn new(core: Arc<Core>, failure_burst: u32) -> Self {
         Self {
             core,
-            limiter: FailureLimiter::new(failure_burst, FAILURE_REFILL_PER_SECOND),
+            limiter: FailureLimiter::new(failure_burst),
         }
     }
 
@@ -74,29 +75,43 @@ impl Authenticator {
         self.core.digest_challenge(stale)
     }
 
-    /// Charges one authentication attempt to the client's address before its credentials are
-    /// checked (OAuth client authentication shares the limit of every other credential). While
-    /// the address's attempts are all in flight it waits for them to settle, up to
-    /// [`MAX_ADMISSION_WAIT`]; `Err` when failures have used them up. The attempt is given back
-    /// when the returned guard drops, unless [`Attempt::failed`] was called.
+    /// Charges one authentication attempt of a credential that names no one (a token) to the
+    /// client's address before it is checked: [`Authenticator::admit_named`] without a name.
     pub async fn admit(&self, parts: &Parts) -> Result<Attempt<'_>, AuthFailure> {
+        self.admit_named(parts, None).await
+    }
+
+    /// Charges one authentication attempt to the client's address and the name the credential
+    /// claims (a username, key id or client id) before it is checked (OAuth client
+    /// authentication shares the limit of every other credential). While the attempts are all
+    /// in flight it waits for them to settle, up to [`MAX_ADMISSION_WAIT`]; `Err` when failures
+    /// have used them up. The attempt is given back when the returned guard drops, unless
+    /// [`Attempt::failed`] was called.
+    pub async fn admit_named(
+        &self,
+        parts: &Parts,
+        name: Option<&str>,
+    ) -> Result<Attempt<'_>, AuthFailure> {
         if !self.core.changes_current() {
             return Err(AuthFailure::Unavailable);
         }
+        let name = name.map(str::to_owned);
         let Some(ip) = remote_ip(parts) else {
             return Ok(Attempt {
                 limiter: &self.limiter,
                 ip: None,
+                name,
                 failed: false,
             });
         };
         let deadline = tokio::time::Instant::now() + MAX_ADMISSION_WAIT;
         loop {
-            match self.limiter.admit(ip) {
+            match self.limiter.admit(ip, name.as_deref()) {
                 Admission::Admitted => {
                     return Ok(Attempt {
                         limiter: &self.limiter,
                         ip: Some(ip),
+                        name,
                         failed: false,
                     })
                 }
@@ -137,9 +152,10 @@ impl Authenticator {
         if !self.core.changes_current() {
             return Err(AuthFailure::Unavailable);
         }
-        // A limited address is refused before anything is compared, or a guess that hits the
+        // A limited client is refused before anything is compared, or a guess that hits the
         // cache would answer 200 where a miss answers 429.
-        if ip.is_some_and(|ip| !self.limiter.allows(ip)) {
+        let name = claimed_name(scheme, credentials);
+        if ip.is_some_and(|ip| !self.limiter.allows(ip, name.as_deref())) {
             return Err(AuthFailure::RateLimited);
         }
         // Credentials this node already verified pass from memory without being charged, so a
@@ -151,7 +167,7 @@ impl Authenticator {
             });
         }
         // Charged before verifying and given back unless it fails: see `rate_limit`.
-        let attempt = self.admit(parts).await?;
+        let attempt = self.admit_named(parts, name.as_deref()).await?;
         let result = match scheme.to_ascii_lowercase().as_str() {
             "digest" => {
                 let uri = request_uri(parts);
@@ -189,6 +205,7 @@ impl Authenticator {
                 principal,
             }),
             Err(CoreError::StaleNonce) => Err(AuthFailure::StaleNonce),
+            Err(CoreError::Busy) => Err(AuthFailure::Busy),
             Err(CoreError::Unauthenticated) => {
                 attempt.failed();
                 Err(AuthFailure::Invalid)
@@ -209,6 +226,7 @@ impl Authenticator {
 pub struct Attempt<'a> {
     limiter: &'a FailureLimiter,
     ip: Option<IpAddr>,
+    name: Option<String>,
     failed: bool,
 }
 
@@ -222,8 +240,24 @@ impl Attempt<'_> {
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         if let Some(ip) = self.ip {
-            self.limiter.settle(ip, self.failed);
+            self.limiter.settle(ip, self.name.as_deref(), self.failed);
         }
+    }
+}
+
+/// The name a credential claims, which its failures are charged to beside the address: a
+/// Basic or Digest username, an API key's id, an access key; `None` for tokens.
+fn claimed_name(scheme: &str, credentials: &str) -> Option<String> {
+    match scheme.to_ascii_lowercase().as_str() {
+        "basic" => basic::decode(credentials).map(|(user, _)| user),
+        "digest" => sigil_core::digest::DigestResponse::parse(credentials)
+            .ok()
+            .map(|r| r.username),
+        "apikey" => sigil_core::security::api_keys::claimed_api_key_id(credentials),
+        signed::SCHEME => {
+            sigil_core::iam::signature::SdkAuthorization::parse(credentials).map(|a| a.access)
+        }
+        _ => None,
     }
 }
 

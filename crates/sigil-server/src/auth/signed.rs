@@ -39,16 +39,25 @@ pub async fn hash_signed_bodies(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, crate::app::MAX_BODY_BYTES).await else {
-        let message = format!(
-            "The request body is larger than {} bytes.",
-            crate::app::MAX_BODY_BYTES
-        );
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            axum::Json(serde_json::json!({"error_code": "IAM.0012", "error_msg": message})),
-        )
-            .into_response();
+    let bytes = match axum::body::to_bytes(body, crate::app::MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let (status, message) = match crate::body_deadline::timed_out(&e) {
+                Some(late) => (StatusCode::REQUEST_TIMEOUT, crate::app::sentence(late)),
+                None => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "The request body is larger than {} bytes.",
+                        crate::app::MAX_BODY_BYTES
+                    ),
+                ),
+            };
+            return (
+                status,
+                axum::Json(serde_json::json!({"error_code": "IAM.0012", "error_msg": message})),
+            )
+                .into_response();
+        }
     };
     parts.extensions.insert(BodyDigest {
         sha256: if bytes.is_empty() {

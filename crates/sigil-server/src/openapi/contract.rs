@@ -341,6 +341,40 @@ fn patch_components(doc: &mut Value) {
             "all", "manage_security", "manage_api_key", "manage_own_api_key", "read_security"
         ]});
     }
+    // Index and application privileges in the shapes Elasticsearch documents (Sigil keeps
+    // them, granting nothing, and refuses any other shape naming the field).
+    if let Some(role) = schemas
+        .get_mut("RoleDraft")
+        .and_then(|s| s.get_mut("properties"))
+    {
+        let strings = json!({"type": "array", "items": {"type": "string"}});
+        role["indices"]["items"] = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["names", "privileges"],
+            "properties": {
+                "names": {"oneOf": [{"type": "string"}, strings]},
+                "privileges": strings,
+                "field_security": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {"grant": strings, "except": strings},
+                },
+                "query": {"type": ["string", "object"]},
+                "allow_restricted_indices": {"type": "boolean"},
+            },
+        });
+        role["applications"]["items"] = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["application", "privileges", "resources"],
+            "properties": {
+                "application": {"type": "string", "minLength": 1},
+                "privileges": strings,
+                "resources": strings,
+            },
+        });
+    }
     // Elasticsearch answers some 404s with a body of its own rather than an error.
     schemas.insert(
         "EsNotFoundBody".into(),

@@ -28,8 +28,9 @@ fn event<'a>(events: &'a [Value], kind: &str) -> &'a Value {
 }
 
 /// The scenario: T1 (key k1) and the Sigil token S1 exchanged for it work; the issuer
-/// rotates to k2; the owner revokes the JWKS; T1, S1 and a k2 token issued before the revoke
-/// are refused, a k2 token issued in a later second works.
+/// rotates to k2; the owner revokes the JWKS; T1, S1, a k2 token issued before the revoke and
+/// one the issuer stamped with an `iat` ahead of Sigil's clock are refused; a k2 token stamped
+/// after the cutoff (and the tolerated skew) works.
 async fn revoke_ends_old_tokens_and_sessions_new_ones_work(server: &TestServer) {
     let issuer = FakeIssuer::start().await;
     let fed = setup(server, &issuer, "GROUP", "WORKLOAD", "ORG_OWNER").await;
@@ -55,6 +56,15 @@ async fn revoke_ends_old_tokens_and_sessions_new_ones_work(server: &TestServer) 
     let k2 = issuer.rotate();
     assert_ne!(k1, k2);
     let t2_before = issuer.mint_with_kid(&k2, &fed.claims(&issuer, "bob", &[GROUP]));
+    // Minted now by an issuer whose clock runs 50 s ahead: within the tolerated skew.
+    let mut ahead = fed.claims(&issuer, "dave", &[GROUP]);
+    ahead["iat"] = json!(ahead["iat"].as_u64().unwrap() + 50);
+    let t_ahead = issuer.mint_with_kid(&k1, &ahead);
+    assert_eq!(
+        get_org(server, &fed, &t_ahead).await.status,
+        200,
+        "accepted before"
+    );
     assert_eq!(
         get_org(server, &fed, &t1).await.status,
         200,
@@ -67,15 +77,23 @@ async fn revoke_ends_old_tokens_and_sessions_new_ones_work(server: &TestServer) 
 
     assert_refused(&get_org(server, &fed, &t1).await, "T1 after the revoke");
     assert_refused(&get_org(server, &fed, &s1).await, "S1 after the revoke");
+    assert_refused(
+        &get_org(server, &fed, &t_ahead).await,
+        "a token minted before the revoke, its iat ahead of Sigil's clock",
+    );
     for (what, t) in [("T1", &t1), ("S1", &s1)] {
         let i = introspect(server, t, ADMIN).await;
         assert_eq!(i.status, 200, "{}", i.text);
         assert_eq!(i.body, json!({"active": false}), "introspection of {what}");
     }
 
-    // A k2 token issued in a later second works, as a Bearer and exchanged.
+    // A k2 token stamped after the cutoff works, as a Bearer and exchanged.
     next_second().await;
-    let t3 = issuer.mint(&fed.claims(&issuer, "carol", &[GROUP]));
+    let t3 = issuer.mint(&stamped_after_cutoff(fed.claims(
+        &issuer,
+        "carol",
+        &[GROUP],
+    )));
     let ok = get_org(server, &fed, &t3).await;
     assert_eq!(ok.status, 200, "a k2 token after the revoke: {}", ok.text);
     let s3 = exchanged(server, &t3).await;
@@ -159,7 +177,7 @@ async fn revoke_while_the_issuer_is_down(server: &TestServer) {
     issuer.set_jwks_behaviour(JwksBehaviour::Normal);
     settle().await;
     next_second().await;
-    let t2 = issuer.mint(&fed.claims(&issuer, "bob", &[GROUP]));
+    let t2 = issuer.mint(&stamped_after_cutoff(fed.claims(&issuer, "bob", &[GROUP])));
     let ok = get_org(server, &fed, &t2).await;
     assert_eq!(
         ok.status, 200,

@@ -125,6 +125,18 @@ pub async fn next_second() {
     tokio::time::sleep(left + Duration::from_millis(20)).await;
 }
 
+/// `claims` as an issuer whose clock runs the tolerated skew (60 s) ahead stamps them: the
+/// only tokens a JWKS revoke lets through within a minute of it, since a token stamped closer
+/// to the revoke may have been minted before it by such an issuer.
+pub fn stamped_after_cutoff(mut claims: serde_json::Value) -> serde_json::Value {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    claims["iat"] = serde_json::json!(now + 60);
+    claims
+}
+
 /// A client whose connections come from an address of 127.0.0.0/8 no other request used, so
 /// refused tokens never use up the failure limit of another request's address.
 pub fn fresh_client() -> reqwest::Client {

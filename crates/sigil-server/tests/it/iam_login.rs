@@ -212,7 +212,9 @@ async fn a_disabled_provider_refuses_logins(server: &TestServer) {
 }
 
 /// The Atlas face's JWKS revoke holds for IAM logins: tokens issued up to the cutoff are
-/// refused, and so are the sessions they gave; later ones work.
+/// refused, and so are the sessions they gave. The pinned key itself is dropped (it cannot be
+/// refetched, and would otherwise go on signing tokens after the cutoff): nothing logs in until
+/// a new key is pinned.
 async fn a_jwks_revoke_ends_id_token_logins_and_their_sessions(server: &TestServer) {
     let issuer = FakeIssuer::start().await;
     let admin = admin_token(server).await;
@@ -241,10 +243,39 @@ async fn a_jwks_revoke_ends_id_token_logins_and_their_sessions(server: &TestServ
         401,
     );
     fed::next_second().await;
+    let fresh = |issuer: &FakeIssuer| {
+        issuer.mint(&fed::stamped_after_cutoff(issuer.claims(
+            "alice",
+            CLIENT,
+            &[GROUP],
+        )))
+    };
+    assert_iam(
+        &id_token_login(server, &idp, &fresh(&issuer), "default").await,
+        401,
+        "IAM.0007",
+    );
+    let config = with_token(server, Method::GET, &oidc_config_path(&idp), &admin, None).await;
     assert_eq!(
-        login(server, &idp, &issuer).await.status,
-        201,
-        "a token after the cutoff"
+        config.body["openid_connect_config"]["signing_key"], r#"{"keys":[]}"#,
+        "{}",
+        config.text
+    );
+    issuer.rotate();
+    let put = with_token(
+        server,
+        Method::PUT,
+        &oidc_config_path(&idp),
+        &admin,
+        Some(json!({"openid_connect_config": {"signing_key": issuer.current_jwks()}})),
+    )
+    .await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    let a = id_token_login(server, &idp, &fresh(&issuer), "default").await;
+    assert_eq!(
+        a.status, 201,
+        "a token of the new key after the cutoff: {}",
+        a.text
     );
 }
 

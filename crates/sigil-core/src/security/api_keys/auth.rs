@@ -26,6 +26,12 @@ fn decode(credentials: &str) -> Option<(String, String)> {
     (is_id_form(id) && !key.is_empty()).then(|| (id.to_owned(), key.to_owned()))
 }
 
+/// The key id an `ApiKey` credential names, if it has the form of one (what the failure limit
+/// charges the attempt to).
+pub fn claimed_api_key_id(credentials: &str) -> Option<String> {
+    decode(credentials).map(|(id, _)| id)
+}
+
 impl Core {
     /// Whether `secret` is the key's and the key is active.
     fn api_key_opens(&self, key: &ApiKey, secret: &str) -> bool {

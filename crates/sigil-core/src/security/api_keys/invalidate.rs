@@ -8,6 +8,10 @@ use crate::principal::Principal;
 use crate::privilege::{ClusterPrivilege, Privilege};
 use crate::Core;
 
+/// The most ids one invalidation may name. Elasticsearch documents no bound; this one is the
+/// most keys a query can return (`from + size`), and keeps one request's work bounded.
+pub const MAX_INVALIDATE_IDS: usize = 10_000;
+
 /// The body of DELETE /_security/api_key, as the face parsed it (`id` already folded into
 /// `ids`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,6 +59,13 @@ impl InvalidateRequest {
         if let Some(list) = &self.ids {
             if list.is_empty() {
                 errors.push("Field [ids] cannot be an empty array".to_owned());
+            }
+            if list.len() > MAX_INVALIDATE_IDS {
+                errors.push(format!(
+                    "Field [ids] may name at most [{MAX_INVALIDATE_IDS}] ids, but got [{}]",
+                    list.len()
+                ));
+                return errors;
             }
             for (i, id) in list.iter().enumerate() {
                 if id.trim().is_empty() {
@@ -120,12 +131,14 @@ impl Core {
         let scope = request.scope(caller)?;
         let mut outcome = InvalidationOutcome::default();
         let ids = request.ids.map(|ids| {
-            let (good, bad): (Vec<String>, Vec<String>) =
+            let (mut good, bad): (Vec<String>, Vec<String>) =
                 ids.into_iter().partition(|i| is_id_form(i));
             outcome.errors = bad
                 .iter()
                 .map(|_| "invalid api key id".to_owned())
                 .collect();
+            good.sort_unstable();
+            good.dedup();
             good
         });
         if ids.as_ref().is_some_and(Vec::is_empty) {
@@ -143,7 +156,13 @@ impl Core {
             active_at: None,
         };
         let mut keys = self.store.find_api_keys(&filter).await?;
-        keys.retain(|k| filter.matches(k));
+        // The store matched the ids exactly; what it could not (a name prefix) is checked
+        // here, without comparing every key with every id again.
+        let rest = ApiKeyFilter {
+            ids: None,
+            ..filter
+        };
+        keys.retain(|k| rest.matches(k));
         keys.sort_by(|a, b| a.id.cmp(&b.id));
         let now = self.now();
         for key in keys {
@@ -222,6 +241,15 @@ mod tests {
         }));
         bad(req(|r| r.ids = Some(vec![])));
         bad(req(|r| r.ids = Some(vec!["a".into(), " ".into()])));
+    }
+
+    #[test]
+    fn the_id_list_is_bounded() {
+        let ids = |n: usize| req(|r| r.ids = Some(vec!["x".into(); n]));
+        assert!(ids(MAX_INVALIDATE_IDS).validation_errors().is_empty());
+        let errors = ids(MAX_INVALIDATE_IDS + 1).validation_errors();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("at most [10000] ids"), "{errors:?}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod invalidate;
 pub mod query;
 mod time_value;
 
+pub use auth::claimed_api_key_id;
 pub use create::{ApiKeyDraft, ApiKeyUpdate, CreatedApiKey};
 pub use invalidate::{InvalidateRequest, InvalidationOutcome};
 pub use query::{QueryRequest, QueryResult};

@@ -117,11 +117,11 @@ async fn apply_with(request: Request, next: Next, versioned: bool) -> Response {
         Ok(o) => o,
         Err(e) => return finish(e.into_response(), default, false, false).await,
     };
-    if let Some((name, limit)) = crate::app::oversized_header(request.headers()) {
+    if let Some(oversized) = crate::app::oversized_header(request.headers()) {
         let e = AtlasError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "HEADER_TOO_LARGE",
-            format!("The header {name} is longer than {limit} bytes."),
+            crate::app::sentence(&oversized),
         );
         return finish(e.into_response(), default, envelope, pretty).await;
     }

@@ -103,6 +103,7 @@ impl AtlasError {
             AuthFailure::StaleNonce => Self::unauthenticated(challenge(true)),
             AuthFailure::RateLimited => Self::from(CoreError::RateLimited),
             AuthFailure::Internal => Self::from(CoreError::internal("authentication")),
+            AuthFailure::Busy => Self::from(CoreError::Busy),
             AuthFailure::Unavailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "SERVICE_UNAVAILABLE",
@@ -214,6 +215,11 @@ impl From<CoreError> for AtlasError {
                     "Sigil's database is unavailable; nothing was changed. Retry later.",
                 )
             }
+            CoreError::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "Too many password verifications are in progress; retry shortly.",
+            ),
             CoreError::Internal(cause) => {
                 tracing::error!(%cause, "unexpected error");
                 Self::new(

@@ -88,6 +88,7 @@ impl EsError {
                 e.retry_after = true;
                 e
             }
+            AuthFailure::Busy => Self::from(CoreError::Busy),
         }
     }
 
@@ -204,6 +205,11 @@ impl From<CoreError> for EsError {
                 e.retry_after = true;
                 e
             }
+            CoreError::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "status_exception",
+                "too many password verifications are in progress; retry shortly",
+            ),
             other => {
                 tracing::error!(error = %other, "unexpected error");
                 Self::new(

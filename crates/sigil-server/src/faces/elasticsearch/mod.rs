@@ -8,9 +8,9 @@ pub mod security;
 
 use crate::app::AppState;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
 
@@ -69,7 +69,16 @@ async fn headers(request: Request, next: Next) -> Response {
                 })
         })
         .filter(|v| !v.is_empty());
-    let mut response = next.run(request).await;
+    // Headers over the shared limits are refused before anything reads them.
+    let mut response = match crate::app::oversized_header(request.headers()) {
+        Some(oversized) => error::EsError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "illegal_argument_exception",
+            oversized.to_string(),
+        )
+        .into_response(),
+        None => next.run(request).await,
+    };
     let h = response.headers_mut();
     h.insert(
         "x-elastic-product",

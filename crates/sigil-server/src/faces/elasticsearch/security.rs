@@ -180,9 +180,17 @@ pub async fn put_role(
     Path(name): Path<String>,
     EsBody(draft): EsBody<RoleDraft>,
 ) -> Result<Json<Value>, EsError> {
+    // As Elasticsearch: a role is defined by its body, and there is none.
+    let draft = draft.ok_or_else(|| {
+        EsError::new(
+            StatusCode::BAD_REQUEST,
+            "parse_exception",
+            "request body is required",
+        )
+    })?;
     let created = state
         .core
-        .put_role(&me.principal, &me.actor, &name, draft.unwrap_or_default())
+        .put_role(&me.principal, &me.actor, &name, draft)
         .await
         .map_err(|e| EsError::of(e, "cluster:admin/xpack/security/role/put", &me.principal))?;
     Ok(Json(json!({"role": {"created": created}})))

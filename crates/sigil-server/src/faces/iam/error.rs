@@ -93,6 +93,7 @@ impl<S: Style> IamError<S> {
             }
             AuthFailure::RateLimited => Self::from(CoreError::RateLimited),
             AuthFailure::Internal => Self::from(CoreError::internal("authentication")),
+            AuthFailure::Busy => Self::from(CoreError::Busy),
             AuthFailure::Unavailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 code::UNAVAILABLE,
@@ -148,6 +149,11 @@ impl<S: Style> From<CoreError> for IamError<S> {
                     "Sigil's database is unavailable; nothing was changed. Retry later.",
                 )
             }
+            CoreError::Busy => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                code::UNAVAILABLE,
+                "Too many password verifications are in progress; retry shortly.",
+            ),
             CoreError::Internal(cause) => {
                 tracing::error!(%cause, "unexpected error");
                 Self::new(

@@ -75,8 +75,8 @@ async fn flat_not_found() -> IamError<Flat> {
 
 /// Headers over the shared limits are refused before anything reads them.
 async fn header_limits(request: Request, next: Next) -> Response {
-    if let Some((name, limit)) = crate::app::oversized_header(request.headers()) {
-        let message = format!("The header {name} is longer than {limit} bytes.");
+    if let Some(oversized) = crate::app::oversized_header(request.headers()) {
+        let message = crate::app::sentence(&oversized);
         let status = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
         return if request.uri().path().starts_with("/v3.0/") {
             IamError::<Flat>::new(status, error::code::INVALID, message).into_response()

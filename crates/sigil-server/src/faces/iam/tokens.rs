@@ -202,7 +202,7 @@ pub async fn password_token(
     };
     let attempt = state
         .auth
-        .admit(&parts)
+        .admit_named(&parts, Some(&login.username))
         .await
         .map_err(IamError::from_auth)?;
     let token = state.core.iam_password_token(login, &actor(&parts)).await;

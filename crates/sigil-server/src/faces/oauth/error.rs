@@ -65,8 +65,17 @@ impl OAuthError {
                     "Sigil's database is unavailable; nothing was changed, retry later",
                 )
             }
+            sigil_core::CoreError::Busy => Self::busy(),
             other => Self::internal(other),
         }
+    }
+
+    pub fn busy() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "too many password verifications are in progress; retry shortly",
+        )
     }
 
     pub fn internal(e: impl std::fmt::Display) -> Self {

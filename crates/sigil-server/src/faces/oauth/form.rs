@@ -2,30 +2,54 @@
 //! (RFC 6749 §2.3.1: HTTP Basic, or `client_id` and `client_secret` in the body).
 
 use super::error::OAuthError;
-use crate::app::MAX_BODY_BYTES;
 use axum::body::{to_bytes, Body};
 use axum::http::header;
 use axum::http::request::Parts;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sigil_core::secret::SecretString;
+use std::collections::HashSet;
+
+/// The largest form the OAuth endpoints read: room for a 16 KiB subject token (the largest
+/// JWT Sigil verifies) and every other parameter several times over. These bodies are read
+/// before any authentication, so they are kept small.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+/// The most parameters a form may carry; a token request needs at most eight.
+pub const MAX_FORM_PARAMETERS: usize = 32;
 
 /// The parameters of a form body; RFC 6749 §3.2 forbids any of them twice.
 pub struct Form(Vec<(String, String)>);
 
 impl Form {
+    /// Reads and parses the body in time linear in its size, refusing it at the first limit.
     pub async fn read(body: Body) -> Result<Self, OAuthError> {
-        let bytes = to_bytes(body, MAX_BODY_BYTES)
-            .await
-            .map_err(|_| OAuthError::invalid_request("the request body is over 1 MiB"))?;
-        let pairs: Vec<(String, String)> =
-            url::form_urlencoded::parse(&bytes).into_owned().collect();
-        for (i, (name, _)) in pairs.iter().enumerate() {
-            if pairs[..i].iter().any(|(n, _)| n == name) {
+        let bytes =
+            to_bytes(body, MAX_FORM_BYTES).await.map_err(
+                |e| match crate::body_deadline::timed_out(&e) {
+                    Some(late) => OAuthError::invalid_request(late.to_string()),
+                    None => OAuthError::invalid_request(format!(
+                        "the form is larger than {MAX_FORM_BYTES} bytes"
+                    )),
+                },
+            )?;
+        Self::parse(&bytes)
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Self, OAuthError> {
+        let mut pairs = Vec::new();
+        let mut names = HashSet::new();
+        for (name, value) in url::form_urlencoded::parse(bytes) {
+            if pairs.len() == MAX_FORM_PARAMETERS {
+                return Err(OAuthError::invalid_request(format!(
+                    "the form has more than {MAX_FORM_PARAMETERS} parameters"
+                )));
+            }
+            if !names.insert(name.clone()) {
                 return Err(OAuthError::invalid_request(format!(
                     "the parameter {name} is given more than once"
                 )));
             }
+            pairs.push((name.into_owned(), value.into_owned()));
         }
         Ok(Self(pairs))
     }
@@ -96,4 +120,28 @@ fn decode_basic(encoded: &str) -> Result<(String, SecretString), OAuthError> {
             .unwrap_or_default()
     };
     Ok((decode(id), SecretString::new(decode(secret))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(form: &str) -> String {
+        match Form::parse(form.as_bytes()) {
+            Err(e) => format!("{e:?}"),
+            Ok(_) => panic!("accepted {form:.60}"),
+        }
+    }
+
+    #[test]
+    fn parameters_are_unique_and_counted() {
+        let form = Form::parse(b"grant_type=client_credentials&scope=a+b").expect("form");
+        assert_eq!(form.get("scope"), Some("a b"));
+        assert!(refusal("a=1&b=2&a=3").contains("the parameter a is given more than once"));
+        let many: Vec<String> = (0..=MAX_FORM_PARAMETERS)
+            .map(|i| format!("p{i}=x"))
+            .collect();
+        assert!(refusal(&many.join("&")).contains("more than 32 parameters"));
+        assert!(Form::parse(many[..MAX_FORM_PARAMETERS].join("&").as_bytes()).is_ok());
+    }
 }

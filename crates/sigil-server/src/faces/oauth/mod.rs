@@ -7,6 +7,10 @@ pub mod form;
 pub mod token;
 
 use crate::app::AppState;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -22,4 +26,18 @@ pub fn router() -> Router<AppState> {
             get(discovery::openid_configuration),
         )
         .route("/.well-known/jwks.json", get(discovery::jwks))
+        .layer(axum::middleware::from_fn(header_limits))
+}
+
+/// Headers over the shared limits are refused before anything reads them.
+async fn header_limits(request: Request, next: Next) -> Response {
+    match crate::app::oversized_header(request.headers()) {
+        Some(oversized) => error::OAuthError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "invalid_request",
+            oversized.to_string(),
+        )
+        .into_response(),
+        None => next.run(request).await,
+    }
 }

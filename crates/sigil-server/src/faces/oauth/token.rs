@@ -81,30 +81,36 @@ fn credentials(parts: &Parts, form: &Form) -> Result<(String, SecretString), OAu
         .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))
 }
 
-/// Runs a client authentication as one attempt of the address's failure limit.
+/// Runs the authentication of `client_id` as one attempt of the failure limit.
 async fn limited<T>(
     state: &AppState,
     parts: &Parts,
+    client_id: &str,
     verify: impl std::future::Future<Output = CoreResult<T>>,
 ) -> Result<T, OAuthError> {
-    limited_as(state, parts, verify, || {
+    limited_as(state, parts, Some(client_id), verify, || {
         OAuthError::invalid_client("client authentication failed")
     })
     .await
 }
 
-/// Runs a verification as one attempt of the address's failure limit; `refused` is the answer
-/// when it does not verify.
+/// Runs a verification as one attempt of the failure limit of the address and the claimed
+/// `name`; `refused` is the answer when it does not verify.
 async fn limited_as<T>(
     state: &AppState,
     parts: &Parts,
+    name: Option<&str>,
     verify: impl std::future::Future<Output = CoreResult<T>>,
     refused: impl FnOnce() -> OAuthError,
 ) -> Result<T, OAuthError> {
-    let attempt = state.auth.admit(parts).await.map_err(|e| match e {
-        AuthFailure::Unavailable => OAuthError::unavailable(),
-        _ => OAuthError::rate_limited(),
-    })?;
+    let attempt = state
+        .auth
+        .admit_named(parts, name)
+        .await
+        .map_err(|e| match e {
+            AuthFailure::Unavailable => OAuthError::unavailable(),
+            _ => OAuthError::rate_limited(),
+        })?;
     match verify.await {
         Ok(value) => Ok(value),
         Err(CoreError::Unauthenticated) => {
@@ -153,6 +159,7 @@ async fn exchange(state: &AppState, parts: &Parts, form: &Form) -> Result<Respon
     let issued = limited_as(
         state,
         parts,
+        None,
         state.core.exchange_token(subject, &actor(parts)),
         || {
             OAuthError::new(
@@ -184,6 +191,7 @@ async fn authenticate_client(
     limited(
         state,
         parts,
+        &client_id,
         state
             .core
             .authenticate_client(&client_id, &secret, &actor(parts)),
@@ -224,6 +232,7 @@ pub async fn token(
     let issued = limited(
         &state,
         &parts,
+        &client_id,
         state
             .core
             .issue_client_credentials(&client_id, &secret, &actor(&parts)),
