@@ -329,15 +329,109 @@ fn sort_values(key: &ApiKey, by: &[(String, bool)]) -> CoreResult<Vec<Value>> {
         .collect()
 }
 
+/// The order of two sort values: as [`compare`] within a kind, and by kind across kinds (null,
+/// booleans, numbers and times, strings, arrays, objects), so that it is a total order. It used
+/// to call values of different kinds equal, which is not transitive (`1 = "x" = 2` yet `1 < 2`),
+/// and the standard library's sort panics on such an order.
+fn sort_order(a: &Value, b: &Value) -> Ordering {
+    fn rank(v: &Value) -> u8 {
+        match v {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Number(_) => 2,
+            Value::String(_) => 3,
+            Value::Array(_) => 4,
+            Value::Object(_) => 5,
+        }
+    }
+    let (a, b) = (comparable(a), comparable(b));
+    match (&a, &b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            _ => Ordering::Equal,
+        },
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => rank(&a).cmp(&rank(&b)),
+    }
+}
+
 fn order(a: &[Value], b: &[Value], by: &[(String, bool)]) -> Ordering {
     for ((x, y), (_, descending)) in a.iter().zip(b).zip(by) {
-        let o = compare(x, y).unwrap_or(Ordering::Equal);
+        let o = sort_order(x, y);
         let o = if *descending { o.reverse() } else { o };
         if o != Ordering::Equal {
             return o;
         }
     }
     Ordering::Equal
+}
+
+/// The request's query (`match_all` when it has none), refused when the window is too large
+/// or the query is bad: checked against a probe key, so a bad query is refused even when no
+/// key is visible, and before any key is read.
+fn checked_query(request: &QueryRequest) -> CoreResult<Value> {
+    let from = request.from.unwrap_or(0);
+    let size = request.size.unwrap_or(DEFAULT_SIZE);
+    if from.saturating_add(size) > MAX_WINDOW {
+        return Err(CoreError::invalid(
+            "size",
+            format!("[from] + [size] must be at most [{MAX_WINDOW}]"),
+        ));
+    }
+    let query = request.query.clone().unwrap_or_else(|| {
+        Value::Object(Map::from_iter([(
+            "match_all".to_owned(),
+            Value::Object(Map::new()),
+        )]))
+    });
+    matches(&probe(), &query)?;
+    Ok(query)
+}
+
+/// The keys of `visible` that match the checked `query`, sorted, after `search_after`, paged.
+fn select(request: &QueryRequest, query: &Value, visible: Vec<ApiKey>) -> CoreResult<QueryResult> {
+    let mut found = vec![];
+    for key in visible {
+        if matches(&key, query)? {
+            found.push(key);
+        }
+    }
+    let by = match &request.sort {
+        Some(s) => sort_keys(s)?,
+        None => vec![("creation".to_owned(), false), ("id".to_owned(), false)],
+    };
+    let mut rows: Vec<(Vec<Value>, ApiKey)> = found
+        .into_iter()
+        .map(|k| Ok((sort_values(&k, &by)?, k)))
+        .collect::<CoreResult<_>>()?;
+    rows.sort_by(|(a, _), (b, _)| order(a, b, &by));
+    let total = rows.len();
+    if let Some(after) = &request.search_after {
+        if after.len() != by.len() {
+            return Err(CoreError::invalid(
+                "search_after",
+                "must have one value per sort field",
+            ));
+        }
+        rows.retain(|(values, _)| order(values, after, &by) == Ordering::Greater);
+    }
+    let show_sort = request.sort.is_some();
+    let api_keys = rows
+        .into_iter()
+        .skip(request.from.unwrap_or(0))
+        .take(request.size.unwrap_or(DEFAULT_SIZE))
+        .map(|(values, key)| (key, show_sort.then_some(values)))
+        .collect();
+    Ok(QueryResult { total, api_keys })
+}
+
+/// What `request` answers over `keys` (every key the caller may see), as
+/// [`Core::query_api_keys`] does after reading them: for the fuzz targets.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn evaluate(request: &QueryRequest, keys: Vec<ApiKey>) -> CoreResult<QueryResult> {
+    let query = checked_query(request)?;
+    select(request, &query, keys)
 }
 
 impl Core {
@@ -347,60 +441,20 @@ impl Core {
         request: QueryRequest,
     ) -> CoreResult<QueryResult> {
         caller.require_cluster(ClusterPrivilege::ManageOwnApiKey)?;
-        let from = request.from.unwrap_or(0);
-        let size = request.size.unwrap_or(DEFAULT_SIZE);
-        if from.saturating_add(size) > MAX_WINDOW {
-            return Err(CoreError::invalid(
-                "size",
-                format!("[from] + [size] must be at most [{MAX_WINDOW}]"),
-            ));
-        }
+        let query = checked_query(&request)?;
         let mut filter = ApiKeyFilter::default();
         if !caller.has_cluster_privilege(ClusterPrivilege::ManageApiKey) {
             filter.username = Some(caller.name.clone());
             filter.realm = Some(caller.realm.name.clone());
         }
-        let query = request.query.unwrap_or_else(|| {
-            Value::Object(Map::from_iter([(
-                "match_all".to_owned(),
-                Value::Object(Map::new()),
-            )]))
-        });
-        // Checked against a probe first, so a bad query is refused even when no key is visible.
-        matches(&probe(), &query)?;
-        let mut found = vec![];
-        for key in self.store.find_api_keys(&filter).await? {
-            if filter.matches(&key) && matches(&key, &query)? {
-                found.push(key);
-            }
-        }
-        let by = match &request.sort {
-            Some(s) => sort_keys(s)?,
-            None => vec![("creation".to_owned(), false), ("id".to_owned(), false)],
-        };
-        let mut rows: Vec<(Vec<Value>, ApiKey)> = found
+        let visible = self
+            .store
+            .find_api_keys(&filter)
+            .await?
             .into_iter()
-            .map(|k| Ok((sort_values(&k, &by)?, k)))
-            .collect::<CoreResult<_>>()?;
-        rows.sort_by(|(a, _), (b, _)| order(a, b, &by));
-        let total = rows.len();
-        if let Some(after) = &request.search_after {
-            if after.len() != by.len() {
-                return Err(CoreError::invalid(
-                    "search_after",
-                    "must have one value per sort field",
-                ));
-            }
-            rows.retain(|(values, _)| order(values, after, &by) == Ordering::Greater);
-        }
-        let show_sort = request.sort.is_some();
-        let api_keys = rows
-            .into_iter()
-            .skip(from)
-            .take(size)
-            .map(|(values, key)| (key, show_sort.then_some(values)))
+            .filter(|key| filter.matches(key))
             .collect();
-        Ok(QueryResult { total, api_keys })
+        select(&request, &query, visible)
     }
 }
 
@@ -476,6 +530,46 @@ mod tests {
         // A bad clause is refused even where an earlier one already failed to match.
         let late = json!({"bool": {"must": [{"term": {"name": "nope"}}], "filter": [{"fuzzy": {"name": "k"}}]}});
         assert!(matches(&k, &late).is_err());
+    }
+
+    /// Found by fuzzing (es_query): forty keys whose sort field holds numbers, strings, times
+    /// and nothing made the sort panic ("does not correctly implement a total order").
+    #[test]
+    fn keys_sort_whatever_their_values_hold() {
+        let values = [
+            json!(3),
+            json!("x"),
+            json!(2.5),
+            json!(null),
+            json!("2024-01-01T00:00:00Z"),
+            json!(-1),
+            json!([1]),
+            json!(true),
+            json!({"a": 1}),
+        ];
+        let keys: Vec<ApiKey> = (0..40)
+            .map(|i| {
+                let mut k = key(&format!("k{i}"), false);
+                k.metadata
+                    .insert("n".into(), values[i % values.len()].clone());
+                k
+            })
+            .collect();
+        let request = QueryRequest {
+            sort: Some(json!([{"metadata.n": "desc"}, "name"])),
+            size: Some(100),
+            ..QueryRequest::default()
+        };
+        let sorted = evaluate(&request, keys)
+            .map(|r| r.api_keys)
+            .unwrap_or_default();
+        assert_eq!(sorted.len(), 40);
+        let kinds: Vec<&Value> = sorted.iter().map(|(k, _)| &k.metadata["n"]).collect();
+        // Descending: objects first, null last; numbers and times among themselves by value.
+        assert_eq!(kinds.first(), Some(&&json!({"a": 1})));
+        assert_eq!(kinds.last(), Some(&&json!(null)));
+        let numbers: Vec<f64> = kinds.iter().filter_map(|v| v.as_f64()).collect();
+        assert!(numbers.windows(2).all(|w| w[0] >= w[1]), "{numbers:?}");
     }
 
     #[test]
