@@ -43,8 +43,11 @@ pub fn verified_claims(
     Ok((times.exp, times.iat, times.nbf, user))
 }
 
-/// A JWKS as the core loads it: each usable key's `kid` and `alg`.
-pub fn jwks(doc: &Value) -> Result<Vec<(Option<String>, Option<Algorithm>)>, String> {
+/// A key the core loaded from a JWKS: its `kid` and `alg`.
+pub type LoadedKey = (Option<String>, Option<Algorithm>);
+
+/// A JWKS as the core loads it: each usable key.
+pub fn jwks(doc: &Value) -> Result<Vec<LoadedKey>, String> {
     let set = key_sets::parse_jwks(doc)?;
     Ok(set.keys.iter().map(|k| (k.kid.clone(), k.alg)).collect())
 }
