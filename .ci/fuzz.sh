@@ -8,7 +8,7 @@
 # --budget  fuzzing time shared by the targets run (default 240 s, i.e. 20 s each for twelve;
 #           the build comes on top)
 # --merge   afterwards, add to fuzz/corpus/<target>/ the inputs that reached new code
-#           (libFuzzer -merge=1, which keeps the committed corpus minimal)
+#           (libFuzzer -set_cover_merge=1: the fewest inputs that cover what they all cover)
 #
 # The toolchain is stable. cargo-fuzz wants nightly only for its sanitizers (-Zsanitizer);
 # every target here is safe Rust (the workspace forbids `unsafe`), so AddressSanitizer has no
@@ -89,7 +89,7 @@ for target in "${targets[@]}"; do
     fi
     grep -E '^stat::number_of_executed_units|^Done [0-9]+ runs' "$work/$target.log" | tail -n 1 || true
     if $merge; then
-        cargo fuzz run "${build[@]}" "$target" "$seeds" "$work/$target" -- -merge=1 \
+        cargo fuzz run "${build[@]}" "$target" "$seeds" "$work/$target" -- -set_cover_merge=1 \
             "-max_len=$(max_len "$target")" >"$work/$target.merge.log" 2>&1
         echo "corpus/$target: $(ls "$seeds" | wc -l) inputs"
     fi
