@@ -11,6 +11,9 @@ pub mod crypto;
 pub mod digest;
 pub mod error;
 pub mod federation;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod iam;
 pub mod ids;
 pub mod org;

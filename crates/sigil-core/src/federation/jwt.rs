@@ -94,6 +94,10 @@ impl Peek {
     fn issued_at(&self) -> Option<i64> {
         self.iat.as_ref().and_then(Value::as_i64)
     }
+
+    pub(crate) fn audience(&self) -> Vec<String> {
+        string_list(self.aud.as_ref())
+    }
 }
 
 fn string_list(value: Option<&Value>) -> Vec<String> {
@@ -121,7 +125,7 @@ fn acceptable_type(typ: Option<&str>) -> bool {
 }
 
 /// The header of a token small enough to look at, with an allowed algorithm and type.
-fn checked_header(token: &str) -> CoreResult<jsonwebtoken::Header> {
+pub(crate) fn checked_header(token: &str) -> CoreResult<jsonwebtoken::Header> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(invalid());
     }
@@ -130,6 +134,47 @@ fn checked_header(token: &str) -> CoreResult<jsonwebtoken::Header> {
         return Err(invalid());
     }
     Ok(header)
+}
+
+/// The times of a verified token's claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClaimTimes {
+    pub exp: i64,
+    pub iat: i64,
+    pub nbf: Option<i64>,
+}
+
+/// `exp` and `iat` required, `nbf` honoured, each with [`CLOCK_SKEW_SECONDS`] either way of
+/// `now`, and `iat` after the provider's JWKS cutoff. The provider signed the claims but they
+/// are still its bytes: a time whose skewed value overflows is refused, not wrapped.
+pub(crate) fn checked_times(
+    claims: &Map<String, Value>,
+    now: i64,
+    cutoff: Option<i64>,
+) -> CoreResult<ClaimTimes> {
+    let exp = int(claims, "exp").ok_or_else(invalid)?;
+    let iat = int(claims, "iat").ok_or_else(invalid)?;
+    let nbf = int(claims, "nbf");
+    let expired = exp
+        .checked_add(CLOCK_SKEW_SECONDS)
+        .is_none_or(|exp| exp <= now);
+    let early = |t: i64| t.checked_sub(CLOCK_SKEW_SECONDS).is_none_or(|t| t > now);
+    if expired || early(iat) || nbf.is_some_and(early) {
+        return Err(invalid());
+    }
+    if cutoff.is_some_and(|cutoff| issued_by_cutoff(iat, cutoff)) {
+        return Err(invalid());
+    }
+    Ok(ClaimTimes { exp, iat, nbf })
+}
+
+/// The value of the provider's user claim: a non-empty string, or a number.
+pub(crate) fn user_of(claims: &Map<String, Value>, user_claim: &str) -> CoreResult<String> {
+    match claims.get(user_claim) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        _ => Err(invalid()),
+    }
 }
 
 /// The peek at a token Sigil did not sign: its `iss`, if it has one.
@@ -165,7 +210,7 @@ impl Core {
         peek: &Peek,
     ) -> CoreResult<FederatedIdentity> {
         let iss = peek.issuer().ok_or_else(invalid)?;
-        let audience = string_list(peek.aud.as_ref());
+        let audience = peek.audience();
         let provider = self
             .provider_for(iss, &audience)
             .await?
@@ -230,27 +275,12 @@ impl Core {
             })
             .ok_or_else(invalid)?
             .claims;
-        let now = self.now().timestamp();
-        let exp = int(&claims, "exp").ok_or_else(invalid)?;
-        let iat = int(&claims, "iat").ok_or_else(invalid)?;
-        let nbf = int(&claims, "nbf");
-        if exp + CLOCK_SKEW_SECONDS <= now
-            || iat - CLOCK_SKEW_SECONDS > now
-            || nbf.is_some_and(|nbf| nbf - CLOCK_SKEW_SECONDS > now)
-        {
-            return Err(invalid());
-        }
-        if self
-            .provider_cutoff(&provider)
-            .is_some_and(|cutoff| issued_by_cutoff(iat, cutoff))
-        {
-            return Err(invalid());
-        }
-        let user = match claims.get(&provider.user_claim) {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            _ => return Err(invalid()),
-        };
+        let times = checked_times(
+            &claims,
+            self.now().timestamp(),
+            self.provider_cutoff(&provider),
+        )?;
+        let user = user_of(&claims, &provider.user_claim)?;
         let groups = match (&provider.authorization_type, &provider.groups_claim) {
             (AuthorizationType::Group, Some(claim)) => string_list(claims.get(claim)),
             _ => vec![],
@@ -266,9 +296,9 @@ impl Core {
             audience: string_list(claims.get("aud")),
             scope: text("scope"),
             jti: text("jti"),
-            iat,
-            nbf,
-            exp,
+            iat: times.iat,
+            nbf: times.nbf,
+            exp: times.exp,
             provider,
         })
     }
@@ -494,6 +524,69 @@ mod tests {
         );
         assert!(string_list(Some(&serde_json::json!({"a": 1}))).is_empty());
         assert!(string_list(None).is_empty());
+    }
+
+    fn claims(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn times_are_checked_with_the_skew_and_the_cutoff() {
+        let now = 1_800_000_000;
+        let ok = |c: Value, cutoff| checked_times(&claims(c), now, cutoff).is_ok();
+        assert!(ok(serde_json::json!({"exp": now + 1, "iat": now}), None));
+        assert!(ok(
+            serde_json::json!({"exp": now - 59, "iat": now + 60, "nbf": now + 60}),
+            None
+        ));
+        assert!(!ok(serde_json::json!({"exp": now - 60, "iat": now}), None));
+        assert!(!ok(
+            serde_json::json!({"exp": now + 1, "iat": now + 61}),
+            None
+        ));
+        assert!(!ok(
+            serde_json::json!({"exp": now + 1, "iat": now, "nbf": now + 61}),
+            None
+        ));
+        assert!(
+            !ok(serde_json::json!({"exp": now + 1}), None),
+            "iat is required"
+        );
+        assert!(!ok(
+            serde_json::json!({"exp": now + 1, "iat": now}),
+            Some(now)
+        ));
+        assert!(ok(
+            serde_json::json!({"exp": now + 1, "iat": now}),
+            Some(now - 1)
+        ));
+    }
+
+    /// The claims are a provider's bytes even once signed: times at the ends of the i64 range
+    /// are refused instead of overflowing (a panic with overflow checks, a wrapped comparison
+    /// without them).
+    #[test]
+    fn extreme_times_are_refused_without_overflow() {
+        let now = 1_800_000_000;
+        for c in [
+            serde_json::json!({"exp": i64::MAX, "iat": now}),
+            serde_json::json!({"exp": now + 1, "iat": i64::MIN}),
+            serde_json::json!({"exp": now + 1, "iat": now, "nbf": i64::MIN}),
+        ] {
+            assert!(checked_times(&claims(c.clone()), now, None).is_err(), "{c}");
+        }
+        let far = serde_json::json!({"exp": i64::MAX - CLOCK_SKEW_SECONDS, "iat": now});
+        assert!(checked_times(&claims(far), now, None).is_ok());
+    }
+
+    #[test]
+    fn the_user_claim_is_a_non_empty_string_or_a_number() {
+        let c = claims(serde_json::json!({"sub": "alice", "n": 42, "e": "", "b": true}));
+        assert_eq!(user_of(&c, "sub").ok().as_deref(), Some("alice"));
+        assert_eq!(user_of(&c, "n").ok().as_deref(), Some("42"));
+        for bad in ["e", "b", "missing"] {
+            assert!(user_of(&c, bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

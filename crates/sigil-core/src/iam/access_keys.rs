@@ -13,7 +13,7 @@ use crate::privilege::{OrgRole, Privilege};
 use crate::secret::{random_urlsafe, SecretString};
 use crate::validate::optional_text;
 use crate::Core;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -367,10 +367,7 @@ impl Core {
         let Some(date) = request.header("x-sdk-date").map(str::trim) else {
             return Err(refuse(access, "no X-Sdk-Date").await);
         };
-        let fresh = NaiveDateTime::parse_from_str(date, signature::DATE_FORMAT)
-            .map(|t| (self.now().timestamp() - t.and_utc().timestamp()).abs())
-            .is_ok_and(|skew| skew <= signature::REPLAY_WINDOW_SECONDS);
-        if !fresh {
+        if !signature::within_replay_window(date, self.now().timestamp()) {
             return Err(refuse(access, "X-Sdk-Date outside the replay window").await);
         }
         let Some(record) = self.access_key_record(&auth.access).await? else {

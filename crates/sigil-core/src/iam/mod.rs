@@ -8,7 +8,7 @@
 
 mod access_keys;
 mod domain;
-mod oidc_config;
+pub(crate) mod oidc_config;
 mod providers;
 pub mod signature;
 mod tokens;

@@ -175,3 +175,41 @@ fn authorization_values_are_parsed_strictly() {
     let unsigned_date = SdkAuthorization::parse(&ok.replace("host;x-sdk-date", "host"));
     assert!(unsigned_date.is_some_and(|a| !a.signs_date_and_host()));
 }
+
+/// Found by fuzzing (sdk_canonical_request): a header signed twice repeated its value in the
+/// canonical request, so a 4 KiB Authorization header could make every request build and hash
+/// 16 MiB before its signature was compared.
+#[test]
+fn a_header_signed_twice_is_refused() {
+    let twice = "Access=a, SignedHeaders=host;x-sdk-date;host, Signature=29e876c84cea1a38e865153da6aec5076f731ee6c0a8358a210c50f7e712cc6d";
+    assert_eq!(SdkAuthorization::parse(twice), None);
+    let many = format!(
+        "Access=a, SignedHeaders=x-sdk-date;host{}, Signature={}",
+        ";a".repeat(1900),
+        "0".repeat(64)
+    );
+    assert!(many.len() <= 4096);
+    assert_eq!(SdkAuthorization::parse(&many), None);
+}
+
+/// `X-Sdk-Date` is refused outside 15 minutes either way of the clock, and whatever its form
+/// when it is not the SDK's; no date, however far, overflows the comparison.
+#[test]
+fn the_replay_window_is_fifteen_minutes_either_way() {
+    let now = 1_795_669_200; // 2026-11-26T05:00:00Z
+    assert!(within_replay_window("20261126T050000Z", now));
+    assert!(within_replay_window("20261126T051500Z", now));
+    assert!(within_replay_window("20261126T044500Z", now));
+    assert!(!within_replay_window("20261126T051501Z", now));
+    assert!(!within_replay_window("20261126T044459Z", now));
+    for bad in [
+        "",
+        "2026-11-26T05:00:00Z",
+        "20261126T050000",
+        "+2621431231T235959Z",
+    ] {
+        assert!(!within_replay_window(bad, now), "{bad}");
+    }
+    assert!(!within_replay_window("20261126T050000Z", i64::MIN));
+    assert!(!within_replay_window("20261126T050000Z", i64::MAX));
+}

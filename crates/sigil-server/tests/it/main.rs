@@ -12,6 +12,7 @@ mod atlas_orgs;
 mod atlas_role_mappings;
 mod atlas_support;
 mod auth;
+mod auth_properties;
 mod authz;
 mod bearer;
 mod clients;

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 const MAX_ENCODED: usize = 4 * (ID_LEN + 1 + KEY_LEN + 64);
 
 /// The id and key of an `ApiKey` credential, if it has that form.
-fn decode(credentials: &str) -> Option<(String, String)> {
+pub(crate) fn decode(credentials: &str) -> Option<(String, String)> {
     if credentials.len() > MAX_ENCODED {
         return None;
     }

@@ -2,7 +2,7 @@
 //! key's own role descriptors, authenticated with `Authorization: ApiKey base64(id:key)`,
 //! invalidated by id, name, realm, user or owner, and deleted after a retention period.
 
-mod auth;
+pub(crate) mod auth;
 mod create;
 pub mod invalidate;
 pub mod query;

@@ -1,0 +1,63 @@
+//! Entry points for the fuzz targets (`fuzz/`) into parsers the core keeps private; compiled
+//! with the `fuzzing` feature (and in the crate's own tests) only, so the API stays as it is.
+
+use crate::error::CoreResult;
+use crate::federation::jwt::{self, Peek};
+use crate::federation::key_sets;
+use crate::security::api_keys::{query, ApiKey, QueryRequest, QueryResult};
+use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value};
+
+/// `Authorization: ApiKey …`: the id and key it carries, if it has that form.
+pub fn api_key_credentials(credentials: &str) -> Option<(String, String)> {
+    crate::security::api_keys::auth::decode(credentials)
+}
+
+/// What is read of a federated token before its signature is checked.
+#[derive(Debug)]
+pub struct TokenPeek {
+    /// The header, when its size, `alg` and `typ` are acceptable.
+    pub header: Option<jsonwebtoken::Header>,
+    /// `iss` and `aud`, when the payload is a JSON object (or `null`).
+    pub routing: Option<(Option<String>, Vec<String>)>,
+}
+
+pub fn peek_token(token: &str) -> TokenPeek {
+    TokenPeek {
+        header: jwt::checked_header(token).ok(),
+        routing: Peek::of(token)
+            .ok()
+            .map(|p| (p.issuer().map(str::to_owned), p.audience())),
+    }
+}
+
+/// The checks made of a provider's claims once their signature verified: the times against
+/// `now` and the JWKS `cutoff`, and the user claim `sub`. Answers `(exp, iat, nbf, user)`.
+pub fn verified_claims(
+    claims: &Map<String, Value>,
+    now: i64,
+    cutoff: Option<i64>,
+) -> CoreResult<(i64, i64, Option<i64>, String)> {
+    let times = jwt::checked_times(claims, now, cutoff)?;
+    let user = jwt::user_of(claims, "sub")?;
+    Ok((times.exp, times.iat, times.nbf, user))
+}
+
+/// A key the core loaded from a JWKS: its `kid` and `alg`.
+pub type LoadedKey = (Option<String>, Option<Algorithm>);
+
+/// A JWKS as the core loads it: each usable key.
+pub fn jwks(doc: &Value) -> Result<Vec<LoadedKey>, String> {
+    let set = key_sets::parse_jwks(doc)?;
+    Ok(set.keys.iter().map(|k| (k.kid.clone(), k.alg)).collect())
+}
+
+/// The IAM face's `signing_key`: the JWKS to pin, as its rules accept it.
+pub fn signing_key(text: &str) -> CoreResult<Value> {
+    crate::iam::oidc_config::parse_signing_key(text)
+}
+
+/// `POST /_security/_query/api_key` over `keys`, as the core answers it after reading them.
+pub fn query_api_keys(request: &QueryRequest, keys: Vec<ApiKey>) -> CoreResult<QueryResult> {
+    query::evaluate(request, keys)
+}
