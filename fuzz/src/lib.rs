@@ -51,6 +51,7 @@ pub fn api_keys() -> Vec<ApiKey> {
                 cluster: vec![],
                 roles: vec![],
                 org_roles: vec![],
+                user_id: None,
             },
         })
         .collect()

@@ -552,13 +552,19 @@ mod tests {
             !ok(serde_json::json!({"exp": now + 1}), None),
             "iat is required"
         );
+        // A revoke refuses every token whose iat is within the skew window after it: the
+        // provider's clock may run that far ahead of Sigil's.
         assert!(!ok(
             serde_json::json!({"exp": now + 1, "iat": now}),
             Some(now)
         ));
+        assert!(!ok(
+            serde_json::json!({"exp": now + 1, "iat": now}),
+            Some(now - CLOCK_SKEW_SECONDS)
+        ));
         assert!(ok(
             serde_json::json!({"exp": now + 1, "iat": now}),
-            Some(now - 1)
+            Some(now - CLOCK_SKEW_SECONDS - 1)
         ));
     }
 
