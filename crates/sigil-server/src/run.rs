@@ -5,7 +5,7 @@ use crate::config::ServerConfig;
 use crate::key_set_fetcher::HttpKeySetFetcher;
 use crate::serve::ConnectionLimits;
 use anyhow::Context;
-use sigil_core::clock::SystemClock;
+use sigil_core::clock::{Clock, SystemClock};
 use sigil_core::service::BootstrapOutcome;
 use sigil_core::{Core, CoreConfig};
 use sigil_store::SqlStore;
@@ -25,11 +25,22 @@ pub struct RunningServer {
     pub generated_admin_password: Option<sigil_core::secret::SecretString>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
+    /// Kept for the hooks a test calls instead of waiting for the background tasks.
+    core: Arc<Core>,
 }
 
 impl RunningServer {
     /// Opens the store, bootstraps it on the first start, binds, and starts serving.
     pub async fn start(config: ServerConfig) -> anyhow::Result<Self> {
+        Self::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`RunningServer::start`], the rules reading the time from `clock`: a test moves
+    /// it to reach an expiry or a retention period instead of sleeping until then.
+    pub async fn start_with_clock(
+        config: ServerConfig,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         // Bound first: a busy address fails the start before the store is created or touched.
         let listener = TcpListener::bind(config.listen)
             .await
@@ -48,7 +59,7 @@ impl RunningServer {
             .unwrap_or_else(|| format!("http://{addr}"));
         let core = Arc::new(Core::new(
             Arc::new(store.clone()),
-            Arc::new(SystemClock),
+            clock,
             master_key,
             CoreConfig {
                 allow_insecure_issuers: config.allow_insecure_issuers,
@@ -101,7 +112,7 @@ impl RunningServer {
             std::time::Duration::from_millis(config.change_sync_ms),
         ));
         let app = router(
-            AppState::new(core, public_url.clone(), config.auth_failure_burst),
+            AppState::new(core.clone(), public_url.clone(), config.auth_failure_burst),
             config.body_timeout,
         );
         let limits = ConnectionLimits {
@@ -127,7 +138,26 @@ impl RunningServer {
             generated_admin_password,
             stop: Some(stop),
             task,
+            core,
         })
+    }
+
+    /// Applies the change log now, as the background sync does when woken or on its timer
+    /// (one at a time with it): once this returns, every change committed before the call is
+    /// in this node's caches. Answers how many entries it applied.
+    pub async fn sync_now(&self) -> anyhow::Result<usize> {
+        self.core
+            .sync_changes()
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the change log: {e}"))
+    }
+
+    /// Runs the periodic chores now, as the background housekeeping does every interval.
+    pub async fn housekeeping_now(&self) -> anyhow::Result<()> {
+        self.core
+            .housekeeping()
+            .await
+            .map_err(|e| anyhow::anyhow!("housekeeping: {e}"))
     }
 
     /// Stops accepting, lets in-flight requests finish, and closes the database.

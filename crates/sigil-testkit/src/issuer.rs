@@ -16,7 +16,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::task::JoinHandle;
 
 mod keys;
@@ -31,7 +31,7 @@ pub enum JwksBehaviour {
     Malformed,
     /// 500.
     ServerError,
-    /// Never answers (sleeps for an hour).
+    /// Never answers.
     Hang,
     /// 200 with a valid JWKS padded (an extra `"padding"` member) to just over 2 MiB.
     Oversized,
@@ -305,10 +305,7 @@ async fn jwks(State(shared): State<Arc<Shared>>) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR,
             r#"{"error": "fake issuer failure"}"#.to_owned(),
         ),
-        JwksBehaviour::Hang => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            (StatusCode::GATEWAY_TIMEOUT, String::new())
-        }
+        JwksBehaviour::Hang => std::future::pending().await,
         JwksBehaviour::Oversized => {
             let mut padded = published;
             padded["padding"] = Value::String("a".repeat(2 * 1024 * 1024));
@@ -348,6 +345,7 @@ mod tests {
     use super::*;
     use jsonwebtoken::jwk::JwkSet;
     use jsonwebtoken::{DecodingKey, Validation};
+    use std::time::Duration;
 
     async fn get_json(url: &str) -> (reqwest::StatusCode, Option<String>, String) {
         let response = reqwest::get(url).await.unwrap();

@@ -3,14 +3,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod clock;
 pub mod digest;
 pub mod issuer;
+
+pub use clock::TestClock;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sigil_server::config::ServerConfig;
 use sigil_server::RunningServer;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub const ADMIN_PASSWORD: &str = "admin-test-password-1";
 
@@ -27,6 +31,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    /// The server's clock: [`TestServer::clock`] moves it.
+    clock: TestClock,
     server: Option<RunningServer>,
     _dir: tempfile::TempDir,
 }
@@ -102,15 +108,30 @@ impl TestServer {
     }
 
     /// Starts the server with `config` exactly as given (but insecure issuers allowed).
-    async fn launch(mut config: ServerConfig, dir: tempfile::TempDir) -> Self {
+    async fn launch(config: ServerConfig, dir: tempfile::TempDir) -> Self {
+        Self::launch_on(config, dir, TestClock::new()).await
+    }
+
+    /// Like [`TestServer::launch`], on `clock`.
+    async fn launch_on(mut config: ServerConfig, dir: tempfile::TempDir, clock: TestClock) -> Self {
         config.allow_insecure_issuers = true;
-        Self::launch_as_given(config, dir).await
+        Self::launch_as_given_on(config, dir, clock).await
     }
 
     async fn launch_as_given(config: ServerConfig, dir: tempfile::TempDir) -> Self {
+        Self::launch_as_given_on(config, dir, TestClock::new()).await
+    }
+
+    async fn launch_as_given_on(
+        config: ServerConfig,
+        dir: tempfile::TempDir,
+        clock: TestClock,
+    ) -> Self {
         let data_dir = config.data_dir.clone();
         let database_url = config.database_url.clone();
-        let server = RunningServer::start(config).await.expect("server starts");
+        let server = RunningServer::start_with_clock(config, Arc::new(clock.clone()))
+            .await
+            .expect("server starts");
         let url = format!("http://{}", server.addr);
         let client = reqwest::Client::builder().build().expect("client");
         Self {
@@ -118,9 +139,44 @@ impl TestServer {
             client,
             data_dir,
             database_url,
+            clock,
             server: Some(server),
             _dir: dir,
         }
+    }
+
+    /// The server's clock, which the test moves ([`TestClock::advance`]) to reach an expiry
+    /// or a retention period at once. Nodes of one deployment and restarts share it.
+    pub fn clock(&self) -> &TestClock {
+        &self.clock
+    }
+
+    /// The time by the server's clock (whole seconds).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        sigil_core::clock::Clock::now(&self.clock)
+    }
+
+    /// Applies the change log now, as the server's background sync would: every change
+    /// committed before the call (on this node or another) is in this node's caches once
+    /// it returns. Tests call it instead of waiting for the sync's timer.
+    pub async fn sync_now(&self) {
+        self.running()
+            .sync_now()
+            .await
+            .expect("sync the change log");
+    }
+
+    /// Runs the server's periodic chores now (pruning, sweeping retired API keys, flagging
+    /// expired secrets, rotating keys), as its background housekeeping would.
+    pub async fn housekeeping_now(&self) {
+        self.running()
+            .housekeeping_now()
+            .await
+            .expect("housekeeping");
+    }
+
+    fn running(&self) -> &RunningServer {
+        self.server.as_ref().expect("the server is running")
     }
 
     /// Stops the server and starts a new one on the same store and the same address (so the
@@ -149,7 +205,7 @@ impl TestServer {
         config.database_url = self.database_url.clone();
         adjust(&mut config);
         let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));
-        Self::launch(config, dir).await
+        Self::launch_on(config, dir, self.clock.clone()).await
     }
 
     /// Another node of the same deployment: a second server on this one's PostgreSQL
@@ -175,7 +231,10 @@ impl TestServer {
         config.master_key = Some(sigil_core::secret::SecretString::new(key.trim()));
         config.public_url = Some(self.public_url());
         adjust(&mut config);
-        Self::start_with(config, dir).await
+        if config.admin_password.is_none() {
+            config.admin_password = Some(sigil_core::secret::SecretString::new(ADMIN_PASSWORD));
+        }
+        Self::launch_on(config, dir, self.clock.clone()).await
     }
 
     /// The public URL: the issuer (and audience) of this node's tokens.

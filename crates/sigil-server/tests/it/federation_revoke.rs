@@ -88,12 +88,11 @@ async fn revoke_ends_old_tokens_and_sessions_new_ones_work(server: &TestServer) 
     }
 
     // A k2 token stamped after the cutoff works, as a Bearer and exchanged.
-    next_second().await;
-    let t3 = issuer.mint(&stamped_after_cutoff(fed.claims(
-        &issuer,
-        "carol",
-        &[GROUP],
-    )));
+    server.clock().next_second();
+    let t3 = issuer.mint(&stamped_after_cutoff(
+        server,
+        fed.claims(&issuer, "carol", &[GROUP]),
+    ));
     let ok = get_org(server, &fed, &t3).await;
     assert_eq!(ok.status, 200, "a k2 token after the revoke: {}", ok.text);
     let s3 = exchanged(server, &t3).await;
@@ -175,9 +174,12 @@ async fn revoke_while_the_issuer_is_down(server: &TestServer) {
 
     // The issuer is back: a token of a later second works, the keys fetched on its first use.
     issuer.set_jwks_behaviour(JwksBehaviour::Normal);
-    settle().await;
-    next_second().await;
-    let t2 = issuer.mint(&stamped_after_cutoff(fed.claims(&issuer, "bob", &[GROUP])));
+    server.sync_now().await;
+    server.clock().next_second();
+    let t2 = issuer.mint(&stamped_after_cutoff(
+        server,
+        fed.claims(&issuer, "bob", &[GROUP]),
+    ));
     let ok = get_org(server, &fed, &t2).await;
     assert_eq!(
         ok.status, 200,

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sigil_testkit::issuer::FakeIssuer;
 use sigil_testkit::{Answer, TestServer};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The group a GROUP provider's role mapping names.
 pub const GROUP: &str = "sigil-fed-owners";
@@ -103,13 +103,6 @@ pub async fn setup(
     }
 }
 
-/// Waits until the node has applied the change log entries of the setup (about once a
-/// second): applying a provider's creation forgets its keys, which would otherwise race with
-/// a test that counts fetches or reads what a first fetch left in `keySet`.
-pub async fn settle() {
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-}
-
 /// Seconds since the epoch.
 pub fn now() -> i64 {
     SystemTime::now()
@@ -118,22 +111,16 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
-/// Sleeps until just past the next second boundary.
-pub async fn next_second() {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    let left = Duration::from_secs(1) - Duration::from_nanos(u64::from(since.subsec_nanos()));
-    tokio::time::sleep(left + Duration::from_millis(20)).await;
-}
-
 /// `claims` as an issuer whose clock runs the tolerated skew (60 s) ahead stamps them: the
 /// only tokens a JWKS revoke lets through within a minute of it, since a token stamped closer
 /// to the revoke may have been minted before it by such an issuer.
-pub fn stamped_after_cutoff(mut claims: serde_json::Value) -> serde_json::Value {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    claims["iat"] = serde_json::json!(now + 60);
+/// "Now" is the server's clock, which the test has moved past the cutoff's second
+/// ([`sigil_testkit::TestClock::next_second`]).
+pub fn stamped_after_cutoff(
+    server: &TestServer,
+    mut claims: serde_json::Value,
+) -> serde_json::Value {
+    claims["iat"] = serde_json::json!(server.now().timestamp() + 60);
     claims
 }
 

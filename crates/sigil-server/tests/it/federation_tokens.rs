@@ -334,7 +334,7 @@ async fn tokens_under_16_kib_work_as_bearer(server: &TestServer) {
 async fn unknown_kid_flood_fetches_once(server: &TestServer) {
     let issuer = FakeIssuer::start().await;
     let fed = setup(server, &issuer, "GROUP", "WORKLOAD", "ORG_OWNER").await;
-    settle().await;
+    server.sync_now().await;
     let flood = |label: &str| {
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..20 {
@@ -381,7 +381,7 @@ async fn unknown_kid_flood_fetches_once(server: &TestServer) {
 async fn malformed_jwks(server: &TestServer) {
     let issuer = FakeIssuer::start().await;
     let fed = setup(server, &issuer, "GROUP", "WORKLOAD", "ORG_OWNER").await;
-    settle().await;
+    server.sync_now().await;
     issuer.set_jwks_behaviour(JwksBehaviour::Malformed);
     let t = issuer.mint(&fed.claims(&issuer, "kate", &[GROUP]));
     assert_refused(&get_org(server, &fed, &t).await, "with a malformed JWKS");
@@ -405,7 +405,7 @@ async fn malformed_jwks(server: &TestServer) {
 async fn oversized_jwks(server: &TestServer) {
     let issuer = FakeIssuer::start().await;
     let fed = setup(server, &issuer, "GROUP", "WORKLOAD", "ORG_OWNER").await;
-    settle().await;
+    server.sync_now().await;
     issuer.set_jwks_behaviour(JwksBehaviour::Oversized);
     let t = issuer.mint(&fed.claims(&issuer, "liam", &[GROUP]));
     assert_refused(&get_org(server, &fed, &t).await, "with a 2 MiB JWKS");
@@ -418,7 +418,7 @@ async fn oversized_jwks(server: &TestServer) {
 async fn hanging_issuer(server: &TestServer) {
     let issuer = FakeIssuer::start().await;
     let fed = setup(server, &issuer, "GROUP", "WORKLOAD", "ORG_OWNER").await;
-    settle().await;
+    server.sync_now().await;
     issuer.set_jwks_behaviour(JwksBehaviour::Hang);
     let t = issuer.mint(&fed.claims(&issuer, "mona", &[GROUP]));
     let started = Instant::now();
