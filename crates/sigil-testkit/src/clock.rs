@@ -8,10 +8,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Runs with the wall clock (so tokens a fake issuer stamps with the real time are current)
-/// until the test moves it; clones share one offset.
-#[derive(Debug, Clone, Default)]
+/// until the test moves it, or stops it ([`TestClock::freeze`]) to check a boundary to the
+/// second; clones share one state.
+#[derive(Debug, Clone)]
 pub struct TestClock {
     offset_ms: Arc<AtomicI64>,
+    /// Milliseconds since the epoch while frozen; [`FLOWING`] otherwise.
+    frozen_ms: Arc<AtomicI64>,
+}
+
+const FLOWING: i64 = i64::MIN;
+
+impl Default for TestClock {
+    fn default() -> Self {
+        Self {
+            offset_ms: Arc::default(),
+            frozen_ms: Arc::new(AtomicI64::new(FLOWING)),
+        }
+    }
 }
 
 impl TestClock {
@@ -22,7 +36,18 @@ impl TestClock {
     /// Moves the clock forward by `by` (and every clone with it).
     pub fn advance(&self, by: Duration) {
         let ms = i64::try_from(by.as_millis()).expect("a test moves the clock by less than an age");
-        self.offset_ms.fetch_add(ms, Ordering::SeqCst);
+        if self.frozen_ms.load(Ordering::SeqCst) == FLOWING {
+            self.offset_ms.fetch_add(ms, Ordering::SeqCst);
+        } else {
+            self.frozen_ms.fetch_add(ms, Ordering::SeqCst);
+        }
+    }
+
+    /// Stops the clock at the start of its current second: from now on only
+    /// [`TestClock::advance`] moves it, so a test reaches a boundary to the second.
+    pub fn freeze(&self) {
+        let at = self.now().timestamp_millis();
+        self.frozen_ms.store(at, Ordering::SeqCst);
     }
 
     /// Moves the clock just past the start of its next whole second: what is stamped from
@@ -35,6 +60,10 @@ impl TestClock {
 
     /// The time down to the millisecond (the server sees whole seconds).
     fn precise_now(&self) -> DateTime<Utc> {
+        let frozen = self.frozen_ms.load(Ordering::SeqCst);
+        if frozen != FLOWING {
+            return DateTime::from_timestamp_millis(frozen).expect("a time");
+        }
         #[allow(clippy::disallowed_methods)]
         let wall = Utc::now();
         wall + chrono::Duration::milliseconds(self.offset_ms.load(Ordering::SeqCst))
@@ -61,6 +90,19 @@ mod tests {
         let after = other.now();
         let moved = (after - before).num_seconds();
         assert!((3600..=3601).contains(&moved), "moved {moved} s");
+    }
+
+    #[test]
+    fn a_frozen_clock_moves_only_when_advanced() {
+        let clock = TestClock::new();
+        clock.freeze();
+        let at = clock.now();
+        assert_eq!(at.timestamp_subsec_millis(), 0, "at a whole second");
+        assert_eq!(clock.clone().now(), at, "frozen");
+        clock.advance(Duration::from_secs(59));
+        assert_eq!((clock.now() - at).num_seconds(), 59);
+        clock.next_second();
+        assert_eq!((clock.now() - at).num_seconds(), 60);
     }
 
     #[test]

@@ -1,7 +1,11 @@
-//! Expiry, which HTTP tests cannot wait for: the core on a real store with a hand-moved clock
-//! (spec 20: secrets expire after their hours; tokens after `expires_in`, with 60 s of skew).
+//! Expiry (spec 20: secrets expire after their hours; tokens after `expires_in`, with 60 s of
+//! skew): over HTTP on a server whose clock the test stops and moves, and on the core over a
+//! real store with a hand-moved clock.
 
+use crate::atlas_support::V2;
+use crate::credentials_support::{bearer, create_sa, introspect, token};
 use chrono::DateTime;
+use reqwest::Method;
 use sigil_core::audit::Actor;
 use sigil_core::clock::ManualClock;
 use sigil_core::crypto::MasterKey;
@@ -10,7 +14,9 @@ use sigil_core::service::{BootstrapOutcome, CoreConfig};
 use sigil_core::service_accounts::{SecretDraft, SecretLifetimeRule, ServiceAccountDraft};
 use sigil_core::{Core, CoreError};
 use sigil_store::SqlStore;
+use sigil_testkit::{store_tests, TestServer, ADMIN_PASSWORD};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) async fn core_at(
     store: SqlStore,
@@ -183,3 +189,24 @@ async fn postgres_tokens_expire_after_an_hour_and_the_skew() {
         tokens_expire_after_an_hour_and_the_skew(store).await;
     }
 }
+
+/// Over HTTP: a Sigil access token works until its hour and the 60 s of skew have passed by
+/// the server's clock, though its verification is cached, and is refused from that second.
+async fn a_token_expires_by_the_servers_clock(server: &TestServer) {
+    server.clock().freeze();
+    let (org, _) = server.default_org().await;
+    let path = format!("{V2}/orgs/{org}");
+    let sa = create_sa(server, &org, &["ORG_MEMBER"]).await;
+    let token = token(server, &sa.client_id, &sa.secret).await;
+    let get = || bearer(server, Method::GET, &path, &token, None);
+    assert_eq!(get().await.status, 200, "fresh");
+    server.clock().advance(Duration::from_secs(3600 + 59));
+    assert_eq!(get().await.status, 200, "within the skew");
+    server.clock().advance(Duration::from_secs(1));
+    let refused = get().await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+    let i = introspect(server, &token, ("admin", ADMIN_PASSWORD)).await;
+    assert_eq!(i.body, serde_json::json!({"active": false}), "{}", i.text);
+}
+
+store_tests!(a_token_expires_by_the_servers_clock);
