@@ -28,6 +28,7 @@ mod federation_oidc_provider;
 mod federation_revoke;
 mod federation_support;
 mod federation_tokens;
+mod go_clients;
 mod hostile_input;
 mod housekeeping;
 mod iam_access_keys;
