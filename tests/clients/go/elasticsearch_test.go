@@ -147,7 +147,7 @@ func TestElasticsearchApiKeysCreateGetQueryAndAuthenticate(t *testing.T) {
 		t.Fatalf("get by username and realm: %v", got)
 	}
 	other := createKey(t, bob, name+"-b")
-	invalidate(t, bob, map[string]any{"ids": []string{other.ID}}, []esKey{other})
+	invalidate(t, bob, map[string]any{"owner": true, "ids": []string{other.ID}}, []esKey{other})
 	resp, err = bob.Security.QueryAPIKeys(bob.Security.QueryAPIKeys.WithBody(esJSON(map[string]any{
 		"query": map[string]any{"bool": map[string]any{"must": []any{
 			map[string]any{"prefix": map[string]any{"name": name}},
@@ -185,7 +185,7 @@ func TestElasticsearchInvalidationRules(t *testing.T) {
 	invalidate(t, admin, map[string]any{"name": k4.Name}, []esKey{k4})
 	// By username, by username and realm, by realm alone.
 	k6 := createKey(t, bob, name+"-6")
-	invalidate(t, admin, map[string]any{"username": name}, []esKey{k5, k6})
+	invalidate(t, admin, map[string]any{"username": name}, []esKey{k5, k6}, k1, k2, k3, k4)
 	k7 := createKey(t, bob, name+"-7")
 	invalidate(t, admin, map[string]any{"username": name, "realm_name": esRealm}, []esKey{k7}, k1, k2, k3, k4, k5, k6)
 	// The owner's own keys, with `owner`.

@@ -359,7 +359,7 @@ impl Core {
             CoreError::Unauthenticated
         };
         let Some(auth) =
-            SdkAuthorization::parse(params).filter(SdkAuthorization::signs_date_and_host)
+            SdkAuthorization::parse(params).filter(SdkAuthorization::signs_the_date)
         else {
             return Err(refuse(None, "malformed SDK-HMAC-SHA256 credentials").await);
         };

@@ -32,6 +32,7 @@ mod go_clients;
 mod hostile_input;
 mod housekeeping;
 mod iam_access_keys;
+mod iam_go_sdk_signing;
 mod iam_login;
 mod iam_oidc_config;
 mod iam_providers;
