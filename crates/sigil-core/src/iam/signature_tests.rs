@@ -175,7 +175,9 @@ fn authorization_values_are_parsed_strictly() {
     let unsigned_date = SdkAuthorization::parse(&ok.replace("host;x-sdk-date", "host"));
     assert!(unsigned_date.is_some_and(|a| !a.signs_the_date()));
     // As the Go SDK signs: no host.
-    let go_sdk = SdkAuthorization::parse(&ok.replace("host;x-sdk-date", "user-agent;x-domain-id;x-sdk-date"));
+    let go_sdk = SdkAuthorization::parse(
+        &ok.replace("host;x-sdk-date", "user-agent;x-domain-id;x-sdk-date"),
+    );
     assert!(go_sdk.is_some_and(|a| a.signs_the_date()));
 }
 

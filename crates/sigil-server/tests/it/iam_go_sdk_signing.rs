@@ -13,7 +13,13 @@ const USER_AGENT: &str = "huaweicloud-usdk-go/3.0";
 
 /// GET `path` (no query) signed with `key` over `signed` (sorted names, among `user-agent`,
 /// `x-domain-id` and `x-sdk-date`), every one of them sent.
-async fn get_signed(server: &TestServer, path: &str, key: &Key, domain: &str, signed: &[&str]) -> Answer {
+async fn get_signed(
+    server: &TestServer,
+    path: &str,
+    key: &Key,
+    domain: &str,
+    signed: &[&str],
+) -> Answer {
     let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let all = [
         ("user-agent", USER_AGENT.to_owned()),
@@ -61,9 +67,20 @@ async fn a_request_signed_without_host_is_accepted(server: &TestServer) {
     assert!(created.is_object(), "{created}");
     let path = "/v3/OS-FEDERATION/identity_providers/go-sdk-signed";
 
-    let a = get_signed(server, path, &key, &domain, &["user-agent", "x-domain-id", "x-sdk-date"]).await;
+    let a = get_signed(
+        server,
+        path,
+        &key,
+        &domain,
+        &["user-agent", "x-domain-id", "x-sdk-date"],
+    )
+    .await;
     assert_eq!(a.status, 200, "{}", a.text);
-    assert_eq!(a.body["identity_provider"]["id"], "go-sdk-signed", "{}", a.text);
+    assert_eq!(
+        a.body["identity_provider"]["id"], "go-sdk-signed",
+        "{}",
+        a.text
+    );
 
     // The date must still be signed: without it the signature would outlive its window.
     let a = get_signed(server, path, &key, &domain, &["user-agent", "x-domain-id"]).await;
