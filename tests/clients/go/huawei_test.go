@@ -21,8 +21,6 @@ import (
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/global"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/impl"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	iam "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3/model"
@@ -104,20 +102,10 @@ func signedClient(t *testing.T, ak, sk, domainID string) *iam.IamClient {
 	return iamClient(t, credential)
 }
 
-// tokenCredential is an ICredential carrying an IAM token in `X-Auth-Token` instead of
-// signing (the SDK's extension point for credentials of other kinds); with no token it sends
-// none, for the calls that need no credential.
-type tokenCredential struct{ token string }
-
-func (c tokenCredential) ProcessAuthParams(*impl.DefaultHttpClient, string) (auth.ICredential, error) {
-	return c, nil
-}
-
-func (c tokenCredential) ProcessAuthRequest(_ *impl.DefaultHttpClient, req *request.DefaultHttpRequest) (*request.DefaultHttpRequest, error) {
-	if c.token != "" {
-		req.AddHeaderParam("X-Auth-Token", c.token)
-	}
-	return req, nil
+// tokenCredential is the SDK's own X-Auth-Token credential (v3.IamCredentials); with no
+// token it sends none, for the calls that need no credential.
+func tokenCredential(token string) auth.ICredential {
+	return iam.NewIamCredentialsBuilder().WithXAuthToken(token).Build()
 }
 
 // signingKey is an identity provider's RSA key: its JWKS and its RS256 ID tokens.
@@ -255,7 +243,7 @@ func TestHuaweiIdTokenLoginAndXAuthTokenCredentials(t *testing.T) {
 	mapGroupToOwner(t, group)
 
 	// The login needs no credential of its own: the ID token is the proof.
-	anonymous := iamClient(t, tokenCredential{})
+	anonymous := iamClient(t, tokenCredential(""))
 	domain := "default"
 	answer, err := anonymous.CreateTokenWithIdToken(&model.CreateTokenWithIdTokenRequest{
 		XIdpId: idp,
@@ -271,7 +259,7 @@ func TestHuaweiIdTokenLoginAndXAuthTokenCredentials(t *testing.T) {
 		t.Fatalf("the login: %+v", answer)
 	}
 	// The token it gave, in X-Auth-Token, reads the configuration through the SDK.
-	withToken := iamClient(t, tokenCredential{token: *answer.XSubjectToken})
+	withToken := iamClient(t, tokenCredential(*answer.XSubjectToken))
 	shown, err := withToken.ShowOpenIdConnectConfig(&model.ShowOpenIdConnectConfigRequest{IdpId: idp})
 	if err != nil {
 		t.Fatal(err)
@@ -284,13 +272,14 @@ func TestHuaweiIdTokenLoginAndXAuthTokenCredentials(t *testing.T) {
 		XIdpId: idp,
 		Body: &model.GetIdTokenRequestBody{Auth: &model.GetIdTokenAuthParams{
 			IdToken: &model.GetIdTokenIdTokenBody{Id: newSigningKey(t).idToken(t, audience, "mallory", group)},
+			Scope:   &model.GetIdTokenIdScopeBody{Domain: &model.GetIdTokenScopeDomainOrProjectBody{Name: &domain}},
 		}},
 	})
 	if refused := serviceError(t, err); refused.StatusCode != http.StatusUnauthorized || refused.ErrorCode != "IAM.0007" {
 		t.Fatalf("a foreign ID token: %+v", refused)
 	}
 	// A token that is not Sigil's is refused.
-	_, err = iamClient(t, tokenCredential{token: "not-a-token"}).ShowOpenIdConnectConfig(&model.ShowOpenIdConnectConfigRequest{IdpId: idp})
+	_, err = iamClient(t, tokenCredential("not-a-token")).ShowOpenIdConnectConfig(&model.ShowOpenIdConnectConfigRequest{IdpId: idp})
 	if refused := serviceError(t, err); refused.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a wrong X-Auth-Token: %+v", refused)
 	}
