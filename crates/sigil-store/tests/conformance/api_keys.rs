@@ -215,7 +215,7 @@ async fn api_keys_are_found_by_owner_realm_and_name(store: &dyn Store) {
         name: Some(theirs.name.clone()),
         ..Default::default()
     };
-    assert_eq!(find(named).await, [theirs.id.clone()]);
+    assert_eq!(find(named).await, [theirs.id]);
     assert_eq!(find(ApiKeyFilter::default()).await.len(), 4);
     let no_ids = ApiKeyFilter {
         ids: Some(vec![]),
