@@ -4,11 +4,12 @@
 //! The store behind it is the [`store::Store`] trait.
 
 pub mod audit;
-pub mod auth;
 pub mod changes;
 pub mod clock;
 pub mod crypto;
 pub mod digest;
+pub mod directory;
+pub mod elasticsearch;
 pub mod error;
 pub mod federation;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -16,20 +17,18 @@ pub mod federation;
 pub mod fuzzing;
 pub mod iam;
 pub mod ids;
-pub mod org;
+pub mod kernel;
+pub mod oauth;
 pub mod outbound;
 pub mod page;
 pub mod password_gate;
 pub mod principal;
 pub mod privilege;
-pub mod programmatic_keys;
+pub mod programmatic;
 pub mod revocation;
 pub mod secret;
-pub mod security;
 pub mod service;
-pub mod service_accounts;
 pub mod store;
-pub mod tokens;
 pub mod user;
 pub mod validate;
 

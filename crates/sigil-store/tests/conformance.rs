@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sigil_core::audit::{kind, Actor, AuditEvent};
 use sigil_core::changes::Change;
+use sigil_core::directory::org::Organization;
 use sigil_core::error::CoreError;
 use sigil_core::federation::{
     AuthorizationType, ConnectedOrgConfig, IdentityProvider, IdpType, KeySetSource, KeySetStatus,
@@ -13,7 +14,6 @@ use sigil_core::federation::{
 };
 use sigil_core::iam::{AccessKey, AccessKeyStatus, IamSettings, SsoType};
 use sigil_core::ids::HexId;
-use sigil_core::org::Organization;
 use sigil_core::page::PageRequest;
 use sigil_core::principal::OrgRoleAssignment;
 use sigil_core::privilege::OrgRole;
@@ -716,7 +716,7 @@ async fn settings_belong_to_an_organization_and_events_reach_every_one_affected(
 /// Deleting a user invalidates its API keys in the same transaction (a later user of the same
 /// name inherits none); other users' keys are untouched.
 async fn deleting_a_user_invalidates_its_api_keys(store: &dyn Store) {
-    use sigil_core::security::api_keys::{ApiKey, LimitedBy};
+    use sigil_core::elasticsearch::api_keys::{ApiKey, LimitedBy};
     let (org, _) = create_org(store, "acme").await;
     let (gone, kept) = (user("gone", org.id), user("kept", org.id));
     for u in [&gone, &kept] {
@@ -766,7 +766,7 @@ async fn deleting_a_user_invalidates_its_api_keys(store: &dyn Store) {
 /// An id list far longer than either engine binds in one statement (SQLite: 32 766
 /// variables, PostgreSQL: 65 535) finds what it names, once each, in creation order.
 async fn api_keys_are_found_among_any_number_of_ids(store: &dyn Store) {
-    use sigil_core::security::api_keys::{ApiKey, ApiKeyFilter, LimitedBy};
+    use sigil_core::elasticsearch::api_keys::{ApiKey, ApiKeyFilter, LimitedBy};
     let key = |n: i64| ApiKey {
         id: format!("key{n:017}"),
         name: format!("k{n}"),

@@ -7,6 +7,9 @@ pub mod jwt;
 pub mod key_sets;
 mod revoke;
 mod role_mapping;
+mod service;
+
+pub use service::Federation;
 
 pub use connected_org::{ConnectedOrgConfig, ConnectedOrgConfigDraft};
 pub(crate) use identity_provider::check_issuer_url;
@@ -21,7 +24,6 @@ use crate::error::{CoreError, CoreResult, ResourceKind};
 use crate::ids::{FederationSettingsId, OrgId};
 use crate::principal::Principal;
 use crate::privilege::{OrgRole, Privilege};
-use crate::Core;
 
 /// Proof that the caller is ORG_OWNER of an organization connected to these settings.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +41,7 @@ pub struct ConnectedOrgOwner {
     pub org_id: OrgId,
 }
 
-impl Core {
+impl Federation {
     /// Settings-wide operations need the superuser, or ORG_OWNER of the organization the
     /// settings belong to (the one created with them), or ORG_OWNER of an organization
     /// connected to them (as Atlas has it: an organization is connected only by someone who
@@ -49,12 +51,13 @@ impl Core {
         who: &Principal,
         fs: FederationSettingsId,
     ) -> CoreResult<FederationOwner> {
-        self.federation_settings(fs).await?;
+        self.directory.federation_settings(fs).await?;
         let owning = self
+            .kernel
             .store
             .get_organization_by_federation_settings(fs)
             .await?;
-        let connected = self.store.list_connected_org_configs(fs).await?;
+        let connected = self.kernel.store.list_connected_org_configs(fs).await?;
         let through = owning
             .iter()
             .map(|o| o.id)
@@ -85,9 +88,10 @@ impl Core {
         fs: FederationSettingsId,
         org: OrgId,
     ) -> CoreResult<ConnectedOrgOwner> {
-        self.federation_settings(fs).await?;
+        self.directory.federation_settings(fs).await?;
         who.require_org_owner(org)?;
         let connected_here = self
+            .kernel
             .store
             .get_connected_org_config(org)
             .await?
@@ -113,7 +117,7 @@ impl Core {
             .organizations_of_settings(owner.federation_settings_id)
             .await?;
         Ok(actor
-            .event(event_type, self.now(), owner.org_id, Some(target))
+            .event(event_type, self.kernel.now(), owner.org_id, Some(target))
             .affecting(&affected))
     }
 
@@ -124,6 +128,7 @@ impl Core {
         fs: FederationSettingsId,
     ) -> CoreResult<Vec<OrgId>> {
         let mut orgs: Vec<OrgId> = self
+            .kernel
             .store
             .list_connected_org_configs(fs)
             .await?
@@ -131,6 +136,7 @@ impl Core {
             .map(|c| c.org_id)
             .collect();
         if let Some(owning) = self
+            .kernel
             .store
             .get_organization_by_federation_settings(fs)
             .await?
@@ -148,8 +154,13 @@ impl Core {
         &self,
         owner: ConnectedOrgOwner,
     ) -> CoreResult<ConnectedOrgConfig> {
-        self.organization(owner.org_id).await?;
-        match self.store.get_connected_org_config(owner.org_id).await? {
+        self.directory.organization(owner.org_id).await?;
+        match self
+            .kernel
+            .store
+            .get_connected_org_config(owner.org_id)
+            .await?
+        {
             Some(c) if c.federation_settings_id == owner.federation_settings_id => Ok(c),
             _ => Err(CoreError::not_found(
                 ResourceKind::ConnectedOrgConfig,

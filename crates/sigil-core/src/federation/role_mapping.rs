@@ -3,10 +3,10 @@
 use super::ConnectedOrgOwner;
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult, ResourceKind};
+use crate::federation::Federation;
 use crate::ids::{FederationSettingsId, HexId, OrgId, RoleMappingId};
 use crate::privilege::OrgRole;
 use crate::validate::text_field;
-use crate::Core;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,13 +118,14 @@ impl RoleMappingDraft {
     }
 }
 
-impl Core {
+impl Federation {
     pub async fn list_role_mappings(
         &self,
         owner: ConnectedOrgOwner,
     ) -> CoreResult<Vec<RoleMapping>> {
         self.connected_config(owner).await?;
-        self.store
+        self.kernel
+            .store
             .list_role_mappings(owner.federation_settings_id, owner.org_id)
             .await
     }
@@ -139,11 +140,14 @@ impl Core {
         let mapping = draft.into_mapping(HexId::random(), owner)?;
         let event = actor.event(
             kind::ROLE_MAPPING_CREATED,
-            self.now(),
+            self.kernel.now(),
             Some(owner.org_id),
             Some(mapping.id.to_string()),
         );
-        self.store.insert_role_mapping(&mapping, &event).await?;
+        self.kernel
+            .store
+            .insert_role_mapping(&mapping, &event)
+            .await?;
         self.federation_changed(None);
         Ok(mapping)
     }
@@ -154,7 +158,8 @@ impl Core {
         id: RoleMappingId,
     ) -> CoreResult<RoleMapping> {
         self.connected_config(owner).await?;
-        self.store
+        self.kernel
+            .store
             .list_role_mappings(owner.federation_settings_id, owner.org_id)
             .await?
             .into_iter()
@@ -174,11 +179,14 @@ impl Core {
         let mapping = draft.into_mapping(id, owner)?;
         let event = actor.event(
             kind::ROLE_MAPPING_UPDATED,
-            self.now(),
+            self.kernel.now(),
             Some(owner.org_id),
             Some(id.to_string()),
         );
-        self.store.update_role_mapping(&mapping, &event).await?;
+        self.kernel
+            .store
+            .update_role_mapping(&mapping, &event)
+            .await?;
         self.federation_changed(None);
         Ok(mapping)
     }
@@ -192,11 +200,11 @@ impl Core {
         self.get_role_mapping(owner, id).await?;
         let event = actor.event(
             kind::ROLE_MAPPING_DELETED,
-            self.now(),
+            self.kernel.now(),
             Some(owner.org_id),
             Some(id.to_string()),
         );
-        if self.store.delete_role_mapping(id, &event).await? {
+        if self.kernel.store.delete_role_mapping(id, &event).await? {
             self.federation_changed(None);
             Ok(())
         } else {

@@ -46,10 +46,12 @@ pub async fn create(
     let name = provider_name(idp_id)?;
     let admin = state
         .core
+        .iam
         .authorize_domain_admin(&caller.0.principal)
         .await?;
     let view = state
         .core
+        .iam
         .create_oidc_config(&admin, &caller.0.actor, &name, body.openid_connect_config)
         .await?;
     Ok((StatusCode::CREATED, answer(view)))
@@ -71,10 +73,12 @@ pub async fn update(
     let name = provider_name(idp_id)?;
     let admin = state
         .core
+        .iam
         .authorize_domain_admin(&caller.0.principal)
         .await?;
     let view = state
         .core
+        .iam
         .update_oidc_config(&admin, &caller.0.actor, &name, body.openid_connect_config)
         .await?;
     Ok(answer(view))
@@ -93,7 +97,8 @@ pub async fn show(
     let name = provider_name(idp_id)?;
     let admin = state
         .core
+        .iam
         .authorize_domain_admin(&caller.0.principal)
         .await?;
-    Ok(answer(state.core.get_oidc_config(&admin, &name).await?))
+    Ok(answer(state.core.iam.get_oidc_config(&admin, &name).await?))
 }

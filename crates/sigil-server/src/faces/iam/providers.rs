@@ -74,11 +74,13 @@ pub async fn create(
     let name = provider_name(idp_id)?;
     let admin = state
         .core
+        .iam
         .authorize_domain_admin(&caller.0.principal)
         .await?;
     let idp = state
         .core
-        .iam_create_provider(&admin, &caller.0.actor, &name, body.identity_provider)
+        .iam
+        .create_provider(&admin, &caller.0.actor, &name, body.identity_provider)
         .await?;
     Ok((StatusCode::CREATED, wrapped(&idp, &state)))
 }
@@ -93,11 +95,13 @@ pub async fn list(
 ) -> Result<Json<Value>, IamError<Keystone>> {
     let admin = state
         .core
+        .iam
         .authorize_domain_admin(&caller.0.principal)
         .await?;
     let providers: Vec<ProviderView> = state
         .core
-        .iam_providers(&admin)
+        .iam
+        .providers(&admin)
         .await?
         .iter()
         .map(|i| ProviderView::of(i, &state.public_url))
@@ -125,9 +129,10 @@ pub async fn show(
     let name = provider_name(idp_id)?;
     let admin = state
         .core
+        .iam
         .authorize_domain_admin(&caller.0.principal)
         .await?;
-    let idp = state.core.iam_provider(&admin, &name).await?;
+    let idp = state.core.iam.provider(&admin, &name).await?;
     Ok(wrapped(&idp, &state))
 }
 
@@ -146,11 +151,13 @@ pub async fn update(
     let name = provider_name(idp_id)?;
     let admin = state
         .core
+        .iam
         .authorize_domain_admin(&caller.0.principal)
         .await?;
     let idp = state
         .core
-        .iam_update_provider(&admin, &caller.0.actor, &name, body.identity_provider)
+        .iam
+        .update_provider(&admin, &caller.0.actor, &name, body.identity_provider)
         .await?;
     Ok(wrapped(&idp, &state))
 }
@@ -168,11 +175,13 @@ pub async fn delete(
     let name = provider_name(idp_id)?;
     let admin = state
         .core
+        .iam
         .authorize_domain_admin(&caller.0.principal)
         .await?;
     state
         .core
-        .iam_delete_provider(&admin, &caller.0.actor, &name)
+        .iam
+        .delete_provider(&admin, &caller.0.actor, &name)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

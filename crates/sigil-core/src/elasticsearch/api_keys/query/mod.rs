@@ -7,10 +7,10 @@ mod glob;
 pub use dsl::{MAX_CLAUSES, MAX_DEPTH, MAX_PATTERN_CHARS, MAX_STEPS, MAX_TERMS};
 
 use super::{ApiKey, ApiKeyFilter};
+use crate::elasticsearch::Elasticsearch;
 use crate::error::{CoreError, CoreResult};
 use crate::principal::Principal;
 use crate::privilege::ClusterPrivilege;
-use crate::Core;
 use dsl::{Budget, Comparable, Field, Query, FIELDS};
 use serde::Deserialize;
 use serde_json::Value;
@@ -218,7 +218,7 @@ pub(crate) fn evaluate(request: &QueryRequest, keys: Vec<ApiKey>) -> CoreResult<
     select(request, &checked, keys)
 }
 
-impl Core {
+impl Elasticsearch {
     pub async fn query_api_keys(
         &self,
         caller: &Principal,
@@ -232,6 +232,7 @@ impl Core {
             filter.realm = Some(caller.realm.name.clone());
         }
         let visible = self
+            .kernel
             .store
             .find_api_keys(&filter)
             .await?
