@@ -1,9 +1,12 @@
 //! Sigil's core: every rule of the contracts, with no HTTP and no SQL.
 //!
-//! Faces parse their wire formats into the types here, call [`Core`], and render the result.
-//! The store behind it is the [`store::Store`] trait.
+//! Faces parse their wire formats into the types here, call [`Core`]'s services
+//! (`core.federation.revoke_jwks(..)`: a call names the folder its rules live in), and render
+//! the result. The services share a [`kernel::Kernel`]; the capabilities a check hands out are
+//! minted only by [`authz`]. The store behind it all is the [`store::Store`] trait.
 
 pub mod audit;
+pub mod authz;
 pub mod changes;
 pub mod clock;
 pub mod crypto;

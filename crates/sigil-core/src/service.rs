@@ -1,6 +1,7 @@
 //! [`Core`]: the one object every face calls, built once at start.
 
 use crate::audit::{kind, Actor};
+use crate::authz::Authz;
 use crate::changes::CHANGE_LOG_RETENTION_SECONDS;
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
@@ -61,6 +62,8 @@ pub struct Core {
     pub oauth: Arc<OAuth>,
     /// Huawei IAM: domains, access keys, OIDC configurations, IAM tokens.
     pub iam: Arc<Iam>,
+    /// The checks that mint the capabilities which read the store.
+    pub authz: Arc<Authz>,
 }
 
 pub use crate::directory::BootstrapOutcome;
@@ -100,6 +103,7 @@ impl Core {
             federation.clone(),
             oauth.clone(),
         ));
+        let authz = Arc::new(Authz::new(kernel.clone(), directory.clone(), iam.clone()));
         kernel.listen(vec![
             Arc::downgrade(&directory) as Weak<dyn ChangeListener>,
             Arc::downgrade(&elasticsearch) as Weak<dyn ChangeListener>,
@@ -116,6 +120,7 @@ impl Core {
             federation,
             oauth,
             iam,
+            authz,
         }
     }
 

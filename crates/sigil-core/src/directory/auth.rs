@@ -1,6 +1,7 @@
 //! Verifying credentials. The hot path is a cache hit: a password is run through Argon2id once
 //! and then recognised by a salted SHA-256 of it; Digest's HA1 is opened once and kept.
-//! Every change to a credential clears the caches (see [`Core::invalidate_credentials`]).
+//! Every change to a credential clears the caches (see
+//! [`Kernel::forget`](crate::kernel::Kernel::forget)).
 
 use crate::audit::Actor;
 use crate::digest::{DigestError, DigestResponse};

@@ -149,10 +149,10 @@ impl Directory {
         superuser: bool,
         page: &PageRequest,
     ) -> CoreResult<Page<AuditEvent>> {
-        self.organization(owner.org).await?;
+        self.organization(owner.org()).await?;
         self.kernel
             .store
-            .list_events(owner.org, superuser, page)
+            .list_events(owner.org(), superuser, page)
             .await
     }
 }

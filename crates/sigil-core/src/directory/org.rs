@@ -94,7 +94,7 @@ impl Directory {
     }
 
     pub async fn get_organization(&self, reader: OrgReader) -> CoreResult<Organization> {
-        self.organization(reader.org).await
+        self.organization(reader.org()).await
     }
 
     pub(crate) async fn organization(&self, id: OrgId) -> CoreResult<Organization> {

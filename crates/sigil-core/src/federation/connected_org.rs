@@ -79,7 +79,7 @@ impl Federation {
         &self,
         owner: super::FederationOwner,
     ) -> CoreResult<Vec<(ConnectedOrgConfig, Vec<RoleMapping>)>> {
-        let fs = owner.federation_settings_id;
+        let fs = owner.federation_settings_id();
         let mut out = vec![];
         for config in self.kernel.store.list_connected_org_configs(fs).await? {
             let mappings = self
@@ -100,7 +100,7 @@ impl Federation {
         let mappings = self
             .kernel
             .store
-            .list_role_mappings(owner.federation_settings_id, owner.org_id)
+            .list_role_mappings(owner.federation_settings_id(), owner.org_id())
             .await?;
         Ok((config, mappings))
     }
@@ -112,12 +112,12 @@ impl Federation {
         actor: &Actor,
         draft: ConnectedOrgConfigDraft,
     ) -> CoreResult<(ConnectedOrgConfig, Vec<RoleMapping>)> {
-        let fs = owner.federation_settings_id;
-        self.directory.organization(owner.org_id).await?;
+        let fs = owner.federation_settings_id();
+        self.directory.organization(owner.org_id()).await?;
         let mut config = match self
             .kernel
             .store
-            .get_connected_org_config(owner.org_id)
+            .get_connected_org_config(owner.org_id())
             .await?
         {
             Some(c) if c.federation_settings_id == fs => c,
@@ -129,10 +129,10 @@ impl Federation {
                     ),
                 })
             }
-            None => ConnectedOrgConfig::new(fs, owner.org_id),
+            None => ConnectedOrgConfig::new(fs, owner.org_id()),
         };
         if let Some(org) = draft.org_id {
-            if org != owner.org_id.to_string() {
+            if org != owner.org_id().to_string() {
                 return Err(CoreError::invalid(
                     "orgId",
                     "must equal the orgId of the path",
@@ -210,14 +210,14 @@ impl Federation {
         }
         // The settings' organizations see who joins or leaves them.
         let affected = self
-            .organizations_of_settings(owner.federation_settings_id)
+            .organizations_of_settings(owner.federation_settings_id())
             .await?;
         let event = actor
             .event(
                 kind::CONNECTED_ORG_CONFIG_UPDATED,
                 self.kernel.now(),
-                Some(owner.org_id),
-                Some(owner.org_id.to_string()),
+                Some(owner.org_id()),
+                Some(owner.org_id().to_string()),
             )
             .affecting(&affected);
         self.kernel
@@ -228,7 +228,7 @@ impl Federation {
         let mappings = self
             .kernel
             .store
-            .list_role_mappings(fs, owner.org_id)
+            .list_role_mappings(fs, owner.org_id())
             .await?;
         Ok((config, mappings))
     }
@@ -242,20 +242,20 @@ impl Federation {
         self.connected_config(owner).await?;
         // The settings' organizations see who joins or leaves them.
         let affected = self
-            .organizations_of_settings(owner.federation_settings_id)
+            .organizations_of_settings(owner.federation_settings_id())
             .await?;
         let event = actor
             .event(
                 kind::CONNECTED_ORG_CONFIG_REMOVED,
                 self.kernel.now(),
-                Some(owner.org_id),
-                Some(owner.org_id.to_string()),
+                Some(owner.org_id()),
+                Some(owner.org_id().to_string()),
             )
             .affecting(&affected);
         if self
             .kernel
             .store
-            .delete_connected_org_config(owner.federation_settings_id, owner.org_id, &event)
+            .delete_connected_org_config(owner.federation_settings_id(), owner.org_id(), &event)
             .await?
         {
             self.federation_changed(None);
@@ -263,7 +263,7 @@ impl Federation {
         } else {
             Err(CoreError::not_found(
                 ResourceKind::ConnectedOrgConfig,
-                owner.org_id,
+                owner.org_id(),
             ))
         }
     }

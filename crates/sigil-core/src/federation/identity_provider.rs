@@ -409,7 +409,7 @@ impl Federation {
         let all = self
             .kernel
             .store
-            .list_identity_providers(owner.federation_settings_id)
+            .list_identity_providers(owner.federation_settings_id())
             .await?;
         Ok(all
             .into_iter()
@@ -425,7 +425,7 @@ impl Federation {
         draft: IdentityProviderDraft,
     ) -> CoreResult<IdentityProvider> {
         let idp = draft.into_new(
-            owner.federation_settings_id,
+            owner.federation_settings_id(),
             self.kernel.now(),
             self.kernel.config.allow_insecure_issuers,
         )?;
@@ -452,7 +452,7 @@ impl Federation {
     ) -> CoreResult<IdentityProvider> {
         self.kernel
             .store
-            .get_identity_provider(owner.federation_settings_id, id)
+            .get_identity_provider(owner.federation_settings_id(), id)
             .await?
             .map(|i| self.with_live_key_set(i))
             .ok_or_else(|| CoreError::not_found(ResourceKind::IdentityProvider, id))

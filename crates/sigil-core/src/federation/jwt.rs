@@ -201,7 +201,7 @@ impl Federation {
         self.verify_routed(token, header, &Peek::of(token)?).await
     }
 
-    /// [`Core::verify_federated_jwt`] of a token whose payload was already peeked at.
+    /// [`Federation::verify_federated_jwt`] of a token whose payload was already peeked at.
     async fn verify_routed(
         &self,
         token: &str,

@@ -94,7 +94,7 @@ impl Federation {
         let mut after = self
             .kernel
             .store
-            .get_identity_provider(owner.federation_settings_id, id)
+            .get_identity_provider(owner.federation_settings_id(), id)
             .await?
             .unwrap_or(idp);
         let mut event = self

@@ -92,7 +92,7 @@ impl RoleMappingDraft {
                 None => return Err(CoreError::missing(field)),
                 Some(text) => HexId::parse(&field, &text)?,
             };
-            if org_id != owner.org_id {
+            if org_id != owner.org_id() {
                 return Err(CoreError::invalid(
                     field,
                     "must be the connected organization of the path",
@@ -110,8 +110,8 @@ impl RoleMappingDraft {
         }
         Ok(RoleMapping {
             id,
-            federation_settings_id: owner.federation_settings_id,
-            org_id: owner.org_id,
+            federation_settings_id: owner.federation_settings_id(),
+            org_id: owner.org_id(),
             external_group_name,
             role_assignments,
         })
@@ -126,7 +126,7 @@ impl Federation {
         self.connected_config(owner).await?;
         self.kernel
             .store
-            .list_role_mappings(owner.federation_settings_id, owner.org_id)
+            .list_role_mappings(owner.federation_settings_id(), owner.org_id())
             .await
     }
 
@@ -141,7 +141,7 @@ impl Federation {
         let event = actor.event(
             kind::ROLE_MAPPING_CREATED,
             self.kernel.now(),
-            Some(owner.org_id),
+            Some(owner.org_id()),
             Some(mapping.id.to_string()),
         );
         self.kernel
@@ -160,7 +160,7 @@ impl Federation {
         self.connected_config(owner).await?;
         self.kernel
             .store
-            .list_role_mappings(owner.federation_settings_id, owner.org_id)
+            .list_role_mappings(owner.federation_settings_id(), owner.org_id())
             .await?
             .into_iter()
             .find(|m| m.id == id)
@@ -180,7 +180,7 @@ impl Federation {
         let event = actor.event(
             kind::ROLE_MAPPING_UPDATED,
             self.kernel.now(),
-            Some(owner.org_id),
+            Some(owner.org_id()),
             Some(id.to_string()),
         );
         self.kernel
@@ -201,7 +201,7 @@ impl Federation {
         let event = actor.event(
             kind::ROLE_MAPPING_DELETED,
             self.kernel.now(),
-            Some(owner.org_id),
+            Some(owner.org_id()),
             Some(id.to_string()),
         );
         if self.kernel.store.delete_role_mapping(id, &event).await? {
@@ -218,10 +218,7 @@ mod tests {
     use super::*;
 
     fn owner() -> ConnectedOrgOwner {
-        ConnectedOrgOwner {
-            federation_settings_id: HexId::random(),
-            org_id: HexId::random(),
-        }
+        ConnectedOrgOwner::for_tests(HexId::random(), HexId::random())
     }
 
     fn draft(name: &str, org: &str, role: &str) -> RoleMappingDraft {
@@ -246,7 +243,7 @@ mod tests {
     #[test]
     fn a_mapping_assigns_known_roles_in_its_own_org() {
         let o = owner();
-        let org = o.org_id.to_string();
+        let org = o.org_id().to_string();
         assert!(draft("admins", &org, "ORG_OWNER")
             .into_mapping(HexId::random(), o)
             .is_ok());

@@ -1,9 +1,9 @@
 //! Domains: the IAM face's word for an organization, found by name, and the administrator
 //! of one ("Security Administrator" is ORG_OWNER of the organization a credential speaks for).
 
+pub use crate::authz::DomainAdmin;
 use crate::directory::org::Organization;
 use crate::error::{CoreError, CoreResult, ResourceKind};
-use crate::federation::FederationOwner;
 use crate::iam::Iam;
 use crate::ids::HexId;
 use crate::principal::Principal;
@@ -14,13 +14,6 @@ use crate::privilege::Privilege;
 pub enum DomainRef {
     Name(String),
     Id(String),
-}
-
-/// Proof that the caller is ORG_OWNER of the domain its credential speaks for.
-#[derive(Debug, Clone)]
-pub struct DomainAdmin {
-    pub domain: Organization,
-    pub(crate) owner: FederationOwner,
 }
 
 impl Iam {
@@ -54,18 +47,5 @@ impl Iam {
             },
         };
         self.directory.organization(org).await
-    }
-
-    /// The caller administers its domain: ORG_OWNER there (the superuser too).
-    pub async fn authorize_domain_admin(&self, who: &Principal) -> CoreResult<DomainAdmin> {
-        let domain = self.caller_domain(who).await?;
-        who.require_org_owner(domain.id)?;
-        Ok(DomainAdmin {
-            owner: FederationOwner {
-                federation_settings_id: domain.federation_settings_id,
-                org_id: Some(domain.id),
-            },
-            domain,
-        })
     }
 }

@@ -117,7 +117,7 @@ impl IamProviderDraft {
 impl Iam {
     pub async fn providers(&self, admin: &DomainAdmin) -> CoreResult<Vec<IdentityProvider>> {
         self.federation
-            .list_identity_providers(admin.owner, &IdentityProviderFilter::default())
+            .list_identity_providers(admin.federation_owner(), &IdentityProviderFilter::default())
             .await
     }
 
@@ -126,7 +126,7 @@ impl Iam {
         check_provider_name(name)?;
         self.kernel
             .store
-            .get_identity_provider_by_name(admin.owner.federation_settings_id, name)
+            .get_identity_provider_by_name(admin.federation_owner().federation_settings_id(), name)
             .await?
             .map(|i| self.federation.with_live_key_set(i))
             .ok_or_else(|| CoreError::not_found(ResourceKind::IdentityProvider, name))
@@ -153,7 +153,7 @@ impl Iam {
             Some(t) => SsoType::parse(t)?,
             None => SsoType::VirtualUserSso,
         };
-        let fs = admin.owner.federation_settings_id;
+        let fs = admin.federation_owner().federation_settings_id();
         if self
             .kernel
             .store
@@ -200,7 +200,7 @@ impl Iam {
         let mut connection = self
             .kernel
             .store
-            .get_connected_org_config(admin.domain.id)
+            .get_connected_org_config(admin.domain().id)
             .await?;
         if let Some(c) = connection
             .as_mut()
@@ -211,7 +211,7 @@ impl Iam {
         let event = self
             .federation
             .settings_event(
-                admin.owner,
+                admin.federation_owner(),
                 actor,
                 kind::IDENTITY_PROVIDER_CREATED,
                 idp.id.to_string(),
@@ -264,7 +264,7 @@ impl Iam {
     ) -> CoreResult<()> {
         let idp = self.provider(admin, name).await?;
         self.federation
-            .delete_identity_provider(admin.owner, actor, idp.id)
+            .delete_identity_provider(admin.federation_owner(), actor, idp.id)
             .await
     }
 
@@ -278,7 +278,7 @@ impl Iam {
         let event = self
             .federation
             .settings_event(
-                admin.owner,
+                admin.federation_owner(),
                 actor,
                 kind::IDENTITY_PROVIDER_UPDATED,
                 idp.id.to_string(),

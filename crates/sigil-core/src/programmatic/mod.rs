@@ -110,14 +110,14 @@ impl Programmatic {
     ) -> CoreResult<(ProgrammaticApiKey, SecretString)> {
         let desc = text_field("desc", draft.desc, 1, DESC_MAX)?;
         let roles = parse_roles("roles", draft.roles)?;
-        self.directory.organization(owner.org).await?;
+        self.directory.organization(owner.org()).await?;
         let private = random_private_key();
         let mut attempts = 0;
         loop {
             let public_key = random_public_key();
             let key = ProgrammaticApiKey {
                 id: HexId::random(),
-                org_id: owner.org,
+                org_id: owner.org(),
                 desc: desc.clone(),
                 roles: roles.clone(),
                 private_key_masked: format!("********-****-****-****-{}", &private.expose()[24..]),
@@ -128,7 +128,7 @@ impl Programmatic {
             let event = actor.event(
                 kind::API_KEY_CREATED,
                 self.kernel.now(),
-                Some(owner.org),
+                Some(owner.org()),
                 Some(key.id.to_string()),
             );
             match self
@@ -150,10 +150,10 @@ impl Programmatic {
         owner: OrgOwner,
         page: &PageRequest,
     ) -> CoreResult<Page<ProgrammaticApiKey>> {
-        self.directory.organization(owner.org).await?;
+        self.directory.organization(owner.org()).await?;
         self.kernel
             .store
-            .list_programmatic_keys(owner.org, page)
+            .list_programmatic_keys(owner.org(), page)
             .await
     }
 
@@ -163,7 +163,7 @@ impl Programmatic {
         id: HexId,
     ) -> CoreResult<ProgrammaticApiKey> {
         match self.kernel.store.get_programmatic_key(id).await? {
-            Some(k) if k.org_id == owner.org => Ok(k),
+            Some(k) if k.org_id == owner.org() => Ok(k),
             _ => Err(CoreError::not_found(ResourceKind::ApiKey, id)),
         }
     }
@@ -185,7 +185,7 @@ impl Programmatic {
         let event = actor.event(
             kind::API_KEY_UPDATED,
             self.kernel.now(),
-            Some(owner.org),
+            Some(owner.org()),
             Some(id.to_string()),
         );
         self.kernel
@@ -207,7 +207,7 @@ impl Programmatic {
         let event = actor.event(
             kind::API_KEY_DELETED,
             self.kernel.now(),
-            Some(owner.org),
+            Some(owner.org()),
             Some(id.to_string()),
         );
         if !self

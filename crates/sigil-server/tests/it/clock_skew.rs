@@ -70,10 +70,12 @@ async fn account_with_token(
         secret_expires_after_hours: Some(serde_json::json!(24)),
     };
     let (account, secret, value) = issuer
+        .oauth
         .create_service_account(owner, &actor, draft, SecretLifetimeRule::Atlas)
         .await
         .expect("create");
     let token = issuer
+        .oauth
         .issue_client_credentials(&account.client_id, &value, &actor)
         .await
         .expect("token")
@@ -81,6 +83,7 @@ async fn account_with_token(
         .expose()
         .to_owned();
     issuer
+        .oauth
         .authenticate_bearer(&token, &actor)
         .await
         .expect("verified where issued");
@@ -147,7 +150,7 @@ async fn revocations_reach_a_node_whose_clock_differs(store: SqlStore, offset: i
     restarted.sync_changes().await.expect("read the log");
     for (what, token) in [("by secret", &by_secret), ("by jti", &by_jti)] {
         assert!(
-            refused(restarted.authenticate_bearer(token, &actor).await),
+            refused(restarted.oauth.authenticate_bearer(token, &actor).await),
             "after a restart, revoked {what}, {offset:+} s off"
         );
     }

@@ -116,11 +116,11 @@ impl OAuth {
         let description = text_field("description", draft.description, 1, DESCRIPTION_MAX)?;
         let roles = parse_roles("roles", draft.roles)?;
         let hours = rule.parse_hours(draft.secret_expires_after_hours.as_ref())?;
-        self.directory.organization(owner.org).await?;
+        self.directory.organization(owner.org()).await?;
         let now = self.kernel.now();
         let account = ServiceAccount {
             client_id: format!("{CLIENT_ID_PREFIX}{}", HexId::random()),
-            org_id: owner.org,
+            org_id: owner.org(),
             name,
             description,
             roles,
@@ -130,7 +130,7 @@ impl OAuth {
         let event = actor.event(
             kind::SERVICE_ACCOUNT_CREATED,
             now,
-            Some(owner.org),
+            Some(owner.org()),
             Some(account.client_id.clone()),
         );
         self.kernel
@@ -145,11 +145,11 @@ impl OAuth {
         owner: OrgOwner,
         page: &PageRequest,
     ) -> CoreResult<Page<ServiceAccountWithSecrets>> {
-        self.directory.organization(owner.org).await?;
+        self.directory.organization(owner.org()).await?;
         let accounts = self
             .kernel
             .store
-            .list_service_accounts(owner.org, page)
+            .list_service_accounts(owner.org(), page)
             .await?;
         let mut items = vec![];
         for account in accounts.items {
@@ -168,7 +168,7 @@ impl OAuth {
         client_id: &str,
     ) -> CoreResult<ServiceAccount> {
         match self.kernel.store.get_service_account(client_id).await? {
-            Some(a) if a.org_id == owner.org => Ok(a),
+            Some(a) if a.org_id == owner.org() => Ok(a),
             _ => Err(CoreError::not_found(
                 ResourceKind::ServiceAccount,
                 client_id,
@@ -207,7 +207,7 @@ impl OAuth {
         let event = actor.event(
             kind::SERVICE_ACCOUNT_UPDATED,
             self.kernel.now(),
-            Some(owner.org),
+            Some(owner.org()),
             Some(client_id.to_owned()),
         );
         self.kernel
@@ -233,7 +233,7 @@ impl OAuth {
         let event = actor.event(
             kind::SERVICE_ACCOUNT_DELETED,
             self.kernel.now(),
-            Some(owner.org),
+            Some(owner.org()),
             Some(client_id.to_owned()),
         );
         if !self
@@ -268,7 +268,7 @@ impl OAuth {
         let event = actor.event(
             kind::SERVICE_ACCOUNT_SECRET_CREATED,
             now,
-            Some(owner.org),
+            Some(owner.org()),
             Some(secret.id.to_string()),
         );
         if !self
@@ -301,7 +301,7 @@ impl OAuth {
         let event = actor.event(
             kind::SERVICE_ACCOUNT_SECRET_DELETED,
             self.kernel.now(),
-            Some(owner.org),
+            Some(owner.org()),
             Some(secret_id.to_string()),
         );
         if !self

@@ -24,14 +24,14 @@ pub async fn get_federation_settings_by_id(
 ) -> Result<Json<FederationSettingsResponse>, AtlasError> {
     let owner = state
         .core
-        .federation
-        .authorize_federation_owner(&caller.principal, path.hex("federationSettingsId")?)
+        .authz
+        .federation_owner(&caller.principal, path.hex("federationSettingsId")?)
         .await?;
     Ok(Json(
         state
             .core
             .directory
-            .federation_settings_view(owner.federation_settings_id)
+            .federation_settings_view(owner.federation_settings_id())
             .await?
             .into(),
     ))
@@ -52,8 +52,8 @@ pub async fn list_connected_org_configs(
     let request = params.page()?;
     let owner = state
         .core
-        .federation
-        .authorize_federation_owner(&caller.principal, path.hex("federationSettingsId")?)
+        .authz
+        .federation_owner(&caller.principal, path.hex("federationSettingsId")?)
         .await?;
     let all = state
         .core
@@ -81,8 +81,8 @@ pub async fn get_connected_org_config(
 ) -> Result<Json<ConnectedOrgConfigView>, AtlasError> {
     let owner = state
         .core
-        .federation
-        .authorize_connected_org_owner(
+        .authz
+        .connected_org_owner(
             &caller.principal,
             path.hex("federationSettingsId")?,
             path.hex("orgId")?,
@@ -112,8 +112,8 @@ pub async fn update_connected_org_config(
 ) -> Result<Json<ConnectedOrgConfigView>, AtlasError> {
     let owner = state
         .core
-        .federation
-        .authorize_connected_org_owner(
+        .authz
+        .connected_org_owner(
             &caller.principal,
             path.hex("federationSettingsId")?,
             path.hex("orgId")?,
@@ -139,8 +139,8 @@ pub async fn remove_connected_org_config(
 ) -> Result<StatusCode, AtlasError> {
     let owner = state
         .core
-        .federation
-        .authorize_connected_org_owner(
+        .authz
+        .connected_org_owner(
             &caller.principal,
             path.hex("federationSettingsId")?,
             path.hex("orgId")?,

@@ -20,8 +20,8 @@ async fn owner(
 ) -> Result<FederationOwner, AtlasError> {
     Ok(state
         .core
-        .federation
-        .authorize_federation_owner(&caller.0.principal, path.hex("federationSettingsId")?)
+        .authz
+        .federation_owner(&caller.0.principal, path.hex("federationSettingsId")?)
         .await?)
 }
 

@@ -96,7 +96,7 @@ pub async fn get_federation_settings(
     let org = state
         .core
         .directory
-        .get_organization(sigil_core::privilege::OrgReader { org: owner.org })
+        .get_organization(owner.reader())
         .await?;
     Ok(Json(
         state

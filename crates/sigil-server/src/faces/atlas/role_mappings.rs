@@ -19,8 +19,8 @@ async fn owner(
 ) -> Result<ConnectedOrgOwner, AtlasError> {
     Ok(state
         .core
-        .federation
-        .authorize_connected_org_owner(
+        .authz
+        .connected_org_owner(
             &caller.0.principal,
             path.hex("federationSettingsId")?,
             path.hex("orgId")?,

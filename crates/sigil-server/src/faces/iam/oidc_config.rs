@@ -44,11 +44,7 @@ pub async fn create(
     IamJson(body, _): IamJson<OidcConfigBody, Flat>,
 ) -> Result<(StatusCode, Json<OidcConfigAnswer>), IamError<Flat>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .iam
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     let view = state
         .core
         .iam
@@ -71,11 +67,7 @@ pub async fn update(
     IamJson(body, _): IamJson<OidcConfigBody, Flat>,
 ) -> Result<Json<OidcConfigAnswer>, IamError<Flat>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .iam
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     let view = state
         .core
         .iam
@@ -95,10 +87,6 @@ pub async fn show(
     caller: IamCaller<Flat>,
 ) -> Result<Json<OidcConfigAnswer>, IamError<Flat>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .iam
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     Ok(answer(state.core.iam.get_oidc_config(&admin, &name).await?))
 }

@@ -72,11 +72,7 @@ pub async fn create(
     IamJson(body, _): IamJson<ProviderBody, Flat>,
 ) -> Result<(StatusCode, Json<Value>), IamError<Flat>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .iam
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     let idp = state
         .core
         .iam
@@ -93,11 +89,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: IamCaller<Keystone>,
 ) -> Result<Json<Value>, IamError<Keystone>> {
-    let admin = state
-        .core
-        .iam
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     let providers: Vec<ProviderView> = state
         .core
         .iam
@@ -127,11 +119,7 @@ pub async fn show(
     caller: IamCaller<Keystone>,
 ) -> Result<Json<Value>, IamError<Keystone>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .iam
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     let idp = state.core.iam.provider(&admin, &name).await?;
     Ok(wrapped(&idp, &state))
 }
@@ -149,11 +137,7 @@ pub async fn update(
     IamJson(body, _): IamJson<ProviderBody, Keystone>,
 ) -> Result<Json<Value>, IamError<Keystone>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .iam
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     let idp = state
         .core
         .iam
@@ -173,11 +157,7 @@ pub async fn delete(
     caller: IamCaller<Keystone>,
 ) -> Result<StatusCode, IamError<Keystone>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .iam
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     state
         .core
         .iam

@@ -211,7 +211,8 @@ fn select(
 }
 
 /// What `request` answers over `keys` (every key the caller may see), as
-/// [`Core::query_api_keys`] does after reading them: for the fuzz targets and tests.
+/// [`Elasticsearch::query_api_keys`](crate::elasticsearch::Elasticsearch::query_api_keys) does
+/// after reading them: for the fuzz targets and tests.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn evaluate(request: &QueryRequest, keys: Vec<ApiKey>) -> CoreResult<QueryResult> {
     let checked = checked(request)?;
