@@ -366,8 +366,7 @@ impl Iam {
                 .await;
             CoreError::Unauthenticated
         };
-        let Some(auth) =
-            SdkAuthorization::parse(params).filter(SdkAuthorization::signs_date_and_host)
+        let Some(auth) = SdkAuthorization::parse(params).filter(SdkAuthorization::signs_the_date)
         else {
             return Err(refuse(None, "malformed SDK-HMAC-SHA256 credentials").await);
         };
