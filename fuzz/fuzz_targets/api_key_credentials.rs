@@ -7,8 +7,8 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
+use sigil_core::elasticsearch::api_keys::{is_id_form, ID_LEN, KEY_LEN};
 use sigil_core::fuzzing::api_key_credentials;
-use sigil_core::security::api_keys::{is_id_form, ID_LEN, KEY_LEN};
 
 fuzz_target!(init: sigil_fuzz::init(), |data: &[u8]| {
     let Some(text) = sigil_fuzz::text(data) else {

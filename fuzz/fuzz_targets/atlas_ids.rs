@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sigil_core::ids::HexId;
-use sigil_core::service_accounts::parse_client_id;
+use sigil_core::oauth::service_accounts::parse_client_id;
 
 fuzz_target!(init: sigil_fuzz::init(), |data: &[u8]| {
     let Some(text) = sigil_fuzz::text(data) else {

@@ -41,7 +41,7 @@ fuzz_target!(init: sigil_fuzz::init(), |data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let keeper = NonceKeeper::new([7; 32]);
+    let keeper = NonceKeeper::new([7; 32], std::sync::Arc::new(sigil_core::clock::SystemClock));
     let ha1 = Ha1::compute("alice", &SecretString::new("s3cret"));
     if let Ok(parsed) = DigestResponse::parse(text) {
         let printed = print(&parsed);

@@ -13,8 +13,8 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
+use sigil_core::elasticsearch::api_keys::{QueryRequest, NAME_MAX};
 use sigil_core::fuzzing::query_api_keys;
-use sigil_core::security::api_keys::{QueryRequest, NAME_MAX};
 use sigil_fuzz::query_dsl::QueryBody;
 use sigil_server::app::MAX_BODY_BYTES;
 use sigil_server::faces::elasticsearch::extract::parse;

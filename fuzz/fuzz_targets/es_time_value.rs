@@ -7,7 +7,7 @@
 
 use chrono::Duration;
 use libfuzzer_sys::fuzz_target;
-use sigil_core::security::api_keys::parse_time_value;
+use sigil_core::elasticsearch::api_keys::parse_time_value;
 
 /// `d` in its largest exact unit.
 fn print(d: Duration) -> String {

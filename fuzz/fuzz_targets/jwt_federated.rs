@@ -14,7 +14,7 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
 use sigil_core::federation::jwt::{issuer_of, ALLOWED_ALGORITHMS, MAX_TOKEN_BYTES};
 use sigil_core::fuzzing::{peek_token, verified_claims};
-use sigil_core::tokens::CLOCK_SKEW_SECONDS;
+use sigil_core::oauth::CLOCK_SKEW_SECONDS;
 
 const NOW: i64 = 1_795_669_200;
 const CUTOFF: i64 = NOW - 3600;

@@ -4,7 +4,7 @@ pub mod query_dsl;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map};
-use sigil_core::security::api_keys::{ApiKey, LimitedBy};
+use sigil_core::elasticsearch::api_keys::{ApiKey, LimitedBy};
 
 /// Text of the input, if it is UTF-8 (header values and bodies that are not never reach a
 /// parser as `&str`).

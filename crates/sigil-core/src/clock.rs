@@ -6,6 +6,13 @@ use std::sync::Arc;
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
+
+    /// A reading of the monotonic clock, for intervals only (never shown, never stored): a
+    /// test that moves [`now`](Self::now) by hours does not move it.
+    #[allow(clippy::disallowed_methods)]
+    fn instant(&self) -> std::time::Instant {
+        std::time::Instant::now()
+    }
 }
 
 /// The wall clock, truncated to whole seconds because every wire format shows seconds.

@@ -3,6 +3,7 @@
 //!
 //! Hand-written: the Rust crates for Digest are client-side; none verifies on a server.
 
+use crate::clock::Clock;
 use crate::crypto::{constant_time_eq, md5_hex, sha256_hex};
 use crate::user::{Ha1, DIGEST_REALM};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,8 +11,9 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// How long a nonce may be used; after that the client is told `stale=true` and retries.
 pub const NONCE_LIFETIME: Duration = Duration::from_secs(300);
@@ -231,17 +233,20 @@ impl NonceCounts {
 /// random bits and an HMAC over both, so any node holding the same key can check it.
 pub struct NonceKeeper {
     key: [u8; 32],
+    /// A nonce carries the second it was minted, by this clock.
+    clock: Arc<dyn Clock>,
     seen: NonceCounts,
 }
 
 impl NonceKeeper {
-    pub fn new(key: [u8; 32]) -> Self {
-        Self::with_capacity(key, MAX_NONCE_RECORDS)
+    pub fn new(key: [u8; 32], clock: Arc<dyn Clock>) -> Self {
+        Self::with_capacity(key, clock, MAX_NONCE_RECORDS)
     }
 
-    fn with_capacity(key: [u8; 32], capacity: usize) -> Self {
+    fn with_capacity(key: [u8; 32], clock: Arc<dyn Clock>, capacity: usize) -> Self {
         Self {
             key,
+            clock,
             seen: NonceCounts::new(capacity),
         }
     }
@@ -257,8 +262,12 @@ impl NonceKeeper {
         }
     }
 
+    fn now_secs(&self) -> u64 {
+        u64::try_from(self.clock.now().timestamp()).unwrap_or(0)
+    }
+
     pub fn mint(&self) -> String {
-        let mut body = now_secs().to_be_bytes().to_vec();
+        let mut body = self.now_secs().to_be_bytes().to_vec();
         body.extend_from_slice(&rand::random::<[u8; 8]>());
         let mac = self.mac(&body);
         body.extend_from_slice(&mac);
@@ -278,7 +287,7 @@ impl NonceKeeper {
             return Err(DigestError::BadNonce);
         }
         let minted = u64::from_be_bytes(body[..8].try_into().map_err(|_| DigestError::BadNonce)?);
-        if now_secs().saturating_sub(minted) > NONCE_LIFETIME.as_secs() {
+        if self.now_secs().saturating_sub(minted) > NONCE_LIFETIME.as_secs() {
             return Err(DigestError::Stale);
         }
         body.try_into().map_err(|_| DigestError::BadNonce)
@@ -309,7 +318,7 @@ impl NonceKeeper {
         // to retry without asking its user, and a wrong guess must count as a failure.
         let body = freshness?;
         let nc = u32::from_str_radix(&r.nc, 16).map_err(|_| DigestError::Malformed("nc"))?;
-        match self.seen.record(body, nc, now_secs()) {
+        match self.seen.record(body, nc, self.now_secs()) {
             Counted::Fresh => Ok(()),
             Counted::Replayed => Err(DigestError::Replayed),
             // No record can be spared for this nonce: a new challenge, not an eviction.
@@ -326,20 +335,14 @@ impl NonceKeeper {
     }
 }
 
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::SystemClock;
     use crate::secret::SecretString;
 
     fn keeper() -> NonceKeeper {
-        NonceKeeper::new([7u8; 32])
+        NonceKeeper::new([7u8; 32], Arc::new(SystemClock))
     }
 
     fn respond(k: &NonceKeeper, alg: Algorithm, nc: &str, password: &str) -> DigestResponse {
@@ -440,7 +443,7 @@ mod tests {
     /// new nonce's first use is told to fetch a fresh challenge.
     #[test]
     fn a_full_keeper_keeps_every_live_record() {
-        let k = NonceKeeper::with_capacity([7u8; 32], NONCE_SHARDS);
+        let k = NonceKeeper::with_capacity([7u8; 32], Arc::new(SystemClock), NONCE_SHARDS);
         let ha1 = Ha1::compute("alice", &SecretString::new("s3cret"));
         let mut used = vec![];
         let mut refused_fresh = 0;
@@ -488,7 +491,7 @@ mod tests {
         let k = keeper();
         let ha1 = Ha1::compute("alice", &SecretString::new("s3cret"));
         let mut r = respond(&k, Algorithm::Md5, "00000001", "s3cret");
-        let other = NonceKeeper::new([8u8; 32]);
+        let other = NonceKeeper::new([8u8; 32], Arc::new(SystemClock));
         r.nonce = other.mint();
         r.response = r.expected(&ha1, "GET");
         assert_eq!(
@@ -496,7 +499,7 @@ mod tests {
             Err(DigestError::BadNonce)
         );
         // A nonce minted NONCE_LIFETIME + 1 s ago, correctly signed.
-        let mut body = (now_secs() - NONCE_LIFETIME.as_secs() - 1)
+        let mut body = (k.now_secs() - NONCE_LIFETIME.as_secs() - 1)
             .to_be_bytes()
             .to_vec();
         body.extend_from_slice(&[1u8; 8]);

@@ -76,8 +76,6 @@ pub enum CoreError {
     StaleNonce,
     #[error("insufficient privileges: needs {needs}")]
     Forbidden { needs: Privilege },
-    #[error("too many failed authentications")]
-    RateLimited,
     /// The store cannot be reached or cannot write just now (connection lost, disk full,
     /// read-only): nothing was changed and the request may be retried (503). The cause is
     /// logged, not shown.

@@ -1,16 +1,16 @@
 //! Entry points for the fuzz targets (`fuzz/`) into parsers the core keeps private; compiled
 //! with the `fuzzing` feature (and in the crate's own tests) only, so the API stays as it is.
 
+use crate::elasticsearch::api_keys::{query, ApiKey, QueryRequest, QueryResult};
 use crate::error::CoreResult;
 use crate::federation::jwt::{self, Peek};
 use crate::federation::key_sets;
-use crate::security::api_keys::{query, ApiKey, QueryRequest, QueryResult};
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
 /// `Authorization: ApiKey …`: the id and key it carries, if it has that form.
 pub fn api_key_credentials(credentials: &str) -> Option<(String, String)> {
-    crate::security::api_keys::auth::decode(credentials)
+    crate::elasticsearch::api_keys::auth::decode(credentials)
 }
 
 /// What is read of a federated token before its signature is checked.

@@ -1,14 +1,18 @@
 //! Sigil's core: every rule of the contracts, with no HTTP and no SQL.
 //!
-//! Faces parse their wire formats into the types here, call [`Core`], and render the result.
-//! The store behind it is the [`store::Store`] trait.
+//! Faces parse their wire formats into the types here, call [`Core`]'s services
+//! (`core.federation.revoke_jwks(..)`: a call names the folder its rules live in), and render
+//! the result. The services share a [`kernel::Kernel`]; the capabilities a check hands out are
+//! minted only by [`authz`]. The store behind it all is the [`store::Store`] trait.
 
 pub mod audit;
-pub mod auth;
+pub mod authz;
 pub mod changes;
 pub mod clock;
 pub mod crypto;
 pub mod digest;
+pub mod directory;
+pub mod elasticsearch;
 pub mod error;
 pub mod federation;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -16,20 +20,18 @@ pub mod federation;
 pub mod fuzzing;
 pub mod iam;
 pub mod ids;
-pub mod org;
+pub mod kernel;
+pub mod oauth;
 pub mod outbound;
 pub mod page;
 pub mod password_gate;
 pub mod principal;
 pub mod privilege;
-pub mod programmatic_keys;
+pub mod programmatic;
 pub mod revocation;
 pub mod secret;
-pub mod security;
 pub mod service;
-pub mod service_accounts;
 pub mod store;
-pub mod tokens;
 pub mod user;
 pub mod validate;
 

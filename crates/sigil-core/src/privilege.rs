@@ -7,6 +7,8 @@ use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use crate::authz::{OrgOwner, OrgReader, Superuser};
+
 /// Organization roles, by their Atlas names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -170,21 +172,6 @@ impl fmt::Display for Privilege {
 
 /// Proof that the caller owns an organization; the core's owner-only operations take it, so a
 /// handler that forgot the check does not compile.
-#[derive(Debug, Clone, Copy)]
-pub struct OrgOwner {
-    pub org: OrgId,
-}
-
-/// Proof that the caller may read an organization.
-#[derive(Debug, Clone, Copy)]
-pub struct OrgReader {
-    pub org: OrgId,
-}
-
-/// Proof that the caller is the superuser.
-#[derive(Debug, Clone, Copy)]
-pub struct Superuser(());
-
 impl Principal {
     /// The principal a credential bound to `org` speaks as: its roles in that organization
     /// only (a superuser's implicit ORG_OWNER there among them), never superuser, no cluster
@@ -258,39 +245,6 @@ impl Principal {
         } else {
             Err(CoreError::Forbidden {
                 needs: Privilege::Cluster(wanted),
-            })
-        }
-    }
-
-    pub fn require_org_owner(&self, org: OrgId) -> CoreResult<OrgOwner> {
-        if self.has_org_role(org, OrgRole::OrgOwner) {
-            Ok(OrgOwner { org })
-        } else {
-            Err(CoreError::Forbidden {
-                needs: Privilege::OrgRole {
-                    org,
-                    role: OrgRole::OrgOwner,
-                },
-            })
-        }
-    }
-
-    pub fn require_member(&self, org: OrgId) -> CoreResult<OrgReader> {
-        if self.is_member(org) {
-            Ok(OrgReader { org })
-        } else {
-            Err(CoreError::Forbidden {
-                needs: Privilege::OrgMembership { org },
-            })
-        }
-    }
-
-    pub fn require_superuser(&self) -> CoreResult<Superuser> {
-        if self.superuser {
-            Ok(Superuser(()))
-        } else {
-            Err(CoreError::Forbidden {
-                needs: Privilege::Superuser,
             })
         }
     }

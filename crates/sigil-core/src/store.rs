@@ -3,19 +3,19 @@
 
 use crate::audit::AuditEvent;
 use crate::changes::ChangeRecord;
+use crate::directory::org::{FederationSettings, Organization};
+use crate::elasticsearch::api_keys::{ApiKey, ApiKeyFilter};
+use crate::elasticsearch::Role;
 use crate::error::CoreResult;
 use crate::federation::{ConnectedOrgConfig, IdentityProvider, RoleMapping};
 use crate::iam::AccessKey;
 use crate::ids::HexId;
 use crate::ids::{FederationSettingsId, IdentityProviderId, OrgId, RoleMappingId, UserId};
-use crate::org::{FederationSettings, Organization};
+use crate::oauth::service_accounts::{ServiceAccount, ServiceAccountSecret};
+use crate::oauth::StoredSigningKey;
 use crate::page::{Page, PageRequest};
-use crate::programmatic_keys::ProgrammaticApiKey;
+use crate::programmatic::ProgrammaticApiKey;
 use crate::revocation::Revocation;
-use crate::security::api_keys::{ApiKey, ApiKeyFilter};
-use crate::security::Role;
-use crate::service_accounts::{ServiceAccount, ServiceAccountSecret};
-use crate::tokens::StoredSigningKey;
 use crate::user::User;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -1,12 +1,12 @@
 //! Local users: Argon2id password hashes, and Digest's HA1 values sealed with the master key.
 
 use crate::crypto::{md5_hex, sha256_hex, MasterKey};
+use crate::elasticsearch::SUPERUSER_ROLE;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::UserId;
 use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind, Realm};
 use crate::privilege::ClusterPrivilege;
 use crate::secret::SecretString;
-use crate::security::SUPERUSER_ROLE;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };

@@ -186,9 +186,11 @@ impl ServerArgs {
             .api_key_retention
             .or(file.api_key_retention)
             .unwrap_or_else(|| DEFAULT_API_KEY_RETENTION.into());
-        let api_key_retention =
-            sigil_core::security::api_keys::parse_time_value("api-key-retention", &retention_text)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let api_key_retention = sigil_core::elasticsearch::api_keys::parse_time_value(
+            "api-key-retention",
+            &retention_text,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         let housekeeping_seconds = self
             .housekeeping_seconds
             .or(file.housekeeping_seconds)

@@ -71,6 +71,7 @@ impl RunningServer {
             Arc::new(HttpKeySetFetcher::new(config.allow_insecure_issuers)?),
         ));
         let generated_admin_password = match core
+            .directory
             .bootstrap(config.admin_password.clone())
             .await
             .map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?

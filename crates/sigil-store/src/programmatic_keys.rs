@@ -8,7 +8,7 @@ use sigil_core::audit::AuditEvent;
 use sigil_core::error::CoreResult;
 use sigil_core::ids::{HexId, OrgId};
 use sigil_core::page::{Page, PageRequest};
-use sigil_core::programmatic_keys::ProgrammaticApiKey;
+use sigil_core::programmatic::ProgrammaticApiKey;
 use sigil_core::store::ProgrammaticKeyStore;
 
 #[async_trait]

@@ -7,9 +7,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sigil_core::error::CoreResult;
 use sigil_core::iam::AccessKey;
-use sigil_core::programmatic_keys::ProgrammaticApiKey;
+use sigil_core::oauth::StoredSigningKey;
+use sigil_core::programmatic::ProgrammaticApiKey;
 use sigil_core::store::{Resealer, SealedStore};
-use sigil_core::tokens::StoredSigningKey;
 use sigil_core::user::{SealedHa1, User};
 use sqlx::{Any, Transaction};
 

@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use sigil_core::audit::AuditEvent;
 use sigil_core::changes::Change;
 use sigil_core::error::{CoreError, CoreResult};
+use sigil_core::oauth::StoredSigningKey;
 use sigil_core::revocation::{Revocation, RevocationKind};
 use sigil_core::store::TokenStore;
-use sigil_core::tokens::StoredSigningKey;
 use sqlx::{Any, Transaction};
 
 /// Records a revocation; a later one of the same key moves its cutoff and expiry forward.

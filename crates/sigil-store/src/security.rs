@@ -9,10 +9,10 @@ use crate::rows::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sigil_core::audit::AuditEvent;
+use sigil_core::elasticsearch::api_keys::{ApiKey, ApiKeyFilter};
+use sigil_core::elasticsearch::Role;
 use sigil_core::error::CoreResult;
 use sigil_core::ids::UserId;
-use sigil_core::security::api_keys::{ApiKey, ApiKeyFilter};
-use sigil_core::security::Role;
 use sigil_core::store::SecurityStore;
 use sigil_core::user::User;
 

@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use sigil_core::audit::{kind, Actor, AuditEvent};
 use sigil_core::error::CoreResult;
 use sigil_core::ids::{HexId, OrgId};
+use sigil_core::oauth::service_accounts::{ServiceAccount, ServiceAccountSecret};
 use sigil_core::page::{Page, PageRequest};
 use sigil_core::revocation::Revocation;
-use sigil_core::service_accounts::{ServiceAccount, ServiceAccountSecret};
 use sigil_core::store::ServiceAccountStore;
 use sqlx::{Any, Transaction};
 

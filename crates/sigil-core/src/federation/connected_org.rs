@@ -4,10 +4,10 @@
 use super::{ConnectedOrgOwner, RoleMapping};
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult, ResourceKind};
+use crate::federation::Federation;
 use crate::ids::{FederationSettingsId, HexId, IdentityProviderId, OrgId};
 use crate::privilege::OrgRole;
 use crate::validate::string_list;
-use crate::Core;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,15 +74,19 @@ pub struct ConnectedOrgConfigDraft {
 const DOMAIN_MAX: usize = 253;
 const MAX_LIST: usize = 100;
 
-impl Core {
+impl Federation {
     pub async fn list_connected_org_configs(
         &self,
         owner: super::FederationOwner,
     ) -> CoreResult<Vec<(ConnectedOrgConfig, Vec<RoleMapping>)>> {
-        let fs = owner.federation_settings_id;
+        let fs = owner.federation_settings_id();
         let mut out = vec![];
-        for config in self.store.list_connected_org_configs(fs).await? {
-            let mappings = self.store.list_role_mappings(fs, config.org_id).await?;
+        for config in self.kernel.store.list_connected_org_configs(fs).await? {
+            let mappings = self
+                .kernel
+                .store
+                .list_role_mappings(fs, config.org_id)
+                .await?;
             out.push((config, mappings));
         }
         Ok(out)
@@ -94,8 +98,9 @@ impl Core {
     ) -> CoreResult<(ConnectedOrgConfig, Vec<RoleMapping>)> {
         let config = self.connected_config(owner).await?;
         let mappings = self
+            .kernel
             .store
-            .list_role_mappings(owner.federation_settings_id, owner.org_id)
+            .list_role_mappings(owner.federation_settings_id(), owner.org_id())
             .await?;
         Ok((config, mappings))
     }
@@ -107,9 +112,14 @@ impl Core {
         actor: &Actor,
         draft: ConnectedOrgConfigDraft,
     ) -> CoreResult<(ConnectedOrgConfig, Vec<RoleMapping>)> {
-        let fs = owner.federation_settings_id;
-        self.organization(owner.org_id).await?;
-        let mut config = match self.store.get_connected_org_config(owner.org_id).await? {
+        let fs = owner.federation_settings_id();
+        self.directory.organization(owner.org_id()).await?;
+        let mut config = match self
+            .kernel
+            .store
+            .get_connected_org_config(owner.org_id())
+            .await?
+        {
             Some(c) if c.federation_settings_id == fs => c,
             Some(c) => {
                 return Err(CoreError::Conflict {
@@ -119,10 +129,10 @@ impl Core {
                     ),
                 })
             }
-            None => ConnectedOrgConfig::new(fs, owner.org_id),
+            None => ConnectedOrgConfig::new(fs, owner.org_id()),
         };
         if let Some(org) = draft.org_id {
-            if org != owner.org_id.to_string() {
+            if org != owner.org_id().to_string() {
                 return Err(CoreError::invalid(
                     "orgId",
                     "must equal the orgId of the path",
@@ -138,6 +148,7 @@ impl Core {
             }
         }
         let known: Vec<IdentityProviderId> = self
+            .kernel
             .store
             .list_identity_providers(fs)
             .await?
@@ -199,19 +210,26 @@ impl Core {
         }
         // The settings' organizations see who joins or leaves them.
         let affected = self
-            .organizations_of_settings(owner.federation_settings_id)
+            .organizations_of_settings(owner.federation_settings_id())
             .await?;
         let event = actor
             .event(
                 kind::CONNECTED_ORG_CONFIG_UPDATED,
-                self.now(),
-                Some(owner.org_id),
-                Some(owner.org_id.to_string()),
+                self.kernel.now(),
+                Some(owner.org_id()),
+                Some(owner.org_id().to_string()),
             )
             .affecting(&affected);
-        self.store.put_connected_org_config(&config, &event).await?;
+        self.kernel
+            .store
+            .put_connected_org_config(&config, &event)
+            .await?;
         self.federation_changed(None);
-        let mappings = self.store.list_role_mappings(fs, owner.org_id).await?;
+        let mappings = self
+            .kernel
+            .store
+            .list_role_mappings(fs, owner.org_id())
+            .await?;
         Ok((config, mappings))
     }
 
@@ -224,19 +242,20 @@ impl Core {
         self.connected_config(owner).await?;
         // The settings' organizations see who joins or leaves them.
         let affected = self
-            .organizations_of_settings(owner.federation_settings_id)
+            .organizations_of_settings(owner.federation_settings_id())
             .await?;
         let event = actor
             .event(
                 kind::CONNECTED_ORG_CONFIG_REMOVED,
-                self.now(),
-                Some(owner.org_id),
-                Some(owner.org_id.to_string()),
+                self.kernel.now(),
+                Some(owner.org_id()),
+                Some(owner.org_id().to_string()),
             )
             .affecting(&affected);
         if self
+            .kernel
             .store
-            .delete_connected_org_config(owner.federation_settings_id, owner.org_id, &event)
+            .delete_connected_org_config(owner.federation_settings_id(), owner.org_id(), &event)
             .await?
         {
             self.federation_changed(None);
@@ -244,7 +263,7 @@ impl Core {
         } else {
             Err(CoreError::not_found(
                 ResourceKind::ConnectedOrgConfig,
-                owner.org_id,
+                owner.org_id(),
             ))
         }
     }

@@ -3,9 +3,9 @@
 use super::FederationOwner;
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult, ResourceKind};
+use crate::federation::Federation;
 use crate::ids::{FederationSettingsId, HexId, IdentityProviderId};
 use crate::validate::{check_length, optional_text, string_list, text_field};
-use crate::Core;
 use chrono::{DateTime, Utc};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -400,15 +400,16 @@ impl IdentityProviderFilter {
     }
 }
 
-impl Core {
+impl Federation {
     pub async fn list_identity_providers(
         &self,
         owner: FederationOwner,
         filter: &IdentityProviderFilter,
     ) -> CoreResult<Vec<IdentityProvider>> {
         let all = self
+            .kernel
             .store
-            .list_identity_providers(owner.federation_settings_id)
+            .list_identity_providers(owner.federation_settings_id())
             .await?;
         Ok(all
             .into_iter()
@@ -424,9 +425,9 @@ impl Core {
         draft: IdentityProviderDraft,
     ) -> CoreResult<IdentityProvider> {
         let idp = draft.into_new(
-            owner.federation_settings_id,
-            self.now(),
-            self.config.allow_insecure_issuers,
+            owner.federation_settings_id(),
+            self.kernel.now(),
+            self.kernel.config.allow_insecure_issuers,
         )?;
         let event = self
             .settings_event(
@@ -436,7 +437,8 @@ impl Core {
                 idp.id.to_string(),
             )
             .await?;
-        self.store
+        self.kernel
+            .store
             .insert_identity_provider(&idp, None, &event)
             .await?;
         self.federation_changed(None);
@@ -448,8 +450,9 @@ impl Core {
         owner: FederationOwner,
         id: IdentityProviderId,
     ) -> CoreResult<IdentityProvider> {
-        self.store
-            .get_identity_provider(owner.federation_settings_id, id)
+        self.kernel
+            .store
+            .get_identity_provider(owner.federation_settings_id(), id)
             .await?
             .map(|i| self.with_live_key_set(i))
             .ok_or_else(|| CoreError::not_found(ResourceKind::IdentityProvider, id))
@@ -463,7 +466,11 @@ impl Core {
         draft: IdentityProviderDraft,
     ) -> CoreResult<IdentityProvider> {
         let current = self.get_identity_provider(owner, id).await?;
-        let idp = draft.apply_to(current, self.now(), self.config.allow_insecure_issuers)?;
+        let idp = draft.apply_to(
+            current,
+            self.kernel.now(),
+            self.kernel.config.allow_insecure_issuers,
+        )?;
         let event = self
             .settings_event(
                 owner,
@@ -472,7 +479,10 @@ impl Core {
                 id.to_string(),
             )
             .await?;
-        self.store.update_identity_provider(&idp, &event).await?;
+        self.kernel
+            .store
+            .update_identity_provider(&idp, &event)
+            .await?;
         self.federation_changed(Some(id));
         Ok(idp)
     }
@@ -493,7 +503,10 @@ impl Core {
                 id.to_string(),
             )
             .await?;
-        self.store.delete_identity_provider(&idp, &event).await?;
+        self.kernel
+            .store
+            .delete_identity_provider(&idp, &event)
+            .await?;
         self.federation_changed(Some(id));
         Ok(())
     }

@@ -3,12 +3,11 @@
 
 use super::{AuthorizationType, IdentityProvider, IdpType};
 use crate::error::{CoreError, CoreResult};
-use crate::ids::IdentityProviderId;
+use crate::federation::Federation;
+use crate::oauth::{Revocable, VerifiedToken, CLOCK_SKEW_SECONDS};
 use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind, Realm};
 use crate::privilege::OrgRole;
 use crate::revocation::RevocationKind;
-use crate::tokens::{Revocable, VerifiedToken, CLOCK_SKEW_SECONDS};
-use crate::Core;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, Validation};
@@ -192,7 +191,7 @@ pub(crate) fn issued_by_cutoff(iat: i64, cutoff: i64) -> bool {
     iat <= cutoff.saturating_add(CLOCK_SKEW_SECONDS)
 }
 
-impl Core {
+impl Federation {
     /// Verifies a JWT of an identity provider (spec 10): the provider is the one whose issuer
     /// is `iss` and whose audience is in `aud`; the signature is checked with its key set
     /// and an allowed algorithm; `exp` and `iat` are required, `nbf` honoured, with
@@ -202,7 +201,7 @@ impl Core {
         self.verify_routed(token, header, &Peek::of(token)?).await
     }
 
-    /// [`Core::verify_federated_jwt`] of a token whose payload was already peeked at.
+    /// [`Federation::verify_federated_jwt`] of a token whose payload was already peeked at.
     async fn verify_routed(
         &self,
         token: &str,
@@ -277,7 +276,7 @@ impl Core {
             .claims;
         let times = checked_times(
             &claims,
-            self.now().timestamp(),
+            self.kernel.now().timestamp(),
             self.provider_cutoff(&provider),
         )?;
         let user = user_of(&claims, &provider.user_claim)?;
@@ -307,6 +306,7 @@ impl Core {
     /// ever revoked (the in-memory revocation, or the provider's own record of it).
     pub(crate) fn provider_cutoff(&self, provider: &IdentityProvider) -> Option<i64> {
         let remembered = self
+            .kernel
             .revocations
             .revoked_at(RevocationKind::IdentityProvider, &provider.id.to_string());
         remembered
@@ -323,8 +323,9 @@ impl Core {
         let providers = match self.providers_by_issuer.get(iss) {
             Some(hit) => hit,
             None => {
-                let epoch = self.cache_epoch();
+                let epoch = self.kernel.cache_epoch();
                 let found: Vec<Arc<IdentityProvider>> = self
+                    .kernel
                     .store
                     .find_identity_providers_by_issuer(iss)
                     .await?
@@ -332,7 +333,7 @@ impl Core {
                     .map(Arc::new)
                     .collect();
                 let found = Arc::new(found);
-                if self.cacheable_since(epoch) {
+                if self.kernel.cacheable_since(epoch) {
                     self.providers_by_issuer
                         .insert(iss.to_owned(), found.clone());
                 }
@@ -405,10 +406,10 @@ impl Core {
         if let Some(hit) = self.provider_grants.get(&provider.id) {
             return Ok(hit);
         }
-        let epoch = self.cache_epoch();
+        let epoch = self.kernel.cache_epoch();
         let fs = provider.federation_settings_id;
         let mut grants = vec![];
-        for config in self.store.list_connected_org_configs(fs).await? {
+        for config in self.kernel.store.list_connected_org_configs(fs).await? {
             let connected = config.identity_provider_id == Some(provider.id)
                 || config
                     .data_access_identity_provider_ids
@@ -417,6 +418,7 @@ impl Core {
                 continue;
             }
             let mappings = self
+                .kernel
                 .store
                 .list_role_mappings(fs, config.org_id)
                 .await?
@@ -440,7 +442,7 @@ impl Core {
             });
         }
         let grants = Arc::new(grants);
-        if self.cacheable_since(epoch) {
+        if self.kernel.cacheable_since(epoch) {
             self.provider_grants.insert(provider.id, grants.clone());
         }
         Ok(grants)
@@ -466,18 +468,6 @@ impl Core {
             principal: identity.principal,
             exp: identity.exp,
         })
-    }
-
-    /// Forgets what this node read of federation: providers by issuer, their grants, and the
-    /// key set of `changed` when one provider changed.
-    pub fn federation_changed(&self, changed: Option<IdentityProviderId>) {
-        self.bump_cache_epoch();
-        self.providers_by_issuer.invalidate_all();
-        self.provider_grants.invalidate_all();
-        if let Some(id) = changed {
-            self.key_sets.forget(id);
-        }
-        self.token_cache.invalidate_all();
     }
 }
 

@@ -3,6 +3,7 @@
 //! and refetched on an unknown `kid` at most once per [`UNKNOWN_KID_REFETCH`] per provider,
 //! one fetch at a time. A failed fetch keeps the last good set.
 
+use crate::clock::Clock;
 use crate::ids::IdentityProviderId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -181,13 +182,16 @@ pub struct KeySetSnapshot {
 /// Every provider's keys on this node.
 pub(crate) struct KeySets {
     fetcher: Arc<dyn KeySetFetcher>,
+    /// Refresh times and throttles by its monotonic reading, `fetchedAt` by its wall time.
+    clock: Arc<dyn Clock>,
     providers: Mutex<HashMap<IdentityProviderId, Arc<ProviderKeys>>>,
 }
 
 impl KeySets {
-    pub(crate) fn new(fetcher: Arc<dyn KeySetFetcher>) -> Self {
+    pub(crate) fn new(fetcher: Arc<dyn KeySetFetcher>, clock: Arc<dyn Clock>) -> Self {
         Self {
             fetcher,
+            clock,
             providers: Mutex::new(HashMap::new()),
         }
     }
@@ -245,9 +249,9 @@ impl KeySets {
         {
             let s = entry.read();
             let fetched_meanwhile = s.generation != generation;
-            let throttled = s
-                .last_attempt
-                .is_some_and(|at| at.elapsed() < UNKNOWN_KID_REFETCH);
+            let throttled = s.last_attempt.is_some_and(|at| {
+                self.clock.instant().saturating_duration_since(at) < UNKNOWN_KID_REFETCH
+            });
             if fetched_meanwhile || throttled {
                 return s.set.clone();
             }
@@ -261,7 +265,7 @@ impl KeySets {
 
     /// Fetches now; on failure keeps the last good set. Call with the provider's flight held.
     async fn fetch_into(&self, entry: &ProviderKeys) -> Result<(), String> {
-        let started = Instant::now();
+        let started = self.clock.instant();
         let outcome = self
             .fetcher
             .fetch(&entry.issuer)
@@ -269,21 +273,21 @@ impl KeySets {
             .and_then(|f| parse_jwks(&f.jwks).map(|set| (set, f.max_age)));
         let mut s = entry.write();
         s.generation += 1;
-        s.last_attempt = Some(Instant::now());
+        s.last_attempt = Some(self.clock.instant());
         match outcome {
             Ok((set, max_age)) => {
                 let refresh = max_age
                     .unwrap_or(DEFAULT_REFRESH)
                     .clamp(MIN_REFRESH, MAX_REFRESH);
                 s.set = Some(Arc::new(set));
-                s.refresh_at = Some(Instant::now() + refresh);
+                s.refresh_at = Some(self.clock.instant() + refresh);
                 s.fetch_started = Some(started);
-                s.fetched_at = Some(Utc::now());
+                s.fetched_at = Some(self.clock.now());
                 s.last_error = None;
                 Ok(())
             }
             Err(e) => {
-                s.refresh_at = Some(Instant::now() + RETRY_AFTER_FAILURE);
+                s.refresh_at = Some(self.clock.instant() + RETRY_AFTER_FAILURE);
                 s.last_error = Some(e.clone());
                 Err(e)
             }
@@ -372,14 +376,13 @@ impl KeySets {
 
     /// Refreshes every fetched set whose time has come; answers how many were fetched.
     pub(crate) async fn refresh_due(&self) -> usize {
+        let now = self.clock.instant();
         let due: Vec<Arc<ProviderKeys>> = self
             .providers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .values()
-            .filter(|e| {
-                e.pinned.is_none() && e.read().refresh_at.is_some_and(|at| at <= Instant::now())
-            })
+            .filter(|e| e.pinned.is_none() && e.read().refresh_at.is_some_and(|at| at <= now))
             .cloned()
             .collect();
         for entry in &due {
@@ -395,6 +398,7 @@ impl KeySets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::SystemClock;
     use serde_json::json;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -466,7 +470,7 @@ mod tests {
             calls: AtomicUsize::new(0),
             doc: json!({"keys": [ec_jwk()]}),
         });
-        let sets = Arc::new(KeySets::new(fetcher.clone()));
+        let sets = Arc::new(KeySets::new(fetcher.clone(), Arc::new(SystemClock)));
         let id = IdentityProviderId::random();
         let mut tasks = vec![];
         for i in 0..50 {
@@ -529,14 +533,14 @@ mod tests {
             begun: tokio::sync::Notify::new(),
             gate: tokio::sync::Semaphore::new(0),
         });
-        let sets = Arc::new(KeySets::new(fetcher.clone()));
+        let sets = Arc::new(KeySets::new(fetcher.clone(), Arc::new(SystemClock)));
         let id = IdentityProviderId::random();
         let fetch = {
             let sets = sets.clone();
             tokio::spawn(async move { sets.keys_for(id, "https://idp", None, None).await })
         };
         fetcher.begun.notified().await;
-        let change_read = Instant::now();
+        let change_read = SystemClock.instant();
         fetcher.gate.add_permits(1);
         assert!(fetch.await.ok().flatten().is_some(), "fetched");
         assert!(sets.snapshot(id).is_some());
@@ -561,7 +565,7 @@ mod tests {
             calls: AtomicUsize::new(0),
             doc: json!({"keys": []}),
         });
-        let sets = KeySets::new(fetcher.clone());
+        let sets = KeySets::new(fetcher.clone(), Arc::new(SystemClock));
         let id = IdentityProviderId::random();
         let pinned = json!({"keys": [ec_jwk()]});
         let found = sets
@@ -580,7 +584,7 @@ mod tests {
     /// set is matched by its content, whatever order the nodes learn of the change in.
     #[tokio::test]
     async fn a_new_pinned_set_replaces_the_old_one_at_once() {
-        let sets = KeySets::new(Arc::new(NoFetcher));
+        let sets = KeySets::new(Arc::new(NoFetcher), Arc::new(SystemClock));
         let id = IdentityProviderId::random();
         let old = json!({"keys": [ec_jwk()]});
         let mut renamed = ec_jwk();
@@ -612,7 +616,7 @@ mod tests {
                 }
             }
         }
-        let sets = KeySets::new(Arc::new(Flaky(AtomicUsize::new(0))));
+        let sets = KeySets::new(Arc::new(Flaky(AtomicUsize::new(0))), Arc::new(SystemClock));
         let id = IdentityProviderId::random();
         assert!(sets.keys_for(id, "https://idp", None, None).await.is_some());
         let entry = sets.entry(id, "https://idp", None);
@@ -635,6 +639,7 @@ mod tests {
 #[cfg(test)]
 mod properties {
     use super::*;
+    use crate::clock::SystemClock;
     use proptest::prelude::*;
     use serde_json::{json, Value};
 
@@ -701,12 +706,12 @@ mod properties {
             let expected = parse_jwks(&doc).map(|s| s.key_ids());
             runtime.block_on(async {
                 let id = IdentityProviderId::random();
-                let fetched = KeySets::new(Arc::new(Serving(doc.clone())));
+                let fetched = KeySets::new(Arc::new(Serving(doc.clone())), Arc::new(SystemClock));
                 let found = fetched.keys_for(id, "https://idp", None, None).await;
                 prop_assert_eq!(found.map(|s| s.key_ids()), expected.clone().ok());
                 let snapshot = fetched.snapshot(id).unwrap_or_default();
                 prop_assert_eq!(snapshot.last_error.is_some(), expected.is_err());
-                let pinned = KeySets::new(Arc::new(NoFetcher));
+                let pinned = KeySets::new(Arc::new(NoFetcher), Arc::new(SystemClock));
                 let found = pinned.keys_for(id, "https://idp", Some(&doc), Some("any")).await;
                 prop_assert_eq!(found.map(|s| s.key_ids()), expected.ok());
                 Ok(())

@@ -4,9 +4,9 @@
 use super::{FederationOwner, IdentityProvider, KeySetSource};
 use crate::audit::{kind, Actor};
 use crate::error::CoreResult;
+use crate::federation::Federation;
 use crate::ids::IdentityProviderId;
 use crate::revocation::{Revocation, RevocationKind};
-use crate::Core;
 use chrono::{DateTime, Utc};
 
 /// What a revoked pinned key set becomes: a set with no key, so the provider verifies nothing
@@ -24,23 +24,23 @@ fn forever() -> DateTime<Utc> {
     DateTime::from_timestamp(253_402_300_799, 0).unwrap_or_default()
 }
 
-impl Core {
+impl Federation {
     /// `DELETE …/identityProviders/{id}/jwks`. The cutoff and the revocation of the
     /// provider's sessions are written (and reach every node) before the refetch starts, so
     /// they hold whatever the issuer does; the refetch's outcome is recorded in `keySet` and
     /// in a second audit event.
-    pub async fn revoke_identity_provider_jwks(
+    pub async fn revoke_jwks(
         &self,
         owner: FederationOwner,
         actor: &Actor,
         id: IdentityProviderId,
     ) -> CoreResult<()> {
         let mut idp = self.get_identity_provider(owner, id).await?;
-        let now = self.now();
+        let now = self.kernel.now();
         // The cutoff every node compares the provider's `iat`s with is the database's time,
         // not this node's: on a node whose clock is behind, its own time would spare the
         // tokens issued in the minutes before the revoke, on every node.
-        let cutoff = self.store.database_now().await?;
+        let cutoff = self.kernel.store.database_now().await?;
         let revocation = Revocation {
             kind: RevocationKind::IdentityProvider,
             key: id.to_string(),
@@ -67,14 +67,15 @@ impl Core {
             )
             .await?;
         event.created = now;
-        self.store
+        self.kernel
+            .store
             .record_jwks_revocation(&idp, &revocation, &event)
             .await?;
-        self.revoked(&revocation);
+        self.kernel.revoked(&revocation);
         self.federation_changed(Some(id));
         // Read this change back from the log before fetching, so that applying it later does
         // not throw away the keys fetched next (see `KeySets::forget_unless_fetched_after`).
-        if let Err(e) = self.sync_changes().await {
+        if let Err(e) = self.kernel.sync_changes().await {
             tracing::warn!(error = %e, "reading the change log after a JWKS revoke failed");
         }
 
@@ -91,8 +92,9 @@ impl Core {
             None => Err("the provider has no issuer (no OpenID Connect configuration)".into()),
         };
         let mut after = self
+            .kernel
             .store
-            .get_identity_provider(owner.federation_settings_id, id)
+            .get_identity_provider(owner.federation_settings_id(), id)
             .await?
             .unwrap_or(idp);
         let mut event = self
@@ -106,7 +108,7 @@ impl Core {
         match outcome {
             Ok(key_ids) => {
                 after.key_set.key_ids = key_ids.clone();
-                after.key_set.fetched_at = Some(self.now());
+                after.key_set.fetched_at = Some(self.kernel.now());
                 after.key_set.last_error = None;
                 event.detail = Some(format!("key set refetched: {}", key_ids.join(", ")));
             }
@@ -116,7 +118,10 @@ impl Core {
                 event = event.failed(format!("key set refetch failed: {e}"));
             }
         }
-        self.store.update_identity_provider(&after, &event).await
+        self.kernel
+            .store
+            .update_identity_provider(&after, &event)
+            .await
     }
 
     /// The provider with what this node currently knows of its keys.

@@ -3,10 +3,10 @@
 use super::ConnectedOrgOwner;
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult, ResourceKind};
+use crate::federation::Federation;
 use crate::ids::{FederationSettingsId, HexId, OrgId, RoleMappingId};
 use crate::privilege::OrgRole;
 use crate::validate::text_field;
-use crate::Core;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,7 +92,7 @@ impl RoleMappingDraft {
                 None => return Err(CoreError::missing(field)),
                 Some(text) => HexId::parse(&field, &text)?,
             };
-            if org_id != owner.org_id {
+            if org_id != owner.org_id() {
                 return Err(CoreError::invalid(
                     field,
                     "must be the connected organization of the path",
@@ -110,22 +110,23 @@ impl RoleMappingDraft {
         }
         Ok(RoleMapping {
             id,
-            federation_settings_id: owner.federation_settings_id,
-            org_id: owner.org_id,
+            federation_settings_id: owner.federation_settings_id(),
+            org_id: owner.org_id(),
             external_group_name,
             role_assignments,
         })
     }
 }
 
-impl Core {
+impl Federation {
     pub async fn list_role_mappings(
         &self,
         owner: ConnectedOrgOwner,
     ) -> CoreResult<Vec<RoleMapping>> {
         self.connected_config(owner).await?;
-        self.store
-            .list_role_mappings(owner.federation_settings_id, owner.org_id)
+        self.kernel
+            .store
+            .list_role_mappings(owner.federation_settings_id(), owner.org_id())
             .await
     }
 
@@ -139,11 +140,14 @@ impl Core {
         let mapping = draft.into_mapping(HexId::random(), owner)?;
         let event = actor.event(
             kind::ROLE_MAPPING_CREATED,
-            self.now(),
-            Some(owner.org_id),
+            self.kernel.now(),
+            Some(owner.org_id()),
             Some(mapping.id.to_string()),
         );
-        self.store.insert_role_mapping(&mapping, &event).await?;
+        self.kernel
+            .store
+            .insert_role_mapping(&mapping, &event)
+            .await?;
         self.federation_changed(None);
         Ok(mapping)
     }
@@ -154,8 +158,9 @@ impl Core {
         id: RoleMappingId,
     ) -> CoreResult<RoleMapping> {
         self.connected_config(owner).await?;
-        self.store
-            .list_role_mappings(owner.federation_settings_id, owner.org_id)
+        self.kernel
+            .store
+            .list_role_mappings(owner.federation_settings_id(), owner.org_id())
             .await?
             .into_iter()
             .find(|m| m.id == id)
@@ -174,11 +179,14 @@ impl Core {
         let mapping = draft.into_mapping(id, owner)?;
         let event = actor.event(
             kind::ROLE_MAPPING_UPDATED,
-            self.now(),
-            Some(owner.org_id),
+            self.kernel.now(),
+            Some(owner.org_id()),
             Some(id.to_string()),
         );
-        self.store.update_role_mapping(&mapping, &event).await?;
+        self.kernel
+            .store
+            .update_role_mapping(&mapping, &event)
+            .await?;
         self.federation_changed(None);
         Ok(mapping)
     }
@@ -192,11 +200,11 @@ impl Core {
         self.get_role_mapping(owner, id).await?;
         let event = actor.event(
             kind::ROLE_MAPPING_DELETED,
-            self.now(),
-            Some(owner.org_id),
+            self.kernel.now(),
+            Some(owner.org_id()),
             Some(id.to_string()),
         );
-        if self.store.delete_role_mapping(id, &event).await? {
+        if self.kernel.store.delete_role_mapping(id, &event).await? {
             self.federation_changed(None);
             Ok(())
         } else {
@@ -210,10 +218,7 @@ mod tests {
     use super::*;
 
     fn owner() -> ConnectedOrgOwner {
-        ConnectedOrgOwner {
-            federation_settings_id: HexId::random(),
-            org_id: HexId::random(),
-        }
+        ConnectedOrgOwner::for_tests(HexId::random(), HexId::random())
     }
 
     fn draft(name: &str, org: &str, role: &str) -> RoleMappingDraft {
@@ -238,7 +243,7 @@ mod tests {
     #[test]
     fn a_mapping_assigns_known_roles_in_its_own_org() {
         let o = owner();
-        let org = o.org_id.to_string();
+        let org = o.org_id().to_string();
         assert!(draft("admins", &org, "ORG_OWNER")
             .into_mapping(HexId::random(), o)
             .is_ok());

@@ -7,12 +7,12 @@ use super::signature::{self, ReceivedRequest, SdkAuthorization};
 use crate::audit::{kind, Actor};
 use crate::crypto::constant_time_eq;
 use crate::error::{CoreError, CoreResult, Limit, ResourceKind};
+use crate::iam::Iam;
 use crate::ids::{HexId, OrgId, UserId};
 use crate::principal::Principal;
 use crate::privilege::{OrgRole, Privilege};
 use crate::secret::{random_urlsafe, SecretString};
 use crate::validate::optional_text;
-use crate::Core;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -106,7 +106,7 @@ fn is_own(who: &Principal, user: UserId) -> bool {
         && who.id == user.to_string()
 }
 
-impl Core {
+impl Iam {
     /// The caller may read `user`'s keys in `org` (never their secrets): its own, or any of
     /// the domain's as its ORG_OWNER.
     fn authorize_key_reader(&self, who: &Principal, user: UserId, org: OrgId) -> CoreResult<()> {
@@ -130,10 +130,10 @@ impl Core {
             return Ok(());
         }
         who.require_org_owner(org)?;
-        let Some(target) = self.store.get_user(user).await? else {
+        let Some(target) = self.kernel.store.get_user(user).await? else {
             return Err(CoreError::not_found(ResourceKind::User, user));
         };
-        let target = self.user_principal(&target).await?;
+        let target = self.elasticsearch.user_principal(&target).await?;
         let member = target.org_roles.iter().any(|a| a.org_id == org);
         // The key is worth the user's roles in `org`; only a superuser manages a superuser's.
         let worth = target.clone().scoped_to(org);
@@ -170,7 +170,7 @@ impl Core {
             .unwrap_or_default();
         let domain = self.caller_domain(who).await?;
         let user = HexId::parse("user_id", &user_text)?;
-        if self.store.get_user(user).await?.is_none() {
+        if self.kernel.store.get_user(user).await?.is_none() {
             return Err(CoreError::not_found(ResourceKind::User, user));
         }
         self.authorize_key_manager(who, user, domain.id).await?;
@@ -181,16 +181,17 @@ impl Core {
             org_id: domain.id,
             status: AccessKeyStatus::Active,
             description,
-            created_at: self.now(),
-            sealed_secret: self.master_key.seal(secret.expose().as_bytes())?,
+            created_at: self.kernel.now(),
+            sealed_secret: self.kernel.master_key.seal(secret.expose().as_bytes())?,
         };
         let event = actor.event(
             kind::IAM_ACCESS_KEY_CREATED,
-            self.now(),
+            self.kernel.now(),
             Some(domain.id),
             Some(key.access.clone()),
         );
         if !self
+            .kernel
             .store
             .insert_access_key(&key, MAX_PER_USER, &event)
             .await?
@@ -233,7 +234,7 @@ impl Core {
         if let Some(user) = user {
             self.authorize_key_reader(who, user, domain.id)?;
         }
-        self.store.list_access_keys(domain.id, user).await
+        self.kernel.store.list_access_keys(domain.id, user).await
     }
 
     /// A key the caller may read; `NotFound` when there is none by that id.
@@ -252,7 +253,8 @@ impl Core {
     }
 
     async fn stored_access_key(&self, access: &str) -> CoreResult<AccessKey> {
-        self.store
+        self.kernel
+            .store
             .get_access_key(access)
             .await?
             .ok_or_else(|| CoreError::not_found(ResourceKind::AccessKey, access))
@@ -278,11 +280,11 @@ impl Core {
         }
         let event = actor.event(
             kind::IAM_ACCESS_KEY_UPDATED,
-            self.now(),
+            self.kernel.now(),
             Some(key.org_id),
             Some(key.access.clone()),
         );
-        if !self.store.update_access_key(&key, &event).await? {
+        if !self.kernel.store.update_access_key(&key, &event).await? {
             return Err(CoreError::not_found(ResourceKind::AccessKey, access));
         }
         self.forget_access_key(access);
@@ -298,11 +300,11 @@ impl Core {
         let key = self.managed_access_key(who, access).await?;
         let event = actor.event(
             kind::IAM_ACCESS_KEY_DELETED,
-            self.now(),
+            self.kernel.now(),
             Some(key.org_id),
             Some(key.access.clone()),
         );
-        if !self.store.delete_access_key(access, &event).await? {
+        if !self.kernel.store.delete_access_key(access, &event).await? {
             return Err(CoreError::not_found(ResourceKind::AccessKey, access));
         }
         self.forget_access_key(access);
@@ -310,7 +312,7 @@ impl Core {
     }
 
     pub(crate) fn forget_access_key(&self, access: &str) {
-        self.bump_cache_epoch();
+        self.kernel.bump_cache_epoch();
         self.access_keys.invalidate(access);
     }
 
@@ -320,25 +322,29 @@ impl Core {
         if let Some(hit) = self.access_keys.get(access) {
             return Ok(Some(hit));
         }
-        let epoch = self.cache_epoch();
-        let Some(key) = self.store.get_access_key(access).await? else {
+        let epoch = self.kernel.cache_epoch();
+        let Some(key) = self.kernel.store.get_access_key(access).await? else {
             return Ok(None);
         };
-        let Some(user) = self.store.get_user(key.user_id).await? else {
+        let Some(user) = self.kernel.store.get_user(key.user_id).await? else {
             return Ok(None);
         };
         if !user.enabled {
             return Ok(None);
         }
-        let principal = self.user_principal(&user).await?.scoped_to(key.org_id);
-        let secret = String::from_utf8(self.master_key.open(&key.sealed_secret)?)
+        let principal = self
+            .elasticsearch
+            .user_principal(&user)
+            .await?
+            .scoped_to(key.org_id);
+        let secret = String::from_utf8(self.kernel.master_key.open(&key.sealed_secret)?)
             .map_err(CoreError::internal)?;
         let record = Arc::new(AccessKeyRecord {
             key,
             secret: SecretString::new(secret),
             principal,
         });
-        if self.cacheable_since(epoch) {
+        if self.kernel.cacheable_since(epoch) {
             self.access_keys.insert(access.to_owned(), record.clone());
         }
         Ok(Some(record))
@@ -355,7 +361,9 @@ impl Core {
         actor: &Actor,
     ) -> CoreResult<Principal> {
         let refuse = |who: Option<String>, why: &'static str| async move {
-            self.authentication_failed(actor, who.as_deref(), why).await;
+            self.kernel
+                .authentication_failed(actor, who.as_deref(), why)
+                .await;
             CoreError::Unauthenticated
         };
         let Some(auth) = SdkAuthorization::parse(params).filter(SdkAuthorization::signs_the_date)
@@ -366,7 +374,7 @@ impl Core {
         let Some(date) = request.header("x-sdk-date").map(str::trim) else {
             return Err(refuse(access, "no X-Sdk-Date").await);
         };
-        if !signature::within_replay_window(date, self.now().timestamp()) {
+        if !signature::within_replay_window(date, self.kernel.now().timestamp()) {
             return Err(refuse(access, "X-Sdk-Date outside the replay window").await);
         }
         let Some(record) = self.access_key_record(&auth.access).await? else {

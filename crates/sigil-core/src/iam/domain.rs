@@ -1,13 +1,13 @@
 //! Domains: the IAM face's word for an organization, found by name, and the administrator
 //! of one ("Security Administrator" is ORG_OWNER of the organization a credential speaks for).
 
+pub use crate::authz::DomainAdmin;
+use crate::directory::org::Organization;
 use crate::error::{CoreError, CoreResult, ResourceKind};
-use crate::federation::FederationOwner;
+use crate::iam::Iam;
 use crate::ids::HexId;
-use crate::org::Organization;
 use crate::principal::Principal;
 use crate::privilege::Privilege;
-use crate::Core;
 
 /// A domain as a request names it: `{"name": …}` or `{"id": …}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,20 +16,13 @@ pub enum DomainRef {
     Id(String),
 }
 
-/// Proof that the caller is ORG_OWNER of the domain its credential speaks for.
-#[derive(Debug, Clone)]
-pub struct DomainAdmin {
-    pub domain: Organization,
-    pub(crate) owner: FederationOwner,
-}
-
-impl Core {
+impl Iam {
     /// The organization a domain reference names; `NotFound` when none does.
     pub async fn domain(&self, domain: &DomainRef) -> CoreResult<Organization> {
         let found = match domain {
-            DomainRef::Name(name) => self.store.get_organization_by_name(name).await?,
+            DomainRef::Name(name) => self.kernel.store.get_organization_by_name(name).await?,
             DomainRef::Id(id) => match HexId::parse("domain.id", id) {
-                Ok(id) => self.store.get_organization(id).await?,
+                Ok(id) => self.kernel.store.get_organization(id).await?,
                 Err(_) => None,
             },
         };
@@ -53,19 +46,6 @@ impl Core {
                 }
             },
         };
-        self.organization(org).await
-    }
-
-    /// The caller administers its domain: ORG_OWNER there (the superuser too).
-    pub async fn authorize_domain_admin(&self, who: &Principal) -> CoreResult<DomainAdmin> {
-        let domain = self.caller_domain(who).await?;
-        who.require_org_owner(domain.id)?;
-        Ok(DomainAdmin {
-            owner: FederationOwner {
-                federation_settings_id: domain.federation_settings_id,
-                org_id: Some(domain.id),
-            },
-            domain,
-        })
+        self.directory.organization(org).await
     }
 }

@@ -10,6 +10,7 @@ mod access_keys;
 mod domain;
 pub(crate) mod oidc_config;
 mod providers;
+mod service;
 pub mod signature;
 mod tokens;
 
@@ -18,6 +19,7 @@ pub use access_keys::{AccessKey, AccessKeyDraft, AccessKeyStatus, CreatedAccessK
 pub use domain::{DomainAdmin, DomainRef};
 pub use oidc_config::{AccessMode, OidcConfig, OidcConfigDraft, OidcConfigView};
 pub use providers::{check_provider_name, IamProviderDraft, SsoType};
+pub use service::Iam;
 pub use tokens::{IamToken, PasswordLogin, TokenFederation};
 
 use serde::{Deserialize, Serialize};

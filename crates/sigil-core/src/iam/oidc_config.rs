@@ -6,8 +6,8 @@ use super::{DomainAdmin, IamSettings};
 use crate::error::{CoreError, CoreResult, ResourceKind};
 use crate::federation::key_sets::parse_jwks;
 use crate::federation::{check_issuer_url, IdentityProvider, KeySetSource};
+use crate::iam::Iam;
 use crate::validate::check_length;
-use crate::Core;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -334,13 +334,13 @@ fn apply(
     Ok(())
 }
 
-impl Core {
+impl Iam {
     pub async fn get_oidc_config(
         &self,
         admin: &DomainAdmin,
         name: &str,
     ) -> CoreResult<OidcConfigView> {
-        let idp = self.iam_provider(admin, name).await?;
+        let idp = self.provider(admin, name).await?;
         let config = idp
             .iam
             .as_ref()
@@ -357,7 +357,7 @@ impl Core {
         name: &str,
         draft: OidcConfigDraft,
     ) -> CoreResult<OidcConfigView> {
-        let idp = self.iam_provider(admin, name).await?;
+        let idp = self.provider(admin, name).await?;
         if idp.iam.as_ref().is_some_and(|i| i.oidc.is_some()) {
             return Err(CoreError::Conflict {
                 what: format!("an OpenID Connect configuration of {name:?}"),
@@ -374,7 +374,7 @@ impl Core {
         name: &str,
         draft: OidcConfigDraft,
     ) -> CoreResult<OidcConfigView> {
-        let idp = self.iam_provider(admin, name).await?;
+        let idp = self.provider(admin, name).await?;
         if idp.iam.as_ref().is_none_or(|i| i.oidc.is_none()) {
             return Err(CoreError::not_found(ResourceKind::OidcConfig, name));
         }
@@ -394,9 +394,9 @@ impl Core {
             draft,
             &mut idp,
             creating,
-            self.config.allow_insecure_issuers,
+            self.kernel.config.allow_insecure_issuers,
         )?;
-        idp.updated_at = self.now();
+        idp.updated_at = self.kernel.now();
         self.write_iam_provider(admin, actor, &idp).await?;
         let config = idp
             .iam

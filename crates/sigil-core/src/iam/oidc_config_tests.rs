@@ -22,8 +22,8 @@ fn provider() -> IdentityProvider {
         user_claim: "sub".into(),
         requested_scopes: vec![],
         associated_domains: vec![],
-        created_at: chrono::Utc::now(),
-        updated_at: chrono::Utc::now(),
+        created_at: chrono::DateTime::UNIX_EPOCH,
+        updated_at: chrono::DateTime::UNIX_EPOCH,
         key_set: KeySetStatus {
             source: KeySetSource::Pinned,
             key_ids: vec![],

@@ -9,9 +9,9 @@ use crate::federation::{
     AuthorizationType, IdentityProvider, IdentityProviderFilter, IdpType, KeySetSource,
     KeySetStatus,
 };
+use crate::iam::Iam;
 use crate::ids::HexId;
 use crate::validate::optional_text;
-use crate::Core;
 use serde::{Deserialize, Serialize};
 
 const NAME_MAX: usize = 64;
@@ -114,29 +114,27 @@ impl IamProviderDraft {
     }
 }
 
-impl Core {
-    pub async fn iam_providers(&self, admin: &DomainAdmin) -> CoreResult<Vec<IdentityProvider>> {
-        self.list_identity_providers(admin.owner, &IdentityProviderFilter::default())
+impl Iam {
+    pub async fn providers(&self, admin: &DomainAdmin) -> CoreResult<Vec<IdentityProvider>> {
+        self.federation
+            .list_identity_providers(admin.federation_owner(), &IdentityProviderFilter::default())
             .await
     }
 
     /// The provider named `name` in the domain's federation.
-    pub async fn iam_provider(
-        &self,
-        admin: &DomainAdmin,
-        name: &str,
-    ) -> CoreResult<IdentityProvider> {
+    pub async fn provider(&self, admin: &DomainAdmin, name: &str) -> CoreResult<IdentityProvider> {
         check_provider_name(name)?;
-        self.store
-            .get_identity_provider_by_name(admin.owner.federation_settings_id, name)
+        self.kernel
+            .store
+            .get_identity_provider_by_name(admin.federation_owner().federation_settings_id(), name)
             .await?
-            .map(|i| self.with_live_key_set(i))
+            .map(|i| self.federation.with_live_key_set(i))
             .ok_or_else(|| CoreError::not_found(ResourceKind::IdentityProvider, name))
     }
 
     /// Creates the provider and connects it to the domain (as a data-access provider), in one
     /// transaction, so the domain's role mappings grant its users roles.
-    pub async fn iam_create_provider(
+    pub async fn create_provider(
         &self,
         admin: &DomainAdmin,
         actor: &Actor,
@@ -155,8 +153,9 @@ impl Core {
             Some(t) => SsoType::parse(t)?,
             None => SsoType::VirtualUserSso,
         };
-        let fs = admin.owner.federation_settings_id;
+        let fs = admin.federation_owner().federation_settings_id();
         if self
+            .kernel
             .store
             .get_identity_provider_by_name(fs, name)
             .await?
@@ -166,7 +165,7 @@ impl Core {
                 what: format!("an identity provider named {name:?}"),
             });
         }
-        let now = self.now();
+        let now = self.kernel.now();
         let idp = IdentityProvider {
             id: HexId::random(),
             federation_settings_id: fs,
@@ -198,7 +197,11 @@ impl Core {
                 oidc: None,
             }),
         };
-        let mut connection = self.store.get_connected_org_config(admin.domain.id).await?;
+        let mut connection = self
+            .kernel
+            .store
+            .get_connected_org_config(admin.domain().id)
+            .await?;
         if let Some(c) = connection
             .as_mut()
             .filter(|c| c.federation_settings_id == fs)
@@ -206,29 +209,31 @@ impl Core {
             c.data_access_identity_provider_ids.push(idp.id);
         }
         let event = self
+            .federation
             .settings_event(
-                admin.owner,
+                admin.federation_owner(),
                 actor,
                 kind::IDENTITY_PROVIDER_CREATED,
                 idp.id.to_string(),
             )
             .await?;
-        self.store
+        self.kernel
+            .store
             .insert_identity_provider(&idp, connection.as_ref(), &event)
             .await?;
-        self.federation_changed(None);
+        self.federation.federation_changed(None);
         Ok(idp)
     }
 
     /// PATCH: `description` and `enabled` (and `sso_type`).
-    pub async fn iam_update_provider(
+    pub async fn update_provider(
         &self,
         admin: &DomainAdmin,
         actor: &Actor,
         name: &str,
         draft: IamProviderDraft,
     ) -> CoreResult<IdentityProvider> {
-        let mut idp = self.iam_provider(admin, name).await?;
+        let mut idp = self.provider(admin, name).await?;
         draft.check_remote_ids()?;
         if let Some(t) = &draft.sso_type {
             let sso_type = SsoType::parse(t)?;
@@ -246,19 +251,20 @@ impl Core {
         if let Some(enabled) = draft.enabled {
             idp.enabled = enabled;
         }
-        idp.updated_at = self.now();
+        idp.updated_at = self.kernel.now();
         self.write_iam_provider(admin, actor, &idp).await?;
         Ok(idp)
     }
 
-    pub async fn iam_delete_provider(
+    pub async fn delete_provider(
         &self,
         admin: &DomainAdmin,
         actor: &Actor,
         name: &str,
     ) -> CoreResult<()> {
-        let idp = self.iam_provider(admin, name).await?;
-        self.delete_identity_provider(admin.owner, actor, idp.id)
+        let idp = self.provider(admin, name).await?;
+        self.federation
+            .delete_identity_provider(admin.federation_owner(), actor, idp.id)
             .await
     }
 
@@ -270,15 +276,19 @@ impl Core {
         idp: &IdentityProvider,
     ) -> CoreResult<()> {
         let event = self
+            .federation
             .settings_event(
-                admin.owner,
+                admin.federation_owner(),
                 actor,
                 kind::IDENTITY_PROVIDER_UPDATED,
                 idp.id.to_string(),
             )
             .await?;
-        self.store.update_identity_provider(idp, &event).await?;
-        self.federation_changed(Some(idp.id));
+        self.kernel
+            .store
+            .update_identity_provider(idp, &event)
+            .await?;
+        self.federation.federation_changed(Some(idp.id));
         Ok(())
     }
 }

@@ -6,14 +6,14 @@
 
 use super::DomainRef;
 use crate::audit::{kind, Actor};
+use crate::directory::org::Organization;
 use crate::error::{CoreError, CoreResult};
+use crate::iam::Iam;
 use crate::ids::IdentityProviderId;
-use crate::org::Organization;
+use crate::oauth::{AccessClaims, ACCESS_TOKEN_SECONDS};
 use crate::principal::Principal;
 use crate::privilege::OrgRole;
 use crate::secret::{random_urlsafe, SecretString};
-use crate::tokens::{AccessClaims, ACCESS_TOKEN_SECONDS};
-use crate::Core;
 use chrono::{DateTime, Utc};
 
 /// The `client_id` of tokens issued for a password: no OAuth client asked for them.
@@ -69,10 +69,10 @@ fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(seconds, 0).unwrap_or_default()
 }
 
-impl Core {
+impl Iam {
     /// A refused login: audited, and always the same 401 whatever was wrong.
     async fn refuse_login(&self, actor: &Actor, who: Option<&str>, why: &str) -> CoreError {
-        self.authentication_failed(actor, who, why).await;
+        self.kernel.authentication_failed(actor, who, why).await;
         CoreError::Unauthenticated
     }
 
@@ -93,12 +93,13 @@ impl Core {
     }
 
     /// The password method: the user must hold a role in both domains (the superuser does).
-    pub async fn iam_password_token(
+    pub async fn password_token(
         &self,
         login: PasswordLogin,
         actor: &Actor,
     ) -> CoreResult<IamToken> {
         let principal = self
+            .directory
             .authenticate_password(&login.username, login.password, actor)
             .await?;
         let user_domain = self
@@ -112,11 +113,11 @@ impl Core {
             return Err(self.refuse_login(actor, Some(&login.username), why).await);
         }
         let roles = domain_roles(&principal.clone().scoped_to(domain.id), &domain);
-        let now = self.now().timestamp();
+        let now = self.kernel.now().timestamp();
         let claims = AccessClaims {
-            iss: self.config.issuer.clone(),
+            iss: self.kernel.config.issuer.clone(),
             sub: principal.id.clone(),
-            aud: self.config.issuer.clone(),
+            aud: self.kernel.config.issuer.clone(),
             iat: now,
             nbf: now,
             exp: now + ACCESS_TOKEN_SECONDS,
@@ -129,7 +130,7 @@ impl Core {
             fed: None,
             usr: Some(principal.id.clone()),
         };
-        let issued = self.sign_claims(&claims)?;
+        let issued = self.oauth.sign_claims(&claims)?;
         Ok(IamToken {
             token: issued.access_token,
             method: "password",
@@ -146,7 +147,7 @@ impl Core {
     /// An ID token of the provider named `idp_name` in the domain's federation, checked
     /// against that provider alone (issuer, audience, its pinned keys, times, the JWKS
     /// cutoff, enabled). The user needs a role in the domain through its role mappings.
-    pub async fn iam_id_token_login(
+    pub async fn id_token_login(
         &self,
         idp_name: &str,
         id_token: &str,
@@ -156,7 +157,8 @@ impl Core {
         let domain = self.login_domain(scope, actor, idp_name).await?;
         let provider = match super::check_provider_name(idp_name) {
             Ok(()) => {
-                self.store
+                self.kernel
+                    .store
                     .get_identity_provider_by_name(domain.federation_settings_id, idp_name)
                     .await?
             }
@@ -167,7 +169,11 @@ impl Core {
             return Err(self.refuse_login(actor, Some(idp_name), why).await);
         };
         let provider_name = provider.iam_name();
-        let identity = match self.verify_provider_jwt(provider, id_token).await {
+        let identity = match self
+            .federation
+            .verify_provider_jwt(provider, id_token)
+            .await
+        {
             Ok(identity) => identity,
             Err(CoreError::Unauthenticated) => {
                 let why = "the ID token did not verify";
@@ -180,11 +186,11 @@ impl Core {
             let why = "no role mapping of the domain matched the ID token";
             return Err(self.refuse_login(actor, Some(&identity.user), why).await);
         }
-        let claims = self.federated_claims(&identity, Some(domain.id));
-        let issued = self.sign_claims(&claims)?;
+        let claims = self.oauth.federated_claims(&identity, Some(domain.id));
+        let issued = self.oauth.sign_claims(&claims)?;
         let mut event = Actor::new(&identity.principal, actor.remote_address.clone()).event(
             kind::FEDERATED_TOKEN_EXCHANGED,
-            self.now(),
+            self.kernel.now(),
             Some(domain.id),
             Some(claims.jti.clone()),
         );
@@ -192,7 +198,7 @@ impl Core {
             "ID-token login through identity provider {provider_name} ({})",
             identity.provider.id
         ));
-        self.store.record_event(&event).await?;
+        self.kernel.store.record_event(&event).await?;
         Ok(IamToken {
             token: issued.access_token,
             method: "mapped",

@@ -72,7 +72,7 @@ impl Authenticator {
     }
 
     pub fn digest_challenge(&self, stale: bool) -> String {
-        self.core.digest_challenge(stale)
+        self.core.directory.digest_challenge(stale)
     }
 
     /// Charges one authentication attempt of a credential that names no one (a token) to the
@@ -131,14 +131,15 @@ impl Authenticator {
     ) -> Option<Principal> {
         match scheme.to_ascii_lowercase().as_str() {
             "basic" => basic::decode(credentials)
-                .and_then(|(user, password)| self.core.cached_password(&user, &password)),
-            "bearer" => self.core.cached_bearer(credentials),
-            AUTH_TOKEN => self.core.cached_auth_token(credentials),
-            "apikey" => self.core.cached_api_key(credentials),
-            "digest" => {
-                self.core
-                    .cached_digest(credentials, parts.method.as_str(), request_uri(parts))
-            }
+                .and_then(|(user, password)| self.core.directory.cached_password(&user, &password)),
+            "bearer" => self.core.oauth.cached_bearer(credentials),
+            AUTH_TOKEN => self.core.oauth.cached_auth_token(credentials),
+            "apikey" => self.core.elasticsearch.cached_api_key(credentials),
+            "digest" => self.core.directory.cached_digest(
+                credentials,
+                parts.method.as_str(),
+                request_uri(parts),
+            ),
             _ => None,
         }
     }
@@ -172,16 +173,33 @@ impl Authenticator {
             "digest" => {
                 let uri = request_uri(parts);
                 self.core
+                    .directory
                     .authenticate_digest(credentials, parts.method.as_str(), uri, &actor)
                     .await
             }
-            "bearer" => self.core.authenticate_bearer(credentials, &actor).await,
-            AUTH_TOKEN => self.core.authenticate_auth_token(credentials, &actor).await,
-            "apikey" => self.core.authenticate_api_key(credentials, &actor).await,
+            "bearer" => {
+                self.core
+                    .oauth
+                    .authenticate_bearer(credentials, &actor)
+                    .await
+            }
+            AUTH_TOKEN => {
+                self.core
+                    .oauth
+                    .authenticate_auth_token(credentials, &actor)
+                    .await
+            }
+            "apikey" => {
+                self.core
+                    .elasticsearch
+                    .authenticate_api_key(credentials, &actor)
+                    .await
+            }
             signed::SCHEME => signed::authenticate(&self.core, credentials, parts, &actor).await,
             "basic" => match basic::decode(credentials) {
                 Some((user, password)) => {
                     self.core
+                        .directory
                         .authenticate_password(&user, password, &actor)
                         .await
                 }
@@ -253,7 +271,7 @@ fn claimed_name(scheme: &str, credentials: &str) -> Option<String> {
         "digest" => sigil_core::digest::DigestResponse::parse(credentials)
             .ok()
             .map(|r| r.username),
-        "apikey" => sigil_core::security::api_keys::claimed_api_key_id(credentials),
+        "apikey" => sigil_core::elasticsearch::api_keys::claimed_api_key_id(credentials),
         signed::SCHEME => {
             sigil_core::iam::signature::SdkAuthorization::parse(credentials).map(|a| a.access)
         }

@@ -101,5 +101,5 @@ pub async fn authenticate(
         body_sha256: digest.map_or(EMPTY_SHA256, |d| d.sha256.as_str()),
         body_is_empty: digest.is_none_or(|d| d.empty),
     };
-    core.authenticate_signed(params, &request, actor).await
+    core.iam.authenticate_signed(params, &request, actor).await
 }

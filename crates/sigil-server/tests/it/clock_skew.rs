@@ -10,10 +10,10 @@ use chrono::DateTime;
 use sigil_core::audit::Actor;
 use sigil_core::clock::ManualClock;
 use sigil_core::crypto::MasterKey;
+use sigil_core::oauth::service_accounts::{SecretLifetimeRule, ServiceAccountDraft};
 use sigil_core::privilege::OrgOwner;
 use sigil_core::secret::SecretString;
 use sigil_core::service::{BootstrapOutcome, CoreConfig};
-use sigil_core::service_accounts::{SecretLifetimeRule, ServiceAccountDraft};
 use sigil_core::store::TokenStore;
 use sigil_core::{Core, CoreError};
 use sigil_store::SqlStore;
@@ -38,15 +38,17 @@ fn node(store: &SqlStore, clock: &ManualClock, master: &MasterKey) -> Core {
 
 /// Bootstraps the store through `core`; the admin's owner capability.
 async fn bootstrap(core: &Core) -> OrgOwner {
-    core.ensure_signing_keys().await.expect("keys");
+    core.oauth.ensure_signing_keys().await.expect("keys");
     let BootstrapOutcome::Done { org_id, .. } = core
+        .directory
         .bootstrap(Some(SecretString::new("pw")))
         .await
         .expect("bootstrap")
     else {
         panic!("a fresh store bootstraps");
     };
-    core.authenticate_password("admin", SecretString::new("pw"), &Actor::default())
+    core.directory
+        .authenticate_password("admin", SecretString::new("pw"), &Actor::default())
         .await
         .expect("admin")
         .require_org_owner(org_id)
@@ -68,10 +70,12 @@ async fn account_with_token(
         secret_expires_after_hours: Some(serde_json::json!(24)),
     };
     let (account, secret, value) = issuer
+        .oauth
         .create_service_account(owner, &actor, draft, SecretLifetimeRule::Atlas)
         .await
         .expect("create");
     let token = issuer
+        .oauth
         .issue_client_credentials(&account.client_id, &value, &actor)
         .await
         .expect("token")
@@ -79,6 +83,7 @@ async fn account_with_token(
         .expose()
         .to_owned();
     issuer
+        .oauth
         .authenticate_bearer(&token, &actor)
         .await
         .expect("verified where issued");
@@ -107,10 +112,12 @@ async fn revocations_reach_a_node_whose_clock_differs(store: SqlStore, offset: i
 
     // Node B deletes the first account's secret, and revokes the second account's token by
     // RFC 7009: a token issued five minutes in its future when its clock is behind.
-    b.delete_service_account_secret(owner, &actor, &first, first_secret)
+    b.oauth
+        .delete_service_account_secret(owner, &actor, &first, first_secret)
         .await
         .expect("delete the secret on B");
-    b.revoke_token(&second, &by_jti, &actor)
+    b.oauth
+        .revoke_token(&second, &by_jti, &actor)
         .await
         .expect("revoke on B");
 
@@ -118,11 +125,11 @@ async fn revocations_reach_a_node_whose_clock_differs(store: SqlStore, offset: i
     assert!(a.sync_changes().await.expect("read the log") >= 2);
     assert!(a.changes_current());
     assert!(
-        refused(a.authenticate_bearer(&by_secret, &actor).await),
+        refused(a.oauth.authenticate_bearer(&by_secret, &actor).await),
         "a token of the secret B deleted, {offset:+} s off"
     );
     assert!(
-        refused(a.authenticate_bearer(&by_jti, &actor).await),
+        refused(a.oauth.authenticate_bearer(&by_jti, &actor).await),
         "a token B revoked, {offset:+} s off"
     );
 
@@ -134,14 +141,16 @@ async fn revocations_reach_a_node_whose_clock_differs(store: SqlStore, offset: i
     }
     a.housekeeping().await.expect("chores on A");
     b.housekeeping().await.expect("chores on B");
-    assert!(refused(a.authenticate_bearer(&by_secret, &actor).await));
-    assert!(refused(a.authenticate_bearer(&by_jti, &actor).await));
+    assert!(refused(
+        a.oauth.authenticate_bearer(&by_secret, &actor).await
+    ));
+    assert!(refused(a.oauth.authenticate_bearer(&by_jti, &actor).await));
     let restarted = node(&store, &a_clock, &master);
     restarted.load().await.expect("load");
     restarted.sync_changes().await.expect("read the log");
     for (what, token) in [("by secret", &by_secret), ("by jti", &by_jti)] {
         assert!(
-            refused(restarted.authenticate_bearer(token, &actor).await),
+            refused(restarted.oauth.authenticate_bearer(token, &actor).await),
             "after a restart, revoked {what}, {offset:+} s off"
         );
     }
@@ -161,7 +170,8 @@ async fn a_change_that_fails_to_apply_is_retried_with_the_rest(store: SqlStore) 
     let a = node(&store, &clock, &master);
     let owner = bootstrap(&a).await;
     let (client_id, _, token) = account_with_token(&a, owner, "robot").await;
-    a.revoke_token(&client_id, &token, &Actor::default())
+    a.oauth
+        .revoke_token(&client_id, &token, &Actor::default())
         .await
         .expect("revoke");
 

@@ -9,9 +9,9 @@ use reqwest::Method;
 use sigil_core::audit::Actor;
 use sigil_core::clock::ManualClock;
 use sigil_core::crypto::MasterKey;
+use sigil_core::oauth::service_accounts::{SecretDraft, SecretLifetimeRule, ServiceAccountDraft};
 use sigil_core::secret::SecretString;
 use sigil_core::service::{BootstrapOutcome, CoreConfig};
-use sigil_core::service_accounts::{SecretDraft, SecretLifetimeRule, ServiceAccountDraft};
 use sigil_core::{Core, CoreError};
 use sigil_store::SqlStore;
 use sigil_testkit::{store_tests, TestServer, ADMIN_PASSWORD};
@@ -30,8 +30,9 @@ pub(crate) async fn core_at(
         CoreConfig::default(),
         Arc::new(sigil_core::federation::key_sets::NoFetcher),
     );
-    core.ensure_signing_keys().await.expect("keys");
+    core.oauth.ensure_signing_keys().await.expect("keys");
     let BootstrapOutcome::Done { org_id, .. } = core
+        .directory
         .bootstrap(Some(SecretString::new("pw")))
         .await
         .expect("bootstrap")
@@ -39,6 +40,7 @@ pub(crate) async fn core_at(
         panic!("a fresh store bootstraps");
     };
     let admin = core
+        .directory
         .authenticate_password("admin", SecretString::new("pw"), &Actor::default())
         .await
         .expect("admin");
@@ -61,6 +63,7 @@ async fn expired_secrets_never_authenticate(store: SqlStore) {
         secret_expires_after_hours: hours(8),
     };
     let (account, _, first) = core
+        .oauth
         .create_service_account(owner, &actor, draft, SecretLifetimeRule::CloudManager)
         .await
         .expect("create");
@@ -69,21 +72,18 @@ async fn expired_secrets_never_authenticate(store: SqlStore) {
         secret_expires_after_hours: hours(h),
     };
     let (_, longer) = core
+        .oauth
         .create_service_account_secret(owner, &actor, &id, second(9), SecretLifetimeRule::Atlas)
         .await
         .expect("second");
     assert!(matches!(
-        core.create_service_account_secret(
-            owner,
-            &actor,
-            &id,
-            second(8),
-            SecretLifetimeRule::Atlas
-        )
-        .await,
+        core.oauth
+            .create_service_account_secret(owner, &actor, &id, second(8), SecretLifetimeRule::Atlas)
+            .await,
         Err(CoreError::LimitReached { .. })
     ));
     let token = core
+        .oauth
         .issue_client_credentials(&id, &first, &actor)
         .await
         .expect("a live secret gets a token");
@@ -91,29 +91,45 @@ async fn expired_secrets_never_authenticate(store: SqlStore) {
 
     // One second before the eighth hour: still live.
     clock.advance(8 * 3600 - 1);
-    assert!(core.authenticate_client(&id, &first, &actor).await.is_ok());
+    assert!(core
+        .oauth
+        .authenticate_client(&id, &first, &actor)
+        .await
+        .is_ok());
     // At the eighth hour: expired, on every path, though the account's cache is warm.
     clock.advance(1);
     for result in [
-        core.authenticate_client(&id, &first, &actor)
+        core.oauth
+            .authenticate_client(&id, &first, &actor)
             .await
             .map(|_| ()),
-        core.issue_client_credentials(&id, &first, &actor)
+        core.oauth
+            .issue_client_credentials(&id, &first, &actor)
             .await
             .map(|_| ()),
     ] {
         assert!(matches!(result, Err(CoreError::Unauthenticated)));
     }
-    assert!(core.authenticate_client(&id, &longer, &actor).await.is_ok());
+    assert!(core
+        .oauth
+        .authenticate_client(&id, &longer, &actor)
+        .await
+        .is_ok());
     // The expired secret no longer counts against the limit of two.
-    core.create_service_account_secret(owner, &actor, &id, second(8), SecretLifetimeRule::Atlas)
+    core.oauth
+        .create_service_account_secret(owner, &actor, &id, second(8), SecretLifetimeRule::Atlas)
         .await
         .expect("room for a new secret");
 
     // The token issued at the start expired long ago (3600 s + 60 s of skew).
-    assert!(core.verify_access_token(&token).await.is_err());
-    assert!(core.authenticate_bearer(&token, &actor).await.is_err());
+    assert!(core.oauth.verify_access_token(&token).await.is_err());
     assert!(core
+        .oauth
+        .authenticate_bearer(&token, &actor)
+        .await
+        .is_err());
+    assert!(core
+        .oauth
         .introspect_token(&token)
         .await
         .expect("introspect")
@@ -131,25 +147,28 @@ async fn tokens_expire_after_an_hour_and_the_skew(store: SqlStore) {
         secret_expires_after_hours: hours(24),
     };
     let (account, _, secret) = core
+        .oauth
         .create_service_account(owner, &actor, draft, SecretLifetimeRule::Atlas)
         .await
         .expect("create");
     let issued = core
+        .oauth
         .issue_client_credentials(&account.client_id, &secret, &actor)
         .await
         .expect("token");
     assert_eq!(issued.expires_in, 3600);
     let token = issued.access_token.expose().to_owned();
     // Cached once verified; the cache must not outlive the token.
-    assert!(core.authenticate_bearer(&token, &actor).await.is_ok());
+    assert!(core.oauth.authenticate_bearer(&token, &actor).await.is_ok());
     clock.advance(3600 + 59);
-    assert!(core.authenticate_bearer(&token, &actor).await.is_ok());
+    assert!(core.oauth.authenticate_bearer(&token, &actor).await.is_ok());
     clock.advance(1);
     assert!(matches!(
-        core.authenticate_bearer(&token, &actor).await,
+        core.oauth.authenticate_bearer(&token, &actor).await,
         Err(CoreError::Unauthenticated)
     ));
     assert!(core
+        .oauth
         .introspect_token(&token)
         .await
         .expect("introspect")

@@ -6,9 +6,9 @@ use crate::expiry::{core_at, sqlite_store};
 use chrono::DateTime;
 use sigil_core::audit::Actor;
 use sigil_core::clock::{Clock, ManualClock};
+use sigil_core::oauth::service_accounts::{SecretLifetimeRule, ServiceAccountDraft};
 use sigil_core::page::PageRequest;
 use sigil_core::revocation::PRUNE_GRACE_SECONDS;
-use sigil_core::service_accounts::{SecretLifetimeRule, ServiceAccountDraft};
 use sigil_core::store::TokenStore;
 use sigil_store::SqlStore;
 
@@ -22,7 +22,7 @@ fn kid(token: &str) -> String {
 }
 
 fn published(core: &sigil_core::Core) -> Vec<String> {
-    core.jwks()["keys"]
+    core.oauth.jwks()["keys"]
         .as_array()
         .expect("keys")
         .iter()
@@ -41,6 +41,7 @@ async fn chores(store: SqlStore) {
         secret_expires_after_hours: Some(serde_json::json!(8)),
     };
     let (account, _, secret) = core
+        .oauth
         .create_service_account(owner, &actor, draft, SecretLifetimeRule::Atlas)
         .await
         .expect("create");
@@ -50,13 +51,15 @@ async fn chores(store: SqlStore) {
     // Seven hours in, a token is issued with the first key; an hour later the secret expires.
     clock.advance(7 * 3600);
     let old = core
+        .oauth
         .issue_client_credentials(&account.client_id, &secret, &actor)
         .await
         .expect("token");
     let old = old.access_token.expose().to_owned();
     assert_eq!(kid(&old), first_key[0]);
-    let token_claims = core.verify_access_token(&old).await.expect("valid");
-    core.revoke_token(&account.client_id, &old, &actor)
+    let token_claims = core.oauth.verify_access_token(&old).await.expect("valid");
+    core.oauth
+        .revoke_token(&account.client_id, &old, &actor)
         .await
         .expect("revoke");
     assert_eq!(store.list_revocations(clock.now()).await.unwrap().len(), 1);
@@ -66,6 +69,7 @@ async fn chores(store: SqlStore) {
     core.housekeeping().await.expect("chores");
     core.housekeeping().await.expect("chores, again");
     let events = core
+        .directory
         .list_events(owner, true, &PageRequest::default())
         .await
         .expect("events");

@@ -2,14 +2,14 @@
 
 use crate::support::*;
 use chrono::Duration;
-use sigil_core::security::api_keys::{ApiKey, ApiKeyFilter};
+use sigil_core::elasticsearch::api_keys::{ApiKey, ApiKeyFilter};
 use sigil_core::store::Store;
 use sigil_core::user::User;
 
 /// Deleting a user invalidates its API keys in the same transaction (a later user of the same
 /// name inherits none); other users' keys are untouched.
 async fn deleting_a_user_invalidates_its_api_keys(store: &dyn Store) {
-    use sigil_core::security::api_keys::{ApiKey, LimitedBy};
+    use sigil_core::elasticsearch::api_keys::{ApiKey, LimitedBy};
     let (org, _) = create_org(store, "acme").await;
     let (gone, kept) = (user("gone", org.id), user("kept", org.id));
     for u in [&gone, &kept] {
@@ -59,7 +59,7 @@ async fn deleting_a_user_invalidates_its_api_keys(store: &dyn Store) {
 /// An id list far longer than either engine binds in one statement (SQLite: 32 766
 /// variables, PostgreSQL: 65 535) finds what it names, once each, in creation order.
 async fn api_keys_are_found_among_any_number_of_ids(store: &dyn Store) {
-    use sigil_core::security::api_keys::{ApiKey, ApiKeyFilter, LimitedBy};
+    use sigil_core::elasticsearch::api_keys::{ApiKey, ApiKeyFilter, LimitedBy};
     let key = |n: i64| ApiKey {
         id: format!("key{n:017}"),
         name: format!("k{n}"),

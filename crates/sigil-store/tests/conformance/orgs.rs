@@ -2,9 +2,9 @@
 //! trail.
 
 use crate::support::*;
+use sigil_core::directory::org::Organization;
 use sigil_core::error::CoreError;
 use sigil_core::ids::HexId;
-use sigil_core::org::Organization;
 use sigil_core::page::PageRequest;
 use sigil_core::store::{Bootstrap, OrgStore, Store};
 use sigil_store::SqlStore;

@@ -6,7 +6,7 @@ use sigil_core::error::CoreError;
 use sigil_core::ids::HexId;
 use sigil_core::page::PageRequest;
 use sigil_core::privilege::OrgRole;
-use sigil_core::programmatic_keys::ProgrammaticApiKey;
+use sigil_core::programmatic::ProgrammaticApiKey;
 use sigil_core::store::Store;
 use sigil_core::user::SealedHa1;
 

@@ -2,9 +2,9 @@
 
 use crate::support::*;
 use chrono::Duration;
+use sigil_core::elasticsearch::Role;
 use sigil_core::error::CoreError;
 use sigil_core::privilege::ClusterPrivilege;
-use sigil_core::security::Role;
 use sigil_core::store::Store;
 use sigil_core::user::User;
 

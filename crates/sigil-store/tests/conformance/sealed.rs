@@ -5,10 +5,10 @@ use chrono::Duration;
 use sigil_core::error::{CoreError, CoreResult};
 use sigil_core::iam::{AccessKey, AccessKeyStatus};
 use sigil_core::ids::HexId;
+use sigil_core::oauth::StoredSigningKey;
 use sigil_core::privilege::OrgRole;
-use sigil_core::programmatic_keys::ProgrammaticApiKey;
+use sigil_core::programmatic::ProgrammaticApiKey;
 use sigil_core::store::Store;
-use sigil_core::tokens::StoredSigningKey;
 use sigil_core::user::SealedHa1;
 
 /// Every sealed value the store holds, in a fixed order: the user's two HA1s, the key's two

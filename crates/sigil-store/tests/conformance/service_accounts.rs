@@ -4,10 +4,10 @@ use crate::support::*;
 use chrono::Duration;
 use sigil_core::audit::{kind, Actor};
 use sigil_core::ids::HexId;
+use sigil_core::oauth::service_accounts::{ServiceAccount, ServiceAccountSecret};
 use sigil_core::page::PageRequest;
 use sigil_core::privilege::OrgRole;
 use sigil_core::revocation::{Revocation, RevocationKind};
-use sigil_core::service_accounts::{ServiceAccount, ServiceAccountSecret};
 use sigil_core::store::Store;
 
 /// An account of `org` created `at` seconds after [`now`].

@@ -4,14 +4,14 @@
 use chrono::{DateTime, Duration, Utc};
 use sigil_core::audit::{Actor, AuditEvent};
 use sigil_core::changes::Change;
+use sigil_core::directory::org::Organization;
+use sigil_core::elasticsearch::api_keys::{ApiKey, LimitedBy};
 use sigil_core::federation::{
     AuthorizationType, IdentityProvider, IdpType, KeySetSource, KeySetStatus,
 };
 use sigil_core::ids::HexId;
-use sigil_core::org::Organization;
 use sigil_core::principal::OrgRoleAssignment;
 use sigil_core::privilege::OrgRole;
-use sigil_core::security::api_keys::{ApiKey, LimitedBy};
 use sigil_core::store::Store;
 use sigil_core::user::{SealedHa1, User};
 

@@ -2,9 +2,9 @@
 
 use crate::support::*;
 use chrono::Duration;
+use sigil_core::oauth::StoredSigningKey;
 use sigil_core::revocation::{Revocation, RevocationKind};
 use sigil_core::store::Store;
-use sigil_core::tokens::StoredSigningKey;
 
 fn revocation(kind: RevocationKind, key: &str, hours: i64) -> Revocation {
     Revocation {

@@ -11,7 +11,7 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::Json;
 use sigil_core::privilege::OrgOwner;
-use sigil_core::programmatic_keys::ProgrammaticKeyDraft;
+use sigil_core::programmatic::ProgrammaticKeyDraft;
 
 /// The body of updateApiKey (read as a [`ProgrammaticKeyDraft`]): each field absent or null
 /// keeps its value.
@@ -44,6 +44,7 @@ pub async fn create_api_key(
 ) -> Result<(StatusCode, Json<ApiKeyView>), AtlasError> {
     let (key, private) = state
         .core
+        .programmatic
         .create_programmatic_key(owner(&caller, &path)?, &caller.0.actor, draft)
         .await?;
     Ok((
@@ -66,6 +67,7 @@ pub async fn list_api_keys(
     let request = params.page()?;
     let page = state
         .core
+        .programmatic
         .list_programmatic_keys(owner(&caller, &path)?, &request)
         .await?;
     Ok(Json(paginated(
@@ -89,6 +91,7 @@ pub async fn get_api_key(
 ) -> Result<Json<ApiKeyView>, AtlasError> {
     let key = state
         .core
+        .programmatic
         .get_programmatic_key(owner(&caller, &path)?, path.hex("apiUserId")?)
         .await?;
     Ok(Json(ApiKeyView::new(key, None)))
@@ -108,6 +111,7 @@ pub async fn update_api_key(
 ) -> Result<Json<ApiKeyView>, AtlasError> {
     let key = state
         .core
+        .programmatic
         .update_programmatic_key(
             owner(&caller, &path)?,
             &caller.0.actor,
@@ -130,6 +134,7 @@ pub async fn delete_api_key(
 ) -> Result<StatusCode, AtlasError> {
     state
         .core
+        .programmatic
         .delete_programmatic_key(
             owner(&caller, &path)?,
             &caller.0.actor,

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 use sigil_core::clock::rfc3339;
-use sigil_core::programmatic_keys::ProgrammaticApiKey;
+use sigil_core::oauth::service_accounts::{ServiceAccount, ServiceAccountSecret};
+use sigil_core::programmatic::ProgrammaticApiKey;
 use sigil_core::secret::SecretString;
-use sigil_core::service_accounts::{ServiceAccount, ServiceAccountSecret};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]

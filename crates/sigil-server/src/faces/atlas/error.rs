@@ -101,7 +101,11 @@ impl AtlasError {
         match failure {
             AuthFailure::Missing | AuthFailure::Invalid => Self::unauthenticated(challenge(false)),
             AuthFailure::StaleNonce => Self::unauthenticated(challenge(true)),
-            AuthFailure::RateLimited => Self::from(CoreError::RateLimited),
+            AuthFailure::RateLimited => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                "Too many failed authentications from this address; wait and retry.",
+            ),
             AuthFailure::Internal => Self::from(CoreError::internal("authentication")),
             AuthFailure::Busy => Self::from(CoreError::Busy),
             AuthFailure::Unavailable => Self::new(
@@ -201,11 +205,6 @@ impl From<CoreError> for AtlasError {
                 StatusCode::FORBIDDEN,
                 "INSUFFICIENT_ROLE",
                 format!("This request requires {needs}."),
-            ),
-            CoreError::RateLimited => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
-                "Too many failed authentications from this address; wait and retry.",
             ),
             CoreError::Unavailable(cause) => {
                 tracing::error!(%cause, "the store is unavailable");

@@ -24,12 +24,14 @@ pub async fn get_federation_settings_by_id(
 ) -> Result<Json<FederationSettingsResponse>, AtlasError> {
     let owner = state
         .core
-        .authorize_federation_owner(&caller.principal, path.hex("federationSettingsId")?)
+        .authz
+        .federation_owner(&caller.principal, path.hex("federationSettingsId")?)
         .await?;
     Ok(Json(
         state
             .core
-            .federation_settings_view(owner.federation_settings_id)
+            .directory
+            .federation_settings_view(owner.federation_settings_id())
             .await?
             .into(),
     ))
@@ -50,9 +52,14 @@ pub async fn list_connected_org_configs(
     let request = params.page()?;
     let owner = state
         .core
-        .authorize_federation_owner(&caller.principal, path.hex("federationSettingsId")?)
+        .authz
+        .federation_owner(&caller.principal, path.hex("federationSettingsId")?)
         .await?;
-    let all = state.core.list_connected_org_configs(owner).await?;
+    let all = state
+        .core
+        .federation
+        .list_connected_org_configs(owner)
+        .await?;
     Ok(Json(paginated(
         request.slice(&all),
         &request,
@@ -74,14 +81,19 @@ pub async fn get_connected_org_config(
 ) -> Result<Json<ConnectedOrgConfigView>, AtlasError> {
     let owner = state
         .core
-        .authorize_connected_org_owner(
+        .authz
+        .connected_org_owner(
             &caller.principal,
             path.hex("federationSettingsId")?,
             path.hex("orgId")?,
         )
         .await?;
     Ok(Json(ConnectedOrgConfigView::new(
-        state.core.get_connected_org_config(owner).await?,
+        state
+            .core
+            .federation
+            .get_connected_org_config(owner)
+            .await?,
     )))
 }
 
@@ -100,7 +112,8 @@ pub async fn update_connected_org_config(
 ) -> Result<Json<ConnectedOrgConfigView>, AtlasError> {
     let owner = state
         .core
-        .authorize_connected_org_owner(
+        .authz
+        .connected_org_owner(
             &caller.principal,
             path.hex("federationSettingsId")?,
             path.hex("orgId")?,
@@ -108,6 +121,7 @@ pub async fn update_connected_org_config(
         .await?;
     let updated = state
         .core
+        .federation
         .update_connected_org_config(owner, &caller.actor, draft)
         .await?;
     Ok(Json(ConnectedOrgConfigView::new(updated)))
@@ -125,7 +139,8 @@ pub async fn remove_connected_org_config(
 ) -> Result<StatusCode, AtlasError> {
     let owner = state
         .core
-        .authorize_connected_org_owner(
+        .authz
+        .connected_org_owner(
             &caller.principal,
             path.hex("federationSettingsId")?,
             path.hex("orgId")?,
@@ -133,6 +148,7 @@ pub async fn remove_connected_org_config(
         .await?;
     state
         .core
+        .federation
         .remove_connected_org_config(owner, &caller.actor)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -20,7 +20,8 @@ async fn owner(
 ) -> Result<FederationOwner, AtlasError> {
     Ok(state
         .core
-        .authorize_federation_owner(&caller.0.principal, path.hex("federationSettingsId")?)
+        .authz
+        .federation_owner(&caller.0.principal, path.hex("federationSettingsId")?)
         .await?)
 }
 
@@ -54,6 +55,7 @@ pub async fn list_identity_providers(
     let filter = IdentityProviderFilter::parse(params.get("protocol"), params.get("idpType"))?;
     let all = state
         .core
+        .federation
         .list_identity_providers(owner(&state, &caller, &path).await?, &filter)
         .await?;
     Ok(Json(paginated(
@@ -81,6 +83,7 @@ pub async fn create_identity_provider(
     Ok(Json(
         state
             .core
+            .federation
             .create_identity_provider(owner, &caller.0.actor, draft)
             .await?
             .into(),
@@ -102,6 +105,7 @@ pub async fn get_identity_provider(
     Ok(Json(
         state
             .core
+            .federation
             .get_identity_provider(owner, path.hex("identityProviderId")?)
             .await?
             .into(),
@@ -126,6 +130,7 @@ pub async fn update_identity_provider(
     Ok(Json(
         state
             .core
+            .federation
             .update_identity_provider(owner, &caller.0.actor, id, draft)
             .await?
             .into(),
@@ -146,6 +151,7 @@ pub async fn delete_identity_provider(
     let owner = owner(&state, &caller, &path).await?;
     state
         .core
+        .federation
         .delete_identity_provider(owner, &caller.0.actor, path.hex("identityProviderId")?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -170,7 +176,8 @@ pub async fn revoke_jwks(
     let owner = owner(&state, &caller, &path).await?;
     state
         .core
-        .revoke_identity_provider_jwks(owner, &caller.0.actor, path.hex("identityProviderId")?)
+        .federation
+        .revoke_jwks(owner, &caller.0.actor, path.hex("identityProviderId")?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Extension, Router};
 use error::AtlasError;
-use sigil_core::service_accounts::SecretLifetimeRule;
+use sigil_core::oauth::service_accounts::SecretLifetimeRule;
 
 pub fn router() -> Router<AppState> {
     use api_keys::*;

@@ -37,6 +37,7 @@ pub async fn list_organizations(
     let request = params.page()?;
     let page = state
         .core
+        .directory
         .list_organizations(&caller.principal, &request)
         .await?;
     Ok(Json(paginated(
@@ -60,6 +61,7 @@ pub async fn create_organization(
     let superuser = caller.principal.require_superuser()?;
     let org = state
         .core
+        .directory
         .create_organization(superuser, &caller.actor, body.name)
         .await?;
     Ok((StatusCode::CREATED, Json(org.into())))
@@ -75,7 +77,9 @@ pub async fn get_organization(
     path: AtlasPath,
 ) -> Result<Json<OrganizationView>, AtlasError> {
     let reader = caller.principal.require_member(path.hex("orgId")?)?;
-    Ok(Json(state.core.get_organization(reader).await?.into()))
+    Ok(Json(
+        state.core.directory.get_organization(reader).await?.into(),
+    ))
 }
 
 /// Returns the federation settings of an organization. ORG_OWNER of it only.
@@ -91,11 +95,13 @@ pub async fn get_federation_settings(
     let owner = caller.principal.require_org_owner(path.hex("orgId")?)?;
     let org = state
         .core
-        .get_organization(sigil_core::privilege::OrgReader { org: owner.org })
+        .directory
+        .get_organization(owner.reader())
         .await?;
     Ok(Json(
         state
             .core
+            .directory
             .federation_settings_view(org.federation_settings_id)
             .await?
             .into(),
@@ -118,6 +124,7 @@ pub async fn list_organization_events(
     let request = params.page()?;
     let page = state
         .core
+        .directory
         .list_events(owner, caller.principal.superuser, &request)
         .await?;
     Ok(Json(paginated(

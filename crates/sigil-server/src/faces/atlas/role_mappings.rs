@@ -19,7 +19,8 @@ async fn owner(
 ) -> Result<ConnectedOrgOwner, AtlasError> {
     Ok(state
         .core
-        .authorize_connected_org_owner(
+        .authz
+        .connected_org_owner(
             &caller.0.principal,
             path.hex("federationSettingsId")?,
             path.hex("orgId")?,
@@ -42,6 +43,7 @@ pub async fn list_role_mappings(
     let request = params.page()?;
     let all = state
         .core
+        .federation
         .list_role_mappings(owner(&state, &caller, &path).await?)
         .await?;
     Ok(Json(paginated(
@@ -69,6 +71,7 @@ pub async fn create_role_mapping(
     Ok(Json(
         state
             .core
+            .federation
             .create_role_mapping(owner, &caller.0.actor, draft)
             .await?
             .into(),
@@ -90,6 +93,7 @@ pub async fn get_role_mapping(
     Ok(Json(
         state
             .core
+            .federation
             .get_role_mapping(owner, path.hex("id")?)
             .await?
             .into(),
@@ -113,6 +117,7 @@ pub async fn update_role_mapping(
     Ok(Json(
         state
             .core
+            .federation
             .update_role_mapping(owner, &caller.0.actor, path.hex("id")?, draft)
             .await?
             .into(),
@@ -133,6 +138,7 @@ pub async fn delete_role_mapping(
     let owner = owner(&state, &caller, &path).await?;
     state
         .core
+        .federation
         .delete_role_mapping(owner, &caller.0.actor, path.hex("id")?)
         .await?;
     Ok(StatusCode::NO_CONTENT)

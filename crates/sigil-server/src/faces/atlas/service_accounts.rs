@@ -12,10 +12,10 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Extension, Json, Router};
-use sigil_core::privilege::OrgOwner;
-use sigil_core::service_accounts::{
+use sigil_core::oauth::service_accounts::{
     parse_client_id, SecretDraft, SecretLifetimeRule, ServiceAccountDraft, ServiceAccountUpdate,
 };
+use sigil_core::privilege::OrgOwner;
 
 /// The routes under `/orgs/{orgId}/serviceAccounts`; with `trailing_slash`, each also with a
 /// trailing `/` (the Cloud Manager seed's form).
@@ -80,6 +80,7 @@ pub async fn create_service_account(
     let owner = owner(&caller, &path)?;
     let (account, secret, value) = state
         .core
+        .oauth
         .create_service_account(owner, &caller.0.actor, draft, rule)
         .await?;
     let view =
@@ -102,6 +103,7 @@ pub async fn list_service_accounts(
     let request = params.page()?;
     let page = state
         .core
+        .oauth
         .list_service_accounts(owner(&caller, &path)?, &request)
         .await?;
     Ok(Json(paginated(
@@ -128,6 +130,7 @@ pub async fn get_service_account(
     Ok(Json(ServiceAccountView::new(
         state
             .core
+            .oauth
             .get_service_account(owner, &client_id(&path)?)
             .await?,
     )))
@@ -149,6 +152,7 @@ pub async fn update_service_account(
     let owner = owner(&caller, &path)?;
     let updated = state
         .core
+        .oauth
         .update_service_account(owner, &caller.0.actor, &client_id(&path)?, update)
         .await?;
     Ok(Json(ServiceAccountView::new(updated)))
@@ -168,6 +172,7 @@ pub async fn delete_service_account(
     let owner = owner(&caller, &path)?;
     state
         .core
+        .oauth
         .delete_service_account(owner, &caller.0.actor, &client_id(&path)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -190,6 +195,7 @@ pub async fn create_service_account_secret(
     let owner = owner(&caller, &path)?;
     let (secret, value) = state
         .core
+        .oauth
         .create_service_account_secret(owner, &caller.0.actor, &client_id(&path)?, draft, rule)
         .await?;
     Ok((
@@ -213,6 +219,7 @@ pub async fn delete_service_account_secret(
     let owner = owner(&caller, &path)?;
     state
         .core
+        .oauth
         .delete_service_account_secret(
             owner,
             &caller.0.actor,

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sigil_core::audit::{AuditEvent, Outcome};
 use sigil_core::clock::rfc3339;
+use sigil_core::directory::org::{FederationSettingsView, Organization};
 use sigil_core::federation::{ConnectedOrgConfig, IdentityProvider, KeySetSource, RoleMapping};
-use sigil_core::org::{FederationSettingsView, Organization};
 use utoipa::ToSchema;
 
 fn time(t: &DateTime<Utc>) -> String {

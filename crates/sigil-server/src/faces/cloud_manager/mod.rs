@@ -8,7 +8,7 @@ use super::atlas::{
 };
 use crate::app::AppState;
 use axum::{Extension, Router};
-use sigil_core::service_accounts::SecretLifetimeRule;
+use sigil_core::oauth::service_accounts::SecretLifetimeRule;
 
 pub fn router() -> Router<AppState> {
     service_accounts::routes(true)

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sigil_core::security::api_keys::{
+use sigil_core::elasticsearch::api_keys::{
     ApiKey, ApiKeyDraft, ApiKeyFilter, ApiKeyUpdate, InvalidateRequest, QueryRequest,
 };
 use sigil_core::CoreError;
@@ -62,6 +62,7 @@ pub async fn create(
     let draft = draft.ok_or_else(|| EsError::validation(&["api key name is required".into()]))?;
     let created = state
         .core
+        .elasticsearch
         .create_api_key(&me.principal, &me.actor, draft)
         .await
         .map_err(|e| EsError::of(e, CREATE, &me.principal))?;
@@ -112,7 +113,7 @@ pub async fn get(
         active_at: params.flag("active_only")?.then(|| state.core.now()),
     };
     let with_limited_by = params.flag("with_limited_by")?;
-    match state.core.get_api_keys(p, filter).await {
+    match state.core.elasticsearch.get_api_keys(p, filter).await {
         Ok(keys) => Ok(Json(json!({
             "api_keys": keys.iter().map(|k| view(k, with_limited_by)).collect::<Vec<_>>()
         }))),
@@ -138,6 +139,7 @@ pub async fn query(
     let with_limited_by = params.flag("with_limited_by")?;
     let result = state
         .core
+        .elasticsearch
         .query_api_keys(&me.principal, request.unwrap_or_default())
         .await
         .map_err(|e| EsError::of(e, QUERY, &me.principal))?;
@@ -169,6 +171,7 @@ pub async fn update(
 ) -> Result<Json<Value>, EsError> {
     let updated = state
         .core
+        .elasticsearch
         .update_api_key(&me.principal, &me.actor, &id, update.unwrap_or_default())
         .await
         .map_err(|e| EsError::of(e, UPDATE, &me.principal))?;
@@ -222,6 +225,7 @@ pub async fn invalidate(
     };
     let outcome = state
         .core
+        .elasticsearch
         .invalidate_api_keys(&me.principal, &me.actor, request)
         .await
         .map_err(|e| EsError::of(e, INVALIDATE, &me.principal))?;

@@ -77,7 +77,15 @@ impl EsError {
             AuthFailure::Missing | AuthFailure::Invalid | AuthFailure::StaleNonce => {
                 Self::unauthenticated()
             }
-            AuthFailure::RateLimited => Self::from(CoreError::RateLimited),
+            AuthFailure::RateLimited => {
+                let mut e = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "status_exception",
+                    "too many failed authentications from this address; retry later",
+                );
+                e.retry_after = true;
+                e
+            }
             AuthFailure::Internal => Self::from(CoreError::internal("authentication")),
             AuthFailure::Unavailable => {
                 let mut e = Self::new(
@@ -185,15 +193,6 @@ impl From<CoreError> for EsError {
                 "security_exception",
                 "the caller is not authorized for this action",
             ),
-            CoreError::RateLimited => {
-                let mut e = Self::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "status_exception",
-                    "too many failed authentications from this address; retry later",
-                );
-                e.retry_after = true;
-                e
-            }
             CoreError::LimitReached { .. } => Self::illegal_argument(e.to_string()),
             CoreError::Unavailable(cause) => {
                 tracing::error!(%cause, "the store is unavailable");

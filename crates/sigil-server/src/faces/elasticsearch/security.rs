@@ -8,8 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Map, Value};
+use sigil_core::elasticsearch::{RoleDraft, UserDraft, UserView};
 use sigil_core::principal::PrincipalKind;
-use sigil_core::security::{RoleDraft, UserDraft, UserView};
 
 /// Paths name one or more comma-separated users or roles.
 fn names(list: Option<Path<String>>) -> Vec<String> {
@@ -61,6 +61,7 @@ pub async fn authenticate(
         PrincipalKind::User => {
             let user = state
                 .core
+                .elasticsearch
                 .get_user_by_principal(p)
                 .await
                 .map_err(EsError::from)?;
@@ -113,6 +114,7 @@ pub async fn put_user(
     let draft = draft.ok_or_else(|| EsError::validation(&["request body is missing".into()]))?;
     let created = state
         .core
+        .elasticsearch
         .put_user(&me.principal, &me.actor, &username, draft)
         .await
         .map_err(|e| EsError::of(e, "cluster:admin/xpack/security/user/put", &me.principal))?;
@@ -138,6 +140,7 @@ pub async fn get_users(
     let wanted = names(username);
     let users = state
         .core
+        .elasticsearch
         .get_users(&me.principal, &wanted)
         .await
         .map_err(|e| lookup_error(e, "cluster:admin/xpack/security/user/get", &me))?;
@@ -159,6 +162,7 @@ pub async fn delete_user(
 ) -> Result<(StatusCode, Json<Value>), EsError> {
     let found = state
         .core
+        .elasticsearch
         .delete_user(&me.principal, &me.actor, &username)
         .await
         .map_err(|e| EsError::of(e, "cluster:admin/xpack/security/user/delete", &me.principal))?;
@@ -190,6 +194,7 @@ pub async fn put_role(
     })?;
     let created = state
         .core
+        .elasticsearch
         .put_role(&me.principal, &me.actor, &name, draft)
         .await
         .map_err(|e| EsError::of(e, "cluster:admin/xpack/security/role/put", &me.principal))?;
@@ -215,6 +220,7 @@ pub async fn get_roles(
     let wanted = names(name);
     let roles = state
         .core
+        .elasticsearch
         .get_roles(&me.principal, &wanted)
         .await
         .map_err(|e| lookup_error(e, "cluster:admin/xpack/security/role/get", &me))?;
@@ -247,6 +253,7 @@ pub async fn delete_role(
 ) -> Result<(StatusCode, Json<Value>), EsError> {
     let found = state
         .core
+        .elasticsearch
         .delete_role(&me.principal, &me.actor, &name)
         .await
         .map_err(|e| EsError::of(e, "cluster:admin/xpack/security/role/delete", &me.principal))?;

@@ -64,6 +64,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), IamError<Flat>> {
     let created = state
         .core
+        .iam
         .create_access_key(&caller.0.principal, &caller.0.actor, body.credential)
         .await?;
     let mut view = json!(CredentialView::from(&created.key));
@@ -87,6 +88,7 @@ pub async fn list(
         .map(|(_, v)| v.into_owned());
     let keys = state
         .core
+        .iam
         .list_access_keys(&caller.0.principal, user.as_deref())
         .await?;
     let views: Vec<CredentialView> = keys.iter().map(CredentialView::from).collect();
@@ -105,6 +107,7 @@ pub async fn show(
 ) -> Result<Json<Value>, IamError<Flat>> {
     let key = state
         .core
+        .iam
         .get_access_key(&caller.0.principal, &access)
         .await?;
     Ok(one(&key))
@@ -125,6 +128,7 @@ pub async fn update(
 ) -> Result<Json<Value>, IamError<Flat>> {
     let key = state
         .core
+        .iam
         .update_access_key(
             &caller.0.principal,
             &caller.0.actor,
@@ -147,6 +151,7 @@ pub async fn delete(
 ) -> Result<StatusCode, IamError<Flat>> {
     state
         .core
+        .iam
         .delete_access_key(&caller.0.principal, &caller.0.actor, &access)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -91,7 +91,11 @@ impl<S: Style> IamError<S> {
             AuthFailure::Missing | AuthFailure::Invalid | AuthFailure::StaleNonce => {
                 Self::unauthenticated()
             }
-            AuthFailure::RateLimited => Self::from(CoreError::RateLimited),
+            AuthFailure::RateLimited => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                code::RATE_LIMITED,
+                "Too many failed authentications from this address; wait and retry.",
+            ),
             AuthFailure::Internal => Self::from(CoreError::internal("authentication")),
             AuthFailure::Busy => Self::from(CoreError::Busy),
             AuthFailure::Unavailable => Self::new(
@@ -136,11 +140,6 @@ impl<S: Style> From<CoreError> for IamError<S> {
                 };
                 Self::new(StatusCode::FORBIDDEN, code::FORBIDDEN, message)
             }
-            CoreError::RateLimited => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                code::RATE_LIMITED,
-                "Too many failed authentications from this address; wait and retry.",
-            ),
             CoreError::Unavailable(cause) => {
                 tracing::error!(%cause, "the store is unavailable");
                 Self::new(

@@ -44,12 +44,10 @@ pub async fn create(
     IamJson(body, _): IamJson<OidcConfigBody, Flat>,
 ) -> Result<(StatusCode, Json<OidcConfigAnswer>), IamError<Flat>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     let view = state
         .core
+        .iam
         .create_oidc_config(&admin, &caller.0.actor, &name, body.openid_connect_config)
         .await?;
     Ok((StatusCode::CREATED, answer(view)))
@@ -69,12 +67,10 @@ pub async fn update(
     IamJson(body, _): IamJson<OidcConfigBody, Flat>,
 ) -> Result<Json<OidcConfigAnswer>, IamError<Flat>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     let view = state
         .core
+        .iam
         .update_oidc_config(&admin, &caller.0.actor, &name, body.openid_connect_config)
         .await?;
     Ok(answer(view))
@@ -91,9 +87,6 @@ pub async fn show(
     caller: IamCaller<Flat>,
 ) -> Result<Json<OidcConfigAnswer>, IamError<Flat>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
-    Ok(answer(state.core.get_oidc_config(&admin, &name).await?))
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
+    Ok(answer(state.core.iam.get_oidc_config(&admin, &name).await?))
 }

@@ -72,13 +72,11 @@ pub async fn create(
     IamJson(body, _): IamJson<ProviderBody, Flat>,
 ) -> Result<(StatusCode, Json<Value>), IamError<Flat>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     let idp = state
         .core
-        .iam_create_provider(&admin, &caller.0.actor, &name, body.identity_provider)
+        .iam
+        .create_provider(&admin, &caller.0.actor, &name, body.identity_provider)
         .await?;
     Ok((StatusCode::CREATED, wrapped(&idp, &state)))
 }
@@ -91,13 +89,11 @@ pub async fn list(
     State(state): State<AppState>,
     caller: IamCaller<Keystone>,
 ) -> Result<Json<Value>, IamError<Keystone>> {
-    let admin = state
-        .core
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     let providers: Vec<ProviderView> = state
         .core
-        .iam_providers(&admin)
+        .iam
+        .providers(&admin)
         .await?
         .iter()
         .map(|i| ProviderView::of(i, &state.public_url))
@@ -123,11 +119,8 @@ pub async fn show(
     caller: IamCaller<Keystone>,
 ) -> Result<Json<Value>, IamError<Keystone>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
-    let idp = state.core.iam_provider(&admin, &name).await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
+    let idp = state.core.iam.provider(&admin, &name).await?;
     Ok(wrapped(&idp, &state))
 }
 
@@ -144,13 +137,11 @@ pub async fn update(
     IamJson(body, _): IamJson<ProviderBody, Keystone>,
 ) -> Result<Json<Value>, IamError<Keystone>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     let idp = state
         .core
-        .iam_update_provider(&admin, &caller.0.actor, &name, body.identity_provider)
+        .iam
+        .update_provider(&admin, &caller.0.actor, &name, body.identity_provider)
         .await?;
     Ok(wrapped(&idp, &state))
 }
@@ -166,13 +157,11 @@ pub async fn delete(
     caller: IamCaller<Keystone>,
 ) -> Result<StatusCode, IamError<Keystone>> {
     let name = provider_name(idp_id)?;
-    let admin = state
-        .core
-        .authorize_domain_admin(&caller.0.principal)
-        .await?;
+    let admin = state.core.authz.domain_admin(&caller.0.principal).await?;
     state
         .core
-        .iam_delete_provider(&admin, &caller.0.actor, &name)
+        .iam
+        .delete_provider(&admin, &caller.0.actor, &name)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

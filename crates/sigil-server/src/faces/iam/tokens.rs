@@ -205,7 +205,7 @@ pub async fn password_token(
         .admit_named(&parts, Some(&login.username))
         .await
         .map_err(IamError::from_auth)?;
-    let token = state.core.iam_password_token(login, &actor(&parts)).await;
+    let token = state.core.iam.password_token(login, &actor(&parts)).await;
     settle(attempt, token)
 }
 
@@ -239,7 +239,8 @@ pub async fn id_token(
         .map_err(IamError::from_auth)?;
     let token = state
         .core
-        .iam_id_token_login(&idp, body.auth.id_token.id.expose(), &scope, &actor(&parts))
+        .iam
+        .id_token_login(&idp, body.auth.id_token.id.expose(), &scope, &actor(&parts))
         .await;
     settle(attempt, token)
 }

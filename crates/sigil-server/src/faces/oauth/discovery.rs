@@ -13,7 +13,7 @@ use serde_json::json;
 pub async fn openid_configuration(State(state): State<AppState>) -> Json<serde_json::Value> {
     let base = &state.public_url;
     Json(json!({
-        "issuer": state.core.issuer(),
+        "issuer": state.core.oauth.issuer(),
         "token_endpoint": format!("{base}/api/oauth/token"),
         "revocation_endpoint": format!("{base}/api/oauth/revoke"),
         "introspection_endpoint": format!("{base}/api/oauth/introspect"),
@@ -33,7 +33,7 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Json<serde_j
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "oauth", operation_id = "getJwks",
     responses((status = 200, description = "A JWK set", body = Object)))]
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let mut response = Json(state.core.jwks()).into_response();
+    let mut response = Json(state.core.oauth.jwks()).into_response();
     // Short: a verifier seeing an unknown kid refetches anyway.
     response.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use sigil_core::audit::Actor;
+use sigil_core::oauth::service_accounts::CLIENT_ID_PREFIX;
 use sigil_core::principal::PrincipalKind;
 use sigil_core::privilege::ClusterPrivilege;
 use sigil_core::secret::SecretString;
-use sigil_core::service_accounts::CLIENT_ID_PREFIX;
 use sigil_core::{CoreError, CoreResult};
 use utoipa::ToSchema;
 
@@ -160,7 +160,7 @@ async fn exchange(state: &AppState, parts: &Parts, form: &Form) -> Result<Respon
         state,
         parts,
         None,
-        state.core.exchange_token(subject, &actor(parts)),
+        state.core.oauth.exchange_token(subject, &actor(parts)),
         || {
             OAuthError::new(
                 StatusCode::BAD_REQUEST,
@@ -194,6 +194,7 @@ async fn authenticate_client(
         &client_id,
         state
             .core
+            .oauth
             .authenticate_client(&client_id, &secret, &actor(parts)),
     )
     .await?;
@@ -235,6 +236,7 @@ pub async fn token(
         &client_id,
         state
             .core
+            .oauth
             .issue_client_credentials(&client_id, &secret, &actor(&parts)),
     )
     .await?;
@@ -263,6 +265,7 @@ pub async fn revoke(
     let token = form.require("token")?;
     match state
         .core
+        .oauth
         .revoke_token(&client_id, token, &actor(&parts))
         .await
     {
@@ -326,6 +329,7 @@ pub async fn introspect(
     let token = form.require("token")?;
     let claims = state
         .core
+        .oauth
         .introspect_token(token)
         .await
         .map_err(OAuthError::core)?;

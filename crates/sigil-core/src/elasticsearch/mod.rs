@@ -4,7 +4,10 @@
 pub mod api_keys;
 mod role_shapes;
 mod roles;
+mod service;
 mod users;
+
+pub use service::Elasticsearch;
 
 pub use roles::{Role, RoleDraft};
 pub use users::{UserDraft, UserView};

@@ -3,13 +3,14 @@
 
 use super::roles::{check_metadata, check_name};
 use crate::audit::{kind, Actor};
+use crate::elasticsearch::Elasticsearch;
 use crate::error::{CoreError, CoreResult, ResourceKind};
 use crate::ids::HexId;
+use crate::kernel::Forget;
 use crate::principal::{Principal, Realm};
 use crate::privilege::{ClusterPrivilege, Privilege};
 use crate::secret::SecretString;
 use crate::user::{hash_password, Ha1, User};
-use crate::Core;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -56,11 +57,12 @@ impl From<&User> for UserView {
 pub const PASSWORD_MIN: usize = 6;
 const PASSWORD_MAX: usize = 1024;
 
-impl Core {
+impl Elasticsearch {
     /// Hashes a new password, in the Argon2id slots every verification also waits for.
     async fn hashed(&self, password: &SecretString) -> CoreResult<String> {
         let password = password.clone();
-        self.password_gate
+        self.kernel
+            .password_gate
             .run(move || hash_password(&password))
             .await?
     }
@@ -116,7 +118,11 @@ impl Core {
         if let Some(m) = &draft.metadata {
             check_metadata("metadata", m)?;
         }
-        let existing = self.store.get_user_by_name(Realm::NATIVE, username).await?;
+        let existing = self
+            .kernel
+            .store
+            .get_user_by_name(Realm::NATIVE, username)
+            .await?;
         if let Some(current) = &existing {
             self.require_covers_user(caller, current).await?;
         }
@@ -133,13 +139,13 @@ impl Core {
                     realm: Realm::NATIVE.into(),
                     password_hash: String::new(),
                     digest_ha1: Ha1::compute(username, &SecretString::new(""))
-                        .seal(&self.master_key)?,
+                        .seal(&self.kernel.master_key)?,
                     superuser: false,
                     full_name: None,
                     email: None,
                     enabled: true,
                     org_roles: vec![],
-                    created_at: self.now(),
+                    created_at: self.kernel.now(),
                     roles: vec![],
                     metadata: Map::new(),
                 }
@@ -147,7 +153,7 @@ impl Core {
         };
         if let Some(password) = &draft.password {
             user.password_hash = self.hashed(password).await?;
-            user.digest_ha1 = Ha1::compute(username, password).seal(&self.master_key)?;
+            user.digest_ha1 = Ha1::compute(username, password).seal(&self.kernel.master_key)?;
         }
         if let Some(roles) = draft.roles {
             user.roles = roles;
@@ -174,12 +180,12 @@ impl Core {
         self.require_covers_user(caller, &user).await?;
         let event = actor.event(
             kind::USER_CHANGED,
-            self.now(),
+            self.kernel.now(),
             None,
             Some(user.id.to_string()),
         );
-        self.store.put_user(&user, &event).await?;
-        self.invalidate_credentials();
+        self.kernel.store.put_user(&user, &event).await?;
+        self.kernel.forget(Forget::Credentials);
         Ok(created)
     }
 
@@ -188,7 +194,8 @@ impl Core {
         if who.kind != crate::principal::PrincipalKind::User {
             return Ok(None);
         }
-        self.store
+        self.kernel
+            .store
             .get_user_by_name(&who.realm.name, &who.name)
             .await
     }
@@ -196,7 +203,7 @@ impl Core {
     /// The users named (all when `names` is empty). Needs `read_security`.
     pub async fn get_users(&self, caller: &Principal, names: &[String]) -> CoreResult<Vec<User>> {
         caller.require_cluster(ClusterPrivilege::ReadSecurity)?;
-        let all = self.store.list_users(Realm::NATIVE).await?;
+        let all = self.kernel.store.list_users(Realm::NATIVE).await?;
         if names.is_empty() {
             return Ok(all);
         }
@@ -225,18 +232,23 @@ impl Core {
                 "users may not delete themselves",
             ));
         }
-        let Some(user) = self.store.get_user_by_name(Realm::NATIVE, username).await? else {
+        let Some(user) = self
+            .kernel
+            .store
+            .get_user_by_name(Realm::NATIVE, username)
+            .await?
+        else {
             return Ok(false);
         };
         self.require_covers_user(caller, &user).await?;
         let event = actor.event(
             kind::USER_DELETED,
-            self.now(),
+            self.kernel.now(),
             None,
             Some(user.id.to_string()),
         );
-        let found = self.store.delete_user(user.id, &event).await?;
-        self.invalidate_credentials();
+        let found = self.kernel.store.delete_user(user.id, &event).await?;
+        self.kernel.forget(Forget::Credentials);
         // Its API keys were invalidated with it.
         self.api_keys.invalidate_all();
         Ok(found)

@@ -4,9 +4,9 @@
 use super::create::key_hash;
 use super::{is_id_form, ApiKey, ID_LEN, KEY_LEN};
 use crate::audit::Actor;
+use crate::elasticsearch::Elasticsearch;
 use crate::error::{CoreError, CoreResult};
 use crate::principal::Principal;
-use crate::Core;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use std::sync::Arc;
@@ -32,14 +32,14 @@ pub fn claimed_api_key_id(credentials: &str) -> Option<String> {
     decode(credentials).map(|(id, _)| id)
 }
 
-impl Core {
+impl Elasticsearch {
     /// Whether `secret` is the key's and the key is active.
     fn api_key_opens(&self, key: &ApiKey, secret: &str) -> bool {
         let matches: bool = key_hash(secret)
             .as_bytes()
             .ct_eq(key.key_hash.as_bytes())
             .into();
-        matches && key.is_active(self.now())
+        matches && key.is_active(self.kernel.now())
     }
 
     /// A key this node has read before, and its owner, from memory.
@@ -63,12 +63,12 @@ impl Core {
         if let Some(hit) = self.key_owners.get(&name) {
             return Ok(hit.as_ref().clone());
         }
-        let epoch = self.cache_epoch();
-        let owner = match self.store.get_user_by_name(&name.0, &name.1).await? {
+        let epoch = self.kernel.cache_epoch();
+        let owner = match self.kernel.store.get_user_by_name(&name.0, &name.1).await? {
             Some(user) if user.enabled => Some(self.user_principal(&user).await?),
             _ => None,
         };
-        if self.cacheable_since(epoch) {
+        if self.kernel.cacheable_since(epoch) {
             self.key_owners.insert(name, Arc::new(owner.clone()));
         }
         Ok(owner)
@@ -80,17 +80,18 @@ impl Core {
         actor: &Actor,
     ) -> CoreResult<Principal> {
         let Some((id, secret)) = decode(credentials) else {
-            self.authentication_failed(actor, None, "malformed ApiKey credentials")
+            self.kernel
+                .authentication_failed(actor, None, "malformed ApiKey credentials")
                 .await;
             return Err(CoreError::Unauthenticated);
         };
         let key = match self.api_keys.get(&id) {
             Some(hit) => Some(hit),
             None => {
-                let epoch = self.cache_epoch();
-                let found = self.store.get_api_key(&id).await?.map(Arc::new);
+                let epoch = self.kernel.cache_epoch();
+                let found = self.kernel.store.get_api_key(&id).await?.map(Arc::new);
                 if let Some(k) = &found {
-                    if self.cacheable_since(epoch) {
+                    if self.kernel.cacheable_since(epoch) {
                         self.api_keys.insert(id.clone(), k.clone());
                     }
                 }
@@ -107,7 +108,7 @@ impl Core {
         match principal {
             Some(p) => Ok(p),
             None => {
-                self.authentication_failed(
+                self.kernel.authentication_failed(
                     actor,
                     Some(&id),
                     "API key unknown, wrong, expired or invalidated, or its owner disabled or deleted",
@@ -120,7 +121,7 @@ impl Core {
 
     /// Forgets a key this node holds (updated or invalidated, here or on another node).
     pub(crate) fn forget_api_key(&self, id: &str) {
-        self.bump_cache_epoch();
+        self.kernel.bump_cache_epoch();
         self.api_keys.invalidate(id);
     }
 }

@@ -4,17 +4,21 @@
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult, ResourceKind};
 use crate::ids::{HexId, OrgId};
+use crate::kernel::Forget;
+use crate::oauth::service_accounts::parse_roles;
 use crate::page::{Page, PageRequest};
 use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind, Realm};
 use crate::privilege::{OrgOwner, OrgRole};
 use crate::secret::SecretString;
-use crate::service_accounts::parse_roles;
 use crate::user::{Ha1, SealedHa1};
 use crate::validate::text_field;
-use crate::Core;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+
+mod service;
+
+pub use service::Programmatic;
 
 pub const DESC_MAX: usize = 250;
 const PUBLIC_KEY_LEN: usize = 8;
@@ -96,7 +100,7 @@ impl ProgrammaticApiKey {
     }
 }
 
-impl Core {
+impl Programmatic {
     /// Creates a key; the private key is answered once.
     pub async fn create_programmatic_key(
         &self,
@@ -106,28 +110,33 @@ impl Core {
     ) -> CoreResult<(ProgrammaticApiKey, SecretString)> {
         let desc = text_field("desc", draft.desc, 1, DESC_MAX)?;
         let roles = parse_roles("roles", draft.roles)?;
-        self.organization(owner.org).await?;
+        self.directory.organization(owner.org()).await?;
         let private = random_private_key();
         let mut attempts = 0;
         loop {
             let public_key = random_public_key();
             let key = ProgrammaticApiKey {
                 id: HexId::random(),
-                org_id: owner.org,
+                org_id: owner.org(),
                 desc: desc.clone(),
                 roles: roles.clone(),
                 private_key_masked: format!("********-****-****-****-{}", &private.expose()[24..]),
-                digest_ha1: Ha1::compute(&public_key, &private).seal(&self.master_key)?,
+                digest_ha1: Ha1::compute(&public_key, &private).seal(&self.kernel.master_key)?,
                 public_key,
-                created_at: self.now(),
+                created_at: self.kernel.now(),
             };
             let event = actor.event(
                 kind::API_KEY_CREATED,
-                self.now(),
-                Some(owner.org),
+                self.kernel.now(),
+                Some(owner.org()),
                 Some(key.id.to_string()),
             );
-            match self.store.insert_programmatic_key(&key, &event).await {
+            match self
+                .kernel
+                .store
+                .insert_programmatic_key(&key, &event)
+                .await
+            {
                 Ok(()) => return Ok((key, private)),
                 // 26^8 public keys: a collision is rare; draw again.
                 Err(CoreError::Conflict { .. }) if attempts < 5 => attempts += 1,
@@ -141,8 +150,11 @@ impl Core {
         owner: OrgOwner,
         page: &PageRequest,
     ) -> CoreResult<Page<ProgrammaticApiKey>> {
-        self.organization(owner.org).await?;
-        self.store.list_programmatic_keys(owner.org, page).await
+        self.directory.organization(owner.org()).await?;
+        self.kernel
+            .store
+            .list_programmatic_keys(owner.org(), page)
+            .await
     }
 
     pub async fn get_programmatic_key(
@@ -150,8 +162,8 @@ impl Core {
         owner: OrgOwner,
         id: HexId,
     ) -> CoreResult<ProgrammaticApiKey> {
-        match self.store.get_programmatic_key(id).await? {
-            Some(k) if k.org_id == owner.org => Ok(k),
+        match self.kernel.store.get_programmatic_key(id).await? {
+            Some(k) if k.org_id == owner.org() => Ok(k),
             _ => Err(CoreError::not_found(ResourceKind::ApiKey, id)),
         }
     }
@@ -172,12 +184,15 @@ impl Core {
         }
         let event = actor.event(
             kind::API_KEY_UPDATED,
-            self.now(),
-            Some(owner.org),
+            self.kernel.now(),
+            Some(owner.org()),
             Some(id.to_string()),
         );
-        self.store.update_programmatic_key(&key, &event).await?;
-        self.invalidate_credentials();
+        self.kernel
+            .store
+            .update_programmatic_key(&key, &event)
+            .await?;
+        self.kernel.forget(Forget::Credentials);
         Ok(key)
     }
 
@@ -191,14 +206,19 @@ impl Core {
         self.get_programmatic_key(owner, id).await?;
         let event = actor.event(
             kind::API_KEY_DELETED,
-            self.now(),
-            Some(owner.org),
+            self.kernel.now(),
+            Some(owner.org()),
             Some(id.to_string()),
         );
-        if !self.store.delete_programmatic_key(id, &event).await? {
+        if !self
+            .kernel
+            .store
+            .delete_programmatic_key(id, &event)
+            .await?
+        {
             return Err(CoreError::not_found(ResourceKind::ApiKey, id));
         }
-        self.invalidate_credentials();
+        self.kernel.forget(Forget::Credentials);
         Ok(())
     }
 }

@@ -7,9 +7,9 @@ use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult};
 use crate::federation::jwt::{issued_by_cutoff, FederatedIdentity};
 use crate::ids::{HexId, OrgId};
+use crate::oauth::OAuth;
 use crate::principal::Principal;
 use crate::secret::random_urlsafe;
-use crate::Core;
 use serde::{Deserialize, Serialize};
 
 /// What a Sigil token exchanged for a federated JWT remembers of it, so that its roles follow
@@ -47,7 +47,7 @@ pub struct Introspection {
     pub identity_provider_id: Option<String>,
 }
 
-impl Core {
+impl OAuth {
     /// Exchanges an identity provider's JWT for a Sigil access token. Its lifetime ends with
     /// the subject token's, or after [`ACCESS_TOKEN_SECONDS`] if sooner.
     pub async fn exchange_token(
@@ -55,10 +55,11 @@ impl Core {
         subject_token: &str,
         actor: &Actor,
     ) -> CoreResult<IssuedToken> {
-        let identity = match self.verify_federated_jwt(subject_token).await {
+        let identity = match self.federation.verify_federated_jwt(subject_token).await {
             Ok(identity) => identity,
             Err(CoreError::Unauthenticated) => {
-                self.authentication_failed(actor, None, "subject token did not verify")
+                self.kernel
+                    .authentication_failed(actor, None, "subject token did not verify")
                     .await;
                 return Err(CoreError::Unauthenticated);
             }
@@ -69,12 +70,12 @@ impl Core {
         let issued = self.sign_claims(&claims)?;
         let mut event = Actor::new(&identity.principal, actor.remote_address.clone()).event(
             kind::FEDERATED_TOKEN_EXCHANGED,
-            self.now(),
+            self.kernel.now(),
             identity.principal.orgs().first().copied(),
             Some(claims.jti.clone()),
         );
         event.detail = Some(format!("identity provider {}", provider.id));
-        self.store.record_event(&event).await?;
+        self.kernel.store.record_event(&event).await?;
         Ok(issued)
     }
 
@@ -86,7 +87,7 @@ impl Core {
         scope: Option<OrgId>,
     ) -> AccessClaims {
         let provider = &identity.provider;
-        let now = self.now().timestamp();
+        let now = self.kernel.now().timestamp();
         let mut roles: Vec<String> = identity
             .principal
             .org_roles
@@ -96,9 +97,9 @@ impl Core {
             .collect();
         roles.dedup();
         AccessClaims {
-            iss: self.config.issuer.clone(),
+            iss: self.kernel.config.issuer.clone(),
             sub: identity.user.clone(),
-            aud: self.config.issuer.clone(),
+            aud: self.kernel.config.issuer.clone(),
             iat: now,
             nbf: now,
             exp: (now + ACCESS_TOKEN_SECONDS).min(identity.exp),
@@ -134,19 +135,21 @@ impl Core {
         ) else {
             return Ok(None);
         };
-        let Some(provider) = self.store.get_identity_provider(fs, idp).await? else {
+        let Some(provider) = self.kernel.store.get_identity_provider(fs, idp).await? else {
             return Ok(None);
         };
         if !provider.enabled {
             return Ok(None);
         }
         if self
+            .federation
             .provider_cutoff(&provider)
             .is_some_and(|cutoff| issued_by_cutoff(session.src_iat, cutoff))
         {
             return Ok(None);
         }
-        self.federated_principal(&provider, &session.user, &session.groups)
+        self.federation
+            .federated_principal(&provider, &session.user, &session.groups)
             .await
             .map(Some)
     }
@@ -155,7 +158,7 @@ impl Core {
     pub async fn introspect_token(&self, token: &str) -> CoreResult<Option<Introspection>> {
         let ours = crate::federation::jwt::issuer_of(token).as_deref() == Some(self.issuer());
         if !ours {
-            return match self.verify_federated_jwt(token).await {
+            return match self.federation.verify_federated_jwt(token).await {
                 Ok(i) => Ok(Some(Introspection {
                     sub: i.subject.clone().unwrap_or_else(|| i.user.clone()),
                     client_id: i

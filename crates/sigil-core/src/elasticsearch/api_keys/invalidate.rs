@@ -3,10 +3,10 @@
 
 use super::{is_id_form, ApiKeyFilter};
 use crate::audit::{kind, Actor};
+use crate::elasticsearch::Elasticsearch;
 use crate::error::{CoreError, CoreResult};
 use crate::principal::Principal;
 use crate::privilege::{ClusterPrivilege, Privilege};
-use crate::Core;
 
 /// The most ids one invalidation may name. Elasticsearch documents no bound; this one is the
 /// most keys a query can return (`from + size`), and keeps one request's work bounded.
@@ -111,7 +111,7 @@ impl InvalidateRequest {
     }
 }
 
-impl Core {
+impl Elasticsearch {
     /// DELETE /_security/api_key. Invalid parameters are `CoreError::Invalid` with every rule
     /// broken in its reason; each key found is invalidated by one conditional write, so of
     /// concurrent calls exactly one lists a key as invalidated.
@@ -155,7 +155,7 @@ impl Core {
             realm,
             active_at: None,
         };
-        let mut keys = self.store.find_api_keys(&filter).await?;
+        let mut keys = self.kernel.store.find_api_keys(&filter).await?;
         // The store matched the ids exactly; what it could not (a name prefix) is checked
         // here, without comparing every key with every id again.
         let rest = ApiKeyFilter {
@@ -164,7 +164,7 @@ impl Core {
         };
         keys.retain(|k| rest.matches(k));
         keys.sort_by(|a, b| a.id.cmp(&b.id));
-        let now = self.now();
+        let now = self.kernel.now();
         for key in keys {
             if key.invalidated {
                 outcome.previously_invalidated.push(key.id);
@@ -176,7 +176,12 @@ impl Core {
                 None,
                 Some(key.id.clone()),
             );
-            if self.store.invalidate_api_key(&key.id, now, &event).await? {
+            if self
+                .kernel
+                .store
+                .invalidate_api_key(&key.id, now, &event)
+                .await?
+            {
                 self.forget_api_key(&key.id);
                 outcome.invalidated.push(key.id);
             } else {

@@ -7,10 +7,10 @@ mod glob;
 pub use dsl::{MAX_CLAUSES, MAX_DEPTH, MAX_PATTERN_CHARS, MAX_STEPS, MAX_TERMS};
 
 use super::{ApiKey, ApiKeyFilter};
+use crate::elasticsearch::Elasticsearch;
 use crate::error::{CoreError, CoreResult};
 use crate::principal::Principal;
 use crate::privilege::ClusterPrivilege;
-use crate::Core;
 use dsl::{Budget, Comparable, Field, Query, FIELDS};
 use serde::Deserialize;
 use serde_json::Value;
@@ -211,14 +211,15 @@ fn select(
 }
 
 /// What `request` answers over `keys` (every key the caller may see), as
-/// [`Core::query_api_keys`] does after reading them: for the fuzz targets and tests.
+/// [`Elasticsearch::query_api_keys`](crate::elasticsearch::Elasticsearch::query_api_keys) does
+/// after reading them: for the fuzz targets and tests.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn evaluate(request: &QueryRequest, keys: Vec<ApiKey>) -> CoreResult<QueryResult> {
     let checked = checked(request)?;
     select(request, &checked, keys)
 }
 
-impl Core {
+impl Elasticsearch {
     pub async fn query_api_keys(
         &self,
         caller: &Principal,
@@ -232,6 +233,7 @@ impl Core {
             filter.realm = Some(caller.realm.name.clone());
         }
         let visible = self
+            .kernel
             .store
             .find_api_keys(&filter)
             .await?

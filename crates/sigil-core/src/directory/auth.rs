@@ -1,15 +1,16 @@
 //! Verifying credentials. The hot path is a cache hit: a password is run through Argon2id once
 //! and then recognised by a salted SHA-256 of it; Digest's HA1 is opened once and kept.
-//! Every change to a credential clears the caches (see [`Core::invalidate_credentials`]).
+//! Every change to a credential clears the caches (see
+//! [`Kernel::forget`](crate::kernel::Kernel::forget)).
 
-use crate::audit::{kind, Actor};
+use crate::audit::Actor;
 use crate::digest::{DigestError, DigestResponse};
+use crate::directory::Directory;
 use crate::error::{CoreError, CoreResult};
 use crate::principal::{Principal, Realm};
-use crate::programmatic_keys::is_public_key_form;
+use crate::programmatic::is_public_key_form;
 use crate::secret::SecretString;
 use crate::user::{hash_password, verify_password, Ha1, SealedHa1, User};
-use crate::Core;
 use moka::sync::Cache;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -100,13 +101,13 @@ impl AuthCache {
         h.finalize().into()
     }
 
-    fn clear(&self) {
+    pub(super) fn clear(&self) {
         self.passwords.invalidate_all();
         self.digest.invalidate_all();
     }
 }
 
-impl Core {
+impl Directory {
     /// Verifies a local user's name and password (Basic, and the IAM password method).
     pub async fn authenticate_password(
         &self,
@@ -118,27 +119,35 @@ impl Core {
             return Ok(principal);
         }
         let key = self.auth_cache.password_key(username, &password);
-        let epoch = self.cache_epoch();
-        let user = self.store.get_user_by_name(Realm::NATIVE, username).await?;
+        let epoch = self.kernel.cache_epoch();
+        let user = self
+            .kernel
+            .store
+            .get_user_by_name(Realm::NATIVE, username)
+            .await?;
         let check = PasswordCheck::of(user.as_ref());
         let hash = check.hash();
         let matched = self
+            .kernel
             .password_gate
             .run(move || verify_password(&password, &hash))
             .await?;
         let verified = match check {
-            PasswordCheck::User(user) if matched => Some(self.user_principal(user).await?),
+            PasswordCheck::User(user) if matched => {
+                Some(self.elasticsearch.user_principal(user).await?)
+            }
             _ => None,
         };
         match verified {
             Some(principal) => {
-                if self.cacheable_since(epoch) {
+                if self.kernel.cacheable_since(epoch) {
                     self.auth_cache.passwords.insert(key, principal.clone());
                 }
                 Ok(principal)
             }
             None => {
-                self.authentication_failed(actor, Some(username), "wrong username or password")
+                self.kernel
+                    .authentication_failed(actor, Some(username), "wrong username or password")
                     .await;
                 Err(CoreError::Unauthenticated)
             }
@@ -156,13 +165,15 @@ impl Core {
         let response = match DigestResponse::parse(params) {
             Ok(r) => r,
             Err(_) => {
-                self.authentication_failed(actor, None, "malformed Digest credentials")
+                self.kernel
+                    .authentication_failed(actor, None, "malformed Digest credentials")
                     .await;
                 return Err(CoreError::Unauthenticated);
             }
         };
         let Some(credential) = self.digest_credential(&response.username).await? else {
-            self.authentication_failed(actor, Some(&response.username), "unknown Digest username")
+            self.kernel
+                .authentication_failed(actor, Some(&response.username), "unknown Digest username")
                 .await;
             return Err(CoreError::Unauthenticated);
         };
@@ -170,12 +181,13 @@ impl Core {
             Ok(()) => Ok(credential.principal.clone()),
             Err(DigestError::Stale) => Err(CoreError::StaleNonce),
             Err(e) => {
-                self.authentication_failed(
-                    actor,
-                    Some(&response.username),
-                    &format!("Digest: {e:?}"),
-                )
-                .await;
+                self.kernel
+                    .authentication_failed(
+                        actor,
+                        Some(&response.username),
+                        &format!("Digest: {e:?}"),
+                    )
+                    .await;
                 Err(CoreError::Unauthenticated)
             }
         }
@@ -210,15 +222,15 @@ impl Core {
         if let Some(found) = self.auth_cache.digest.get(username) {
             return Ok(Some(found));
         }
-        let epoch = self.cache_epoch();
+        let epoch = self.kernel.cache_epoch();
         let Some((sealed, principal)) = self.lookup_digest_secret(username).await? else {
             return Ok(None);
         };
         let credential = Arc::new(DigestCredential {
-            ha1: Ha1::open(&sealed, &self.master_key)?,
+            ha1: Ha1::open(&sealed, &self.kernel.master_key)?,
             principal,
         });
-        if self.cacheable_since(epoch) {
+        if self.kernel.cacheable_since(epoch) {
             self.auth_cache
                 .digest
                 .insert(username.to_owned(), credential.clone());
@@ -232,45 +244,29 @@ impl Core {
         username: &str,
     ) -> CoreResult<Option<(SealedHa1, Principal)>> {
         if is_public_key_form(username) {
-            if let Some(key) = self.store.get_programmatic_key_by_public(username).await? {
+            if let Some(key) = self
+                .kernel
+                .store
+                .get_programmatic_key_by_public(username)
+                .await?
+            {
                 return Ok(Some((key.digest_ha1.clone(), key.principal())));
             }
         }
         Ok(
-            match self.store.get_user_by_name(Realm::NATIVE, username).await? {
-                Some(user) if user.enabled => {
-                    Some((user.digest_ha1.clone(), self.user_principal(&user).await?))
-                }
+            match self
+                .kernel
+                .store
+                .get_user_by_name(Realm::NATIVE, username)
+                .await?
+            {
+                Some(user) if user.enabled => Some((
+                    user.digest_ha1.clone(),
+                    self.elasticsearch.user_principal(&user).await?,
+                )),
                 _ => None,
             },
         )
-    }
-
-    /// Records a failed authentication in the audit trail. A store failure here is logged and
-    /// swallowed: the caller answers 401 either way.
-    pub async fn authentication_failed(&self, actor: &Actor, name: Option<&str>, reason: &str) {
-        let mut event = actor
-            .event(
-                kind::AUTHENTICATION_FAILED,
-                self.now(),
-                None,
-                name.map(str::to_owned),
-            )
-            .failed(reason);
-        event.principal = name.map(str::to_owned);
-        if let Err(e) = self.store.record_event(&event).await {
-            tracing::error!(error = %e, "could not record a failed authentication");
-        }
-    }
-
-    /// Forgets every verified credential: called on every change to a credential.
-    pub fn invalidate_credentials(&self) {
-        self.bump_cache_epoch();
-        self.auth_cache.clear();
-        self.token_cache.invalidate_all();
-        // Access keys carry their user's roles; API keys are checked against their owner.
-        self.access_keys.invalidate_all();
-        self.key_owners.invalidate_all();
     }
 }
 

@@ -6,10 +6,10 @@ use crate::audit::Actor;
 use crate::crypto::constant_time_eq;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::HexId;
+use crate::oauth::service_accounts::{hash_secret, ServiceAccount, ServiceAccountSecret};
+use crate::oauth::OAuth;
 use crate::principal::Principal;
 use crate::secret::SecretString;
-use crate::service_accounts::{hash_secret, ServiceAccount, ServiceAccountSecret};
-use crate::Core;
 use std::sync::Arc;
 
 /// A service account and its secrets, as the client cache holds them.
@@ -19,7 +19,7 @@ pub(crate) struct ClientRecord {
     pub secrets: Vec<ServiceAccountSecret>,
 }
 
-impl Core {
+impl OAuth {
     pub(crate) async fn client_record(
         &self,
         client_id: &str,
@@ -27,13 +27,13 @@ impl Core {
         if let Some(hit) = self.clients.get(client_id) {
             return Ok(Some(hit));
         }
-        let epoch = self.cache_epoch();
-        let Some(account) = self.store.get_service_account(client_id).await? else {
+        let epoch = self.kernel.cache_epoch();
+        let Some(account) = self.kernel.store.get_service_account(client_id).await? else {
             return Ok(None);
         };
-        let secrets = self.store.list_secrets(client_id).await?;
+        let secrets = self.kernel.store.list_secrets(client_id).await?;
         let record = Arc::new(ClientRecord { account, secrets });
-        if self.cacheable_since(epoch) {
+        if self.kernel.cacheable_since(epoch) {
             self.clients.insert(client_id.to_owned(), record.clone());
         }
         Ok(Some(record))
@@ -46,7 +46,7 @@ impl Core {
         secret: &SecretString,
         actor: &Actor,
     ) -> CoreResult<(ServiceAccount, HexId)> {
-        let now = self.now();
+        let now = self.kernel.now();
         let hash = hash_secret(secret.expose());
         let check = |record: Option<Arc<ClientRecord>>| {
             record.and_then(|record| {
@@ -67,12 +67,9 @@ impl Core {
             found = check(self.client_record(client_id).await?);
         }
         let Some((account, secret_id)) = found else {
-            self.authentication_failed(
-                actor,
-                Some(client_id),
-                "client id or secret did not verify",
-            )
-            .await;
+            self.kernel
+                .authentication_failed(actor, Some(client_id), "client id or secret did not verify")
+                .await;
             return Err(CoreError::Unauthenticated);
         };
         self.note_secret_used(secret_id).await;
@@ -96,7 +93,12 @@ impl Core {
             return;
         }
         self.secret_use_writes.insert(secret_id, ());
-        if let Err(e) = self.store.touch_secret(secret_id, self.now()).await {
+        if let Err(e) = self
+            .kernel
+            .store
+            .touch_secret(secret_id, self.kernel.now())
+            .await
+        {
             tracing::warn!(error = %e, "could not record lastUsedAt");
         }
     }
@@ -104,7 +106,7 @@ impl Core {
     /// Forgets what the caches hold of a service account after any change to it, including
     /// the verified tokens, whose principal carries the account's roles as they were.
     pub(crate) fn forget_client(&self, client_id: &str) {
-        self.bump_cache_epoch();
+        self.kernel.bump_cache_epoch();
         self.clients.invalidate(client_id);
         self.token_cache.invalidate_all();
     }

@@ -4,12 +4,12 @@ use super::{
     descriptor_privileges, is_id_form, parse_time_value, ApiKey, ApiKeyFilter, LimitedBy, NAME_MAX,
 };
 use crate::audit::{kind, Actor};
+use crate::elasticsearch::roles::{check_metadata, parse_privileges};
+use crate::elasticsearch::Elasticsearch;
 use crate::error::{CoreError, CoreResult, ResourceKind};
 use crate::principal::Principal;
 use crate::privilege::{ClusterPrivilege, Privilege};
 use crate::secret::{random_urlsafe, SecretString};
-use crate::security::roles::{check_metadata, parse_privileges};
-use crate::Core;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -122,7 +122,7 @@ fn owner(caller: &Principal) -> CoreResult<()> {
     Ok(())
 }
 
-impl Core {
+impl Elasticsearch {
     pub async fn create_api_key(
         &self,
         caller: &Principal,
@@ -131,7 +131,7 @@ impl Core {
     ) -> CoreResult<CreatedApiKey> {
         owner(caller)?;
         let name = check_name(draft.name)?;
-        let now = self.now();
+        let now = self.kernel.now();
         let expiration = draft
             .expiration
             .map(|e| parse_time_value("expiration", &e).map(|d| now + d))
@@ -158,7 +158,7 @@ impl Core {
             limited_by: LimitedBy::of(caller),
         };
         let event = actor.event(kind::SECURITY_API_KEY_CREATED, now, None, Some(id.clone()));
-        self.store.insert_api_key(&key, &event).await?;
+        self.kernel.store.insert_api_key(&key, &event).await?;
         let encoded = STANDARD.encode(format!("{id}:{secret}"));
         Ok(CreatedApiKey {
             id,
@@ -201,7 +201,7 @@ impl Core {
                 ));
             }
         }
-        let mut keys = self.store.find_api_keys(&filter).await?;
+        let mut keys = self.kernel.store.find_api_keys(&filter).await?;
         keys.retain(|k| filter.matches(k));
         keys.sort_by(|a, b| a.creation.cmp(&b.creation).then(a.id.cmp(&b.id)));
         if keys.is_empty() {
@@ -228,11 +228,16 @@ impl Core {
         if !is_id_form(id) {
             return Err(not_found());
         }
-        let mut key = self.store.get_api_key(id).await?.ok_or_else(not_found)?;
+        let mut key = self
+            .kernel
+            .store
+            .get_api_key(id)
+            .await?
+            .ok_or_else(not_found)?;
         if !key.is_owned_by(caller) {
             return Err(not_found());
         }
-        let now = self.now();
+        let now = self.kernel.now();
         if !key.is_active(now) {
             return Err(CoreError::invalid(
                 "id",
@@ -261,15 +266,15 @@ impl Core {
             None,
             Some(id.to_owned()),
         );
-        let updated = self.store.update_api_key(&key, &event).await?;
+        let updated = self.kernel.store.update_api_key(&key, &event).await?;
         self.forget_api_key(id);
         Ok(updated)
     }
 
     /// Deletes keys invalidated or expired before the retention period; answers how many.
     pub async fn sweep_api_keys(&self) -> CoreResult<u64> {
-        let cutoff = self.now() - self.config.api_key_retention;
-        self.store.delete_retired_api_keys(cutoff).await
+        let cutoff = self.kernel.now() - self.kernel.config.api_key_retention;
+        self.kernel.store.delete_retired_api_keys(cutoff).await
     }
 
     /// Whether a key's descriptors narrow it (for views).

@@ -3,10 +3,11 @@
 
 use super::SUPERUSER_ROLE;
 use crate::audit::{kind, Actor};
+use crate::elasticsearch::Elasticsearch;
 use crate::error::{CoreError, CoreResult, ResourceKind};
+use crate::kernel::Forget;
 use crate::principal::Principal;
 use crate::privilege::ClusterPrivilege;
-use crate::Core;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -89,7 +90,7 @@ fn superuser_role() -> Role {
     }
 }
 
-impl Core {
+impl Elasticsearch {
     /// Creates or replaces a role; answers whether it was created. Needs `manage_security`.
     pub async fn put_role(
         &self,
@@ -138,11 +139,16 @@ impl Core {
             cluster,
             metadata,
             other,
-            created_at: self.now(),
+            created_at: self.kernel.now(),
         };
-        let event = actor.event(kind::ROLE_CHANGED, self.now(), None, Some(name.to_owned()));
-        let created = self.store.put_role(&role, &event).await?;
-        self.invalidate_credentials();
+        let event = actor.event(
+            kind::ROLE_CHANGED,
+            self.kernel.now(),
+            None,
+            Some(name.to_owned()),
+        );
+        let created = self.kernel.store.put_role(&role, &event).await?;
+        self.kernel.forget(Forget::Credentials);
         self.roles.invalidate_all();
         Ok(created)
     }
@@ -152,7 +158,7 @@ impl Core {
     pub async fn get_roles(&self, caller: &Principal, names: &[String]) -> CoreResult<Vec<Role>> {
         caller.require_cluster(ClusterPrivilege::ReadSecurity)?;
         let mut all = vec![superuser_role()];
-        all.extend(self.store.list_roles().await?);
+        all.extend(self.kernel.store.list_roles().await?);
         if names.is_empty() {
             return Ok(all);
         }
@@ -180,9 +186,14 @@ impl Core {
                 "the role [superuser] is reserved",
             ));
         }
-        let event = actor.event(kind::ROLE_DELETED, self.now(), None, Some(name.to_owned()));
-        let found = self.store.delete_role(name, &event).await?;
-        self.invalidate_credentials();
+        let event = actor.event(
+            kind::ROLE_DELETED,
+            self.kernel.now(),
+            None,
+            Some(name.to_owned()),
+        );
+        let found = self.kernel.store.delete_role(name, &event).await?;
+        self.kernel.forget(Forget::Credentials);
         self.roles.invalidate_all();
         Ok(found)
     }
@@ -201,9 +212,9 @@ impl Core {
             let role = match self.roles.get(name) {
                 Some(hit) => hit,
                 None => {
-                    let epoch = self.cache_epoch();
-                    let found = Arc::new(self.store.get_role(name).await?);
-                    if self.cacheable_since(epoch) {
+                    let epoch = self.kernel.cache_epoch();
+                    let found = Arc::new(self.kernel.store.get_role(name).await?);
+                    if self.kernel.cacheable_since(epoch) {
                         self.roles.insert(name.clone(), found.clone());
                     }
                     found

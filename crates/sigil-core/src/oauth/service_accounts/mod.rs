@@ -11,12 +11,12 @@ pub use secret::{
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult, ResourceKind};
 use crate::ids::{HexId, OrgId};
+use crate::oauth::OAuth;
 use crate::page::{Page, PageRequest};
 use crate::privilege::{OrgOwner, OrgRole};
 use crate::revocation::RevocationKind;
 use crate::secret::SecretString;
 use crate::validate::text_field;
-use crate::Core;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -103,7 +103,7 @@ pub fn parse_roles(field: &str, roles: Option<Vec<String>>) -> CoreResult<Vec<Or
 /// A service account with its secrets, as every read shows it.
 pub type ServiceAccountWithSecrets = (ServiceAccount, Vec<ServiceAccountSecret>);
 
-impl Core {
+impl OAuth {
     /// Creates the account with its first secret; the secret's value is answered once.
     pub async fn create_service_account(
         &self,
@@ -116,11 +116,11 @@ impl Core {
         let description = text_field("description", draft.description, 1, DESCRIPTION_MAX)?;
         let roles = parse_roles("roles", draft.roles)?;
         let hours = rule.parse_hours(draft.secret_expires_after_hours.as_ref())?;
-        self.organization(owner.org).await?;
-        let now = self.now();
+        self.directory.organization(owner.org()).await?;
+        let now = self.kernel.now();
         let account = ServiceAccount {
             client_id: format!("{CLIENT_ID_PREFIX}{}", HexId::random()),
-            org_id: owner.org,
+            org_id: owner.org(),
             name,
             description,
             roles,
@@ -130,10 +130,11 @@ impl Core {
         let event = actor.event(
             kind::SERVICE_ACCOUNT_CREATED,
             now,
-            Some(owner.org),
+            Some(owner.org()),
             Some(account.client_id.clone()),
         );
-        self.store
+        self.kernel
+            .store
             .insert_service_account(&account, &secret, &event)
             .await?;
         Ok((account, secret, value))
@@ -144,11 +145,15 @@ impl Core {
         owner: OrgOwner,
         page: &PageRequest,
     ) -> CoreResult<Page<ServiceAccountWithSecrets>> {
-        self.organization(owner.org).await?;
-        let accounts = self.store.list_service_accounts(owner.org, page).await?;
+        self.directory.organization(owner.org()).await?;
+        let accounts = self
+            .kernel
+            .store
+            .list_service_accounts(owner.org(), page)
+            .await?;
         let mut items = vec![];
         for account in accounts.items {
-            let secrets = self.store.list_secrets(&account.client_id).await?;
+            let secrets = self.kernel.store.list_secrets(&account.client_id).await?;
             items.push((account, secrets));
         }
         Ok(Page {
@@ -162,8 +167,8 @@ impl Core {
         owner: OrgOwner,
         client_id: &str,
     ) -> CoreResult<ServiceAccount> {
-        match self.store.get_service_account(client_id).await? {
-            Some(a) if a.org_id == owner.org => Ok(a),
+        match self.kernel.store.get_service_account(client_id).await? {
+            Some(a) if a.org_id == owner.org() => Ok(a),
             _ => Err(CoreError::not_found(
                 ResourceKind::ServiceAccount,
                 client_id,
@@ -177,7 +182,7 @@ impl Core {
         client_id: &str,
     ) -> CoreResult<ServiceAccountWithSecrets> {
         let account = self.owned_service_account(owner, client_id).await?;
-        let secrets = self.store.list_secrets(client_id).await?;
+        let secrets = self.kernel.store.list_secrets(client_id).await?;
         Ok((account, secrets))
     }
 
@@ -201,13 +206,16 @@ impl Core {
         }
         let event = actor.event(
             kind::SERVICE_ACCOUNT_UPDATED,
-            self.now(),
-            Some(owner.org),
+            self.kernel.now(),
+            Some(owner.org()),
             Some(client_id.to_owned()),
         );
-        self.store.update_service_account(&account, &event).await?;
+        self.kernel
+            .store
+            .update_service_account(&account, &event)
+            .await?;
         self.forget_client(client_id);
-        let secrets = self.store.list_secrets(client_id).await?;
+        let secrets = self.kernel.store.list_secrets(client_id).await?;
         Ok((account, secrets))
     }
 
@@ -219,14 +227,17 @@ impl Core {
         client_id: &str,
     ) -> CoreResult<()> {
         self.owned_service_account(owner, client_id).await?;
-        let revocation = self.revocation(RevocationKind::ServiceAccount, client_id);
+        let revocation = self
+            .kernel
+            .revocation(RevocationKind::ServiceAccount, client_id);
         let event = actor.event(
             kind::SERVICE_ACCOUNT_DELETED,
-            self.now(),
-            Some(owner.org),
+            self.kernel.now(),
+            Some(owner.org()),
             Some(client_id.to_owned()),
         );
         if !self
+            .kernel
             .store
             .delete_service_account(client_id, &revocation, &event)
             .await?
@@ -236,7 +247,7 @@ impl Core {
                 client_id,
             ));
         }
-        self.revoked(&revocation);
+        self.kernel.revoked(&revocation);
         self.forget_client(client_id);
         Ok(())
     }
@@ -252,15 +263,16 @@ impl Core {
     ) -> CoreResult<(ServiceAccountSecret, SecretString)> {
         let hours = rule.parse_hours(draft.secret_expires_after_hours.as_ref())?;
         self.owned_service_account(owner, client_id).await?;
-        let now = self.now();
+        let now = self.kernel.now();
         let (secret, value) = mint(client_id, hours, now);
         let event = actor.event(
             kind::SERVICE_ACCOUNT_SECRET_CREATED,
             now,
-            Some(owner.org),
+            Some(owner.org()),
             Some(secret.id.to_string()),
         );
         if !self
+            .kernel
             .store
             .insert_secret(&secret, MAX_LIVE_SECRETS, now, &event)
             .await?
@@ -283,14 +295,17 @@ impl Core {
         secret_id: HexId,
     ) -> CoreResult<()> {
         self.owned_service_account(owner, client_id).await?;
-        let revocation = self.revocation(RevocationKind::Secret, &secret_id.to_string());
+        let revocation = self
+            .kernel
+            .revocation(RevocationKind::Secret, &secret_id.to_string());
         let event = actor.event(
             kind::SERVICE_ACCOUNT_SECRET_DELETED,
-            self.now(),
-            Some(owner.org),
+            self.kernel.now(),
+            Some(owner.org()),
             Some(secret_id.to_string()),
         );
         if !self
+            .kernel
             .store
             .delete_secret(client_id, secret_id, &revocation, &event)
             .await?
@@ -300,7 +315,7 @@ impl Core {
                 secret_id,
             ));
         }
-        self.revoked(&revocation);
+        self.kernel.revoked(&revocation);
         self.forget_client(client_id);
         Ok(())
     }

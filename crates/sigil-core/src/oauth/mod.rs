@@ -4,6 +4,10 @@
 pub(crate) mod clients;
 mod exchange;
 mod keys;
+mod service;
+pub mod service_accounts;
+
+pub use service::OAuth;
 
 pub use exchange::{FederatedSession, Introspection};
 
@@ -12,11 +16,10 @@ pub use keys::{Keyring, LoadedKey, StoredSigningKey};
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult};
 use crate::federation::jwt::{issued_by_cutoff, Peek};
+use crate::oauth::service_accounts::ServiceAccount;
 use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind, Realm};
 use crate::revocation::RevocationKind;
 use crate::secret::{random_urlsafe, SecretString};
-use crate::service_accounts::ServiceAccount;
-use crate::Core;
 use chrono::Duration;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -112,7 +115,7 @@ pub(crate) fn service_account_principal(account: &ServiceAccount) -> Principal {
     }
 }
 
-impl Core {
+impl OAuth {
     /// RFC 6749 §4.4: a client id and secret for an access token.
     pub async fn issue_client_credentials(
         &self,
@@ -129,11 +132,11 @@ impl Core {
         account: &ServiceAccount,
         sid: Option<String>,
     ) -> CoreResult<IssuedToken> {
-        let now = self.now().timestamp();
+        let now = self.kernel.now().timestamp();
         let claims = AccessClaims {
-            iss: self.config.issuer.clone(),
+            iss: self.kernel.config.issuer.clone(),
             sub: account.client_id.clone(),
-            aud: self.config.issuer.clone(),
+            aud: self.kernel.config.issuer.clone(),
             iat: now,
             nbf: now,
             exp: now + ACCESS_TOKEN_SECONDS,
@@ -173,7 +176,7 @@ impl Core {
     /// audience, times with [`CLOCK_SKEW_SECONDS`], and every revocation that covers it.
     pub async fn verify_access_token(&self, token: &str) -> CoreResult<AccessClaims> {
         let claims = self.verify_signed_token(token).await?;
-        let now = self.now().timestamp();
+        let now = self.kernel.now().timestamp();
         if claims.exp + CLOCK_SKEW_SECONDS <= now
             || claims.nbf - CLOCK_SKEW_SECONDS > now
             || claims.iat - CLOCK_SKEW_SECONDS > now
@@ -203,8 +206,8 @@ impl Core {
             }
         };
         let mut validation = Validation::new(Algorithm::ES256);
-        validation.set_issuer(&[&self.config.issuer]);
-        validation.set_audience(&[&self.config.issuer]);
+        validation.set_issuer(&[&self.kernel.config.issuer]);
+        validation.set_audience(&[&self.kernel.config.issuer]);
         // Times are checked below against the core's clock, not the wall clock.
         validation.validate_exp = false;
         validation.validate_nbf = false;
@@ -215,7 +218,7 @@ impl Core {
     }
 
     fn is_access_token_revoked(&self, claims: &AccessClaims) -> bool {
-        let r = &self.revocations;
+        let r = &self.kernel.revocations;
         if let Some(fed) = &claims.fed {
             // Every session from a provider whose JWKS was revoked ends with it.
             let cutoff = r.revoked_at(RevocationKind::IdentityProvider, &fed.idp);
@@ -239,6 +242,7 @@ impl Core {
         match revocable {
             Revocable::Sigil(claims) => self.is_access_token_revoked(claims),
             Revocable::Federated { provider, iat } => self
+                .kernel
                 .revocations
                 .revoked_at(RevocationKind::IdentityProvider, provider)
                 .is_some_and(|cutoff| issued_by_cutoff(*iat, cutoff.timestamp())),
@@ -253,7 +257,7 @@ impl Core {
 
     fn cached_token(&self, key: &[u8; 32]) -> Option<Principal> {
         let hit = self.token_cache.get(key)?;
-        if hit.exp + CLOCK_SKEW_SECONDS <= self.now().timestamp() {
+        if hit.exp + CLOCK_SKEW_SECONDS <= self.kernel.now().timestamp() {
             return None;
         }
         if self.is_cached_token_revoked(&hit.revocable) {
@@ -282,7 +286,8 @@ impl Core {
         actor: &Actor,
     ) -> CoreResult<Principal> {
         if !self.is_own_token(token) {
-            self.authentication_failed(actor, None, "X-Auth-Token is not a token Sigil issued")
+            self.kernel
+                .authentication_failed(actor, None, "X-Auth-Token is not a token Sigil issued")
                 .await;
             return Err(CoreError::Unauthenticated);
         }
@@ -297,7 +302,7 @@ impl Core {
         if let Some(principal) = self.cached_token(&key) {
             return Ok(principal);
         }
-        let epoch = self.cache_epoch();
+        let epoch = self.kernel.cache_epoch();
         let peek = Peek::of(token).ok();
         let own = peek.as_ref().and_then(Peek::issuer) == Some(self.issuer());
         let outcome = match &peek {
@@ -306,6 +311,7 @@ impl Core {
                 Err(e) => Err(e),
             },
             Some(peek) => self
+                .federation
                 .authenticate_federated_bearer(token, peek)
                 .await
                 .map(Some),
@@ -319,13 +325,14 @@ impl Core {
         match verified {
             Some(v) => {
                 let principal = v.principal.clone();
-                if self.cacheable_since(epoch) {
+                if self.kernel.cacheable_since(epoch) {
                     self.token_cache.insert(key, Arc::new(v));
                 }
                 Ok(principal)
             }
             None => {
-                self.authentication_failed(actor, None, "bearer token did not verify")
+                self.kernel
+                    .authentication_failed(actor, None, "bearer token did not verify")
                     .await;
                 Err(CoreError::Unauthenticated)
             }
@@ -357,19 +364,22 @@ impl Core {
         let revocation = crate::revocation::Revocation {
             kind: RevocationKind::Token,
             key: claims.jti.clone(),
-            revoked_at: self.now(),
+            revoked_at: self.kernel.now(),
             expires_at: chrono::DateTime::from_timestamp(claims.exp + CLOCK_SKEW_SECONDS, 0)
-                .unwrap_or_else(|| self.now()),
+                .unwrap_or_else(|| self.kernel.now()),
         };
         let org = crate::ids::HexId::parse("org_id", &claims.org_id).ok();
         let event = actor.event(
             kind::TOKEN_REVOKED,
-            self.now(),
+            self.kernel.now(),
             org,
             Some(claims.jti.clone()),
         );
-        self.store.insert_revocation(&revocation, &event).await?;
-        self.revoked(&revocation);
+        self.kernel
+            .store
+            .insert_revocation(&revocation, &event)
+            .await?;
+        self.kernel.revoked(&revocation);
         Ok(())
     }
 
@@ -404,8 +414,8 @@ impl Core {
         let Ok(id) = crate::ids::HexId::parse("usr", user_id) else {
             return Ok(None);
         };
-        match self.store.get_user(id).await? {
-            Some(user) if user.enabled => Ok(Some(self.user_principal(&user).await?)),
+        match self.kernel.store.get_user(id).await? {
+            Some(user) if user.enabled => Ok(Some(self.elasticsearch.user_principal(&user).await?)),
             _ => Ok(None),
         }
     }
@@ -416,14 +426,14 @@ impl Core {
     }
 
     pub fn issuer(&self) -> &str {
-        &self.config.issuer
+        &self.kernel.config.issuer
     }
 
     pub(crate) async fn reload_signing_keys(&self) -> CoreResult<()> {
-        let stored = self.store.list_signing_keys().await?;
+        let stored = self.kernel.store.list_signing_keys().await?;
         let mut loaded = vec![];
         for key in &stored {
-            loaded.push(Arc::new(key.load(&self.master_key)?));
+            loaded.push(Arc::new(key.load(&self.kernel.master_key)?));
         }
         self.keyring.replace(loaded);
         Ok(())
@@ -432,16 +442,17 @@ impl Core {
     /// Makes sure a current signing key exists (rotating when the newest is older than the
     /// configured period) and retires keys no live token can have been signed with.
     pub async fn ensure_signing_keys(&self) -> CoreResult<()> {
-        let now = self.now();
-        let mut stored = self.store.list_signing_keys().await?;
+        let now = self.kernel.now();
+        let mut stored = self.kernel.store.list_signing_keys().await?;
         stored.sort_by_key(|k| std::cmp::Reverse(k.created_at));
-        let due = stored
-            .first()
-            .is_none_or(|newest| now - newest.created_at >= self.config.signing_key_rotation);
+        let due = stored.first().is_none_or(|newest| {
+            now - newest.created_at >= self.kernel.config.signing_key_rotation
+        });
         if due {
-            let key = StoredSigningKey::generate(&self.master_key, now)?;
-            self.store.insert_signing_key(&key).await?;
-            self.store
+            let key = StoredSigningKey::generate(&self.kernel.master_key, now)?;
+            self.kernel.store.insert_signing_key(&key).await?;
+            self.kernel
+                .store
                 .record_event(&Actor::default().event(
                     kind::SIGNING_KEY_ROTATED,
                     now,
@@ -456,7 +467,7 @@ impl Core {
         for pair in stored.windows(2) {
             let (successor, old) = (&pair[0], &pair[1]);
             if now - successor.created_at > grace {
-                self.store.delete_signing_key(&old.kid).await?;
+                self.kernel.store.delete_signing_key(&old.kid).await?;
             }
         }
         self.reload_signing_keys().await

@@ -1,6 +1,7 @@
 //! Organizations and their federation settings (Atlas v2, spec 10).
 
 use crate::audit::{kind, Actor};
+use crate::directory::Directory;
 use crate::error::{CoreError, CoreResult, ResourceKind};
 use crate::federation::ConnectedOrgConfig;
 use crate::ids::{FederationSettingsId, HexId, OrgId};
@@ -8,7 +9,6 @@ use crate::page::{Page, PageRequest};
 use crate::principal::Principal;
 use crate::privilege::{OrgReader, Superuser};
 use crate::validate::text_field;
-use crate::Core;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -56,16 +56,19 @@ impl Organization {
     }
 }
 
-impl Core {
+impl Directory {
     pub async fn list_organizations(
         &self,
         who: &Principal,
         page: &PageRequest,
     ) -> CoreResult<Page<Organization>> {
         if who.superuser {
-            self.store.list_organizations(None, page).await
+            self.kernel.store.list_organizations(None, page).await
         } else {
-            self.store.list_organizations(Some(&who.orgs()), page).await
+            self.kernel
+                .store
+                .list_organizations(Some(&who.orgs()), page)
+                .await
         }
     }
 
@@ -76,25 +79,27 @@ impl Core {
         name: Option<String>,
     ) -> CoreResult<Organization> {
         let name = text_field("name", name, 1, ORG_NAME_MAX)?;
-        let (org, settings, config) = Organization::new(name, self.now());
+        let (org, settings, config) = Organization::new(name, self.kernel.now());
         let event = actor.event(
             kind::ORG_CREATED,
-            self.now(),
+            self.kernel.now(),
             Some(org.id),
             Some(org.id.to_string()),
         );
-        self.store
+        self.kernel
+            .store
             .create_organization(&org, &settings, &config, &event)
             .await?;
         Ok(org)
     }
 
     pub async fn get_organization(&self, reader: OrgReader) -> CoreResult<Organization> {
-        self.organization(reader.org).await
+        self.organization(reader.org()).await
     }
 
     pub(crate) async fn organization(&self, id: OrgId) -> CoreResult<Organization> {
-        self.store
+        self.kernel
+            .store
             .get_organization(id)
             .await?
             .ok_or_else(|| CoreError::not_found(ResourceKind::Organization, id))
@@ -104,7 +109,8 @@ impl Core {
         &self,
         id: FederationSettingsId,
     ) -> CoreResult<FederationSettings> {
-        self.store
+        self.kernel
+            .store
             .get_federation_settings(id)
             .await?
             .ok_or_else(|| CoreError::not_found(ResourceKind::FederationSettings, id))
@@ -116,7 +122,7 @@ impl Core {
         id: FederationSettingsId,
     ) -> CoreResult<FederationSettingsView> {
         let settings = self.federation_settings(id).await?;
-        let configs = self.store.list_connected_org_configs(id).await?;
+        let configs = self.kernel.store.list_connected_org_configs(id).await?;
         let mut federated_domains: Vec<String> = configs
             .iter()
             .flat_map(|c| c.domain_allow_list.iter().cloned())
@@ -126,6 +132,7 @@ impl Core {
         let mut has_role_mappings = false;
         for config in &configs {
             if !self
+                .kernel
                 .store
                 .list_role_mappings(id, config.org_id)
                 .await?
