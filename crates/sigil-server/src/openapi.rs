@@ -4,6 +4,7 @@
 mod contract;
 
 use crate::faces::{atlas, elasticsearch, iam, oauth};
+use crate::mongodb;
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -23,7 +24,7 @@ const SCHEMES: [&str; 7] = [
     info(title = "Sigil", description = "Self-hosted credential and identity-federation service."),
     servers((url = "/", description = "The Sigil server that serves this document")),
     paths(
-        crate::app::health,
+        crate::health::health,
         atlas::organizations::list_organizations,
         atlas::organizations::create_organization,
         atlas::organizations::get_organization,
@@ -45,13 +46,13 @@ const SCHEMES: [&str; 7] = [
         atlas::identity_providers::update_identity_provider,
         atlas::identity_providers::delete_identity_provider,
         atlas::identity_providers::revoke_jwks,
-        atlas::service_accounts::create_service_account,
-        atlas::service_accounts::list_service_accounts,
-        atlas::service_accounts::get_service_account,
-        atlas::service_accounts::update_service_account,
-        atlas::service_accounts::delete_service_account,
-        atlas::service_accounts::create_service_account_secret,
-        atlas::service_accounts::delete_service_account_secret,
+        mongodb::service_accounts::create_service_account,
+        mongodb::service_accounts::list_service_accounts,
+        mongodb::service_accounts::get_service_account,
+        mongodb::service_accounts::update_service_account,
+        mongodb::service_accounts::delete_service_account,
+        mongodb::service_accounts::create_service_account_secret,
+        mongodb::service_accounts::delete_service_account_secret,
         atlas::api_keys::create_api_key,
         atlas::api_keys::list_api_keys,
         atlas::api_keys::get_api_key,
@@ -110,7 +111,7 @@ const SCHEMES: [&str; 7] = [
         (name = "iam", description = "Tokens, identity providers and their OpenID Connect configuration (Huawei Cloud IAM / Keystone style)"),
     ),
     components(schemas(
-        atlas::error::AtlasErrorBody,
+        mongodb::error::AtlasErrorBody,
         oauth::error::OAuthErrorBody,
         elasticsearch::error::EsErrorBody,
         iam::error::IamErrorBody,

@@ -1,12 +1,12 @@
 //! Programmatic API keys (spec 20): Digest credentials of an organization.
 
-use super::conventions::{paginated, CommonParams, PageParams, Paginated};
-use super::credential_views::ApiKeyView;
-use super::error::{AtlasError, AtlasErrors};
-use super::extract::{AtlasJson, AtlasPath, Caller, Params};
-use super::organizations::link_base;
-use super::path_params::{ApiKeyPath, OrgPath};
-use crate::app::AppState;
+use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
+use crate::mongodb::credential_views::ApiKeyView;
+use crate::mongodb::error::{AtlasError, AtlasErrors};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::link_base;
+use crate::mongodb::path_params::{ApiKeyPath, OrgPath};
+use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -1,12 +1,12 @@
 //! OIDC identity providers of federation settings (spec 10).
 
-use super::conventions::{paginated, CommonParams, PageParams, Paginated};
-use super::error::{AtlasError, AtlasErrors};
-use super::extract::{AtlasJson, AtlasPath, Caller, Params};
-use super::organizations::link_base;
-use super::path_params::{FederationSettingsPath, IdentityProviderPath};
 use super::views::IdentityProviderView;
-use crate::app::AppState;
+use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
+use crate::mongodb::error::{AtlasError, AtlasErrors};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::link_base;
+use crate::mongodb::path_params::{FederationSettingsPath, IdentityProviderPath};
+use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -2,23 +2,18 @@
 //! connected organizations, role mappings, identity providers and audit events.
 
 pub mod api_keys;
-pub mod conventions;
-pub mod credential_views;
-pub mod error;
-pub mod extract;
 pub mod federation;
 pub mod identity_providers;
 pub mod organizations;
-pub mod path_params;
 pub mod role_mappings;
-pub mod service_accounts;
 pub mod views;
 
-use crate::app::AppState;
-use axum::http::StatusCode;
+use crate::mongodb::{
+    conventions, method_not_allowed_fallback, not_found_fallback, service_accounts,
+};
+use crate::state::AppState;
 use axum::routing::{delete, get};
 use axum::{Extension, Router};
-use error::AtlasError;
 use sigil_core::service_accounts::SecretLifetimeRule;
 
 pub fn router() -> Router<AppState> {
@@ -86,16 +81,4 @@ pub fn router() -> Router<AppState> {
         .method_not_allowed_fallback(method_not_allowed_fallback)
         .layer(Extension(SecretLifetimeRule::Atlas))
         .layer(axum::middleware::from_fn(conventions::apply))
-}
-
-pub(crate) async fn not_found_fallback() -> AtlasError {
-    AtlasError::not_found_route()
-}
-
-pub(crate) async fn method_not_allowed_fallback() -> AtlasError {
-    AtlasError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-        "This resource does not support that method.",
-    )
 }

@@ -1,11 +1,12 @@
 //! Organizations and their audit events (spec 10, spec 00 "Audit").
 
-use super::conventions::{paginated, CommonParams, PageParams, Paginated};
-use super::error::{AtlasError, AtlasErrors};
-use super::extract::{AtlasJson, AtlasPath, Caller, Params};
-use super::path_params::OrgPath;
 use super::views::{EventView, FederationSettingsResponse, OrganizationView};
-use crate::app::AppState;
+use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
+use crate::mongodb::error::{AtlasError, AtlasErrors};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::link_base;
+use crate::mongodb::path_params::OrgPath;
+use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -18,10 +19,6 @@ pub struct CreateOrganizationRequest {
     /// 1 to 64 characters, unique.
     #[schema(value_type = String, required = true, min_length = 1, max_length = 64, pattern = "\\S")]
     pub name: Option<String>,
-}
-
-pub(super) fn link_base(state: &AppState, uri: &OriginalUri) -> String {
-    format!("{}{}", state.public_url, uri.path())
 }
 
 /// Lists the organizations the caller belongs to; the superuser sees every organization.

@@ -1,12 +1,12 @@
 //! The Cloud Manager v1.0 face (`/api/public/v1.0`, seed 004): service accounts and their
-//! secrets. It is the same vendor's API as Atlas v2, so it mounts the Atlas face's service
-//! account handlers with its own rules: secrets may live up to 8766 hours, every path also
+//! secrets. It is the same vendor's API as Atlas v2, so it mounts the service-account
+//! handlers the two share (`crate::mongodb`) with its own rules: secrets may live up to 8766 hours, every path also
 //! answers with a trailing `/`, and answers are plain `application/json`.
 
-use super::atlas::{
+use crate::mongodb::{
     conventions, method_not_allowed_fallback, not_found_fallback, service_accounts,
 };
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::{Extension, Router};
 use sigil_core::service_accounts::SecretLifetimeRule;
 

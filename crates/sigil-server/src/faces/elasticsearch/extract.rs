@@ -1,8 +1,8 @@
 //! Extractors whose every rejection is an Elasticsearch error.
 
 use super::error::EsError;
-use crate::app::AppState;
 use crate::auth::Authenticated;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -39,7 +39,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for EsBody<T> {
                     "content_too_long_exception",
                     format!(
                         "the request body is larger than {} bytes",
-                        crate::app::MAX_BODY_BYTES
+                        crate::limits::MAX_BODY_BYTES
                     ),
                 )
             } else {

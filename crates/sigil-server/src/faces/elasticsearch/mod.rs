@@ -6,7 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod security;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -70,7 +70,7 @@ async fn headers(request: Request, next: Next) -> Response {
         })
         .filter(|v| !v.is_empty());
     // Headers over the shared limits are refused before anything reads them.
-    let mut response = match crate::app::oversized_header(request.headers()) {
+    let mut response = match crate::limits::oversized_header(request.headers()) {
         Some(oversized) => error::EsError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "illegal_argument_exception",

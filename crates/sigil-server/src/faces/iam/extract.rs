@@ -1,8 +1,8 @@
 //! Extractors whose rejections are IAM errors in the route's own shape.
 
 use super::error::{IamError, Style};
-use crate::app::AppState;
 use crate::auth::Authenticated;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -43,7 +43,7 @@ impl<T: DeserializeOwned, St: Send + Sync, S: Style> FromRequest<St> for IamJson
                     super::error::code::TOO_LARGE,
                     format!(
                         "The request body is larger than {} bytes.",
-                        crate::app::MAX_BODY_BYTES
+                        crate::limits::MAX_BODY_BYTES
                     ),
                 )
             } else {

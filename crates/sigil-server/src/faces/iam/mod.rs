@@ -8,7 +8,7 @@ pub mod oidc_config;
 pub mod providers;
 pub mod tokens;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -75,8 +75,8 @@ async fn flat_not_found() -> IamError<Flat> {
 
 /// Headers over the shared limits are refused before anything reads them.
 async fn header_limits(request: Request, next: Next) -> Response {
-    if let Some(oversized) = crate::app::oversized_header(request.headers()) {
-        let message = crate::app::sentence(&oversized);
+    if let Some(oversized) = crate::limits::oversized_header(request.headers()) {
+        let message = crate::limits::sentence(&oversized);
         let status = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
         return if request.uri().path().starts_with("/v3.0/") {
             IamError::<Flat>::new(status, error::code::INVALID, message).into_response()

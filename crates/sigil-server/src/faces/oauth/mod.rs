@@ -6,7 +6,7 @@ pub mod error;
 pub mod form;
 pub mod token;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 
 /// Headers over the shared limits are refused before anything reads them.
 async fn header_limits(request: Request, next: Next) -> Response {
-    match crate::app::oversized_header(request.headers()) {
+    match crate::limits::oversized_header(request.headers()) {
         Some(oversized) => error::OAuthError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "invalid_request",

@@ -3,8 +3,8 @@
 use super::error::{OAuthError, OAuthErrors};
 use super::form::{client_credentials, Form};
 use super::TOKEN_EXCHANGE_GRANT;
-use crate::app::AppState;
 use crate::auth::{remote_ip, AuthFailure};
+use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};

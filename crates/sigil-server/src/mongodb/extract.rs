@@ -2,8 +2,8 @@
 //! and the query.
 
 use super::error::AtlasError;
-use crate::app::AppState;
 use crate::auth::Authenticated;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
@@ -42,7 +42,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AtlasJson<T> {
                     "PAYLOAD_TOO_LARGE",
                     format!(
                         "The request body is larger than {} bytes.",
-                        crate::app::MAX_BODY_BYTES
+                        crate::limits::MAX_BODY_BYTES
                     ),
                 )
             } else {
