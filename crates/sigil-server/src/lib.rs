@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod body;
 pub mod body_deadline;
 pub mod config;
 pub mod faces;

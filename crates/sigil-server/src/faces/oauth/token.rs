@@ -5,7 +5,7 @@ use super::form::{client_credentials, Form};
 use super::TOKEN_EXCHANGE_GRANT;
 use crate::auth::{remote_ip, AuthFailure};
 use crate::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -206,10 +206,9 @@ async fn authenticate_client(
     responses((status = 200, body = TokenResponse), OAuthErrors))]
 pub async fn token(
     State(state): State<AppState>,
-    request: Request,
+    parts: Parts,
+    form: Form,
 ) -> Result<Response, OAuthError> {
-    let (parts, body) = request.into_parts();
-    let form = Form::read(body).await?;
     match form.require("grant_type")? {
         "client_credentials" => {}
         TOKEN_EXCHANGE_GRANT => return exchange(&state, &parts, &form).await,
@@ -255,10 +254,9 @@ pub async fn token(
     responses((status = 200, description = "Revoked, or not a live token of this client"), OAuthErrors))]
 pub async fn revoke(
     State(state): State<AppState>,
-    request: Request,
+    parts: Parts,
+    form: Form,
 ) -> Result<Response, OAuthError> {
-    let (parts, body) = request.into_parts();
-    let form = Form::read(body).await?;
     let client_id = authenticate_client(&state, &parts, &form).await?;
     let token = form.require("token")?;
     match state
@@ -291,10 +289,9 @@ pub struct IntrospectionResponse {
     responses((status = 200, body = IntrospectionResponse), OAuthErrors))]
 pub async fn introspect(
     State(state): State<AppState>,
-    request: Request,
+    parts: Parts,
+    form: Form,
 ) -> Result<Response, OAuthError> {
-    let (parts, body) = request.into_parts();
-    let form = Form::read(body).await?;
     // A client authenticates with its id and secret; anyone else with the credentials every face takes.
     let offered = client_credentials(&parts, &form).ok().flatten();
     let is_client = offered
