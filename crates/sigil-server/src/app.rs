@@ -1,6 +1,5 @@
 //! The router every face is merged into, with the layers every request passes through.
 
-use crate::faces;
 use crate::limits::MAX_BODY_BYTES;
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -12,14 +11,9 @@ use tower_http::trace::TraceLayer;
 /// Every face, with `body_timeout` for each request body to arrive whole.
 pub fn router(state: AppState, body_timeout: std::time::Duration) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
-    Router::new()
-        .route("/health", get(crate::health::health))
+    let (routes, _) = crate::routes::routes().split_for_parts();
+    routes
         .route("/openapi.json", get(crate::openapi::serve))
-        .nest("/api/atlas/v2", faces::atlas::router())
-        .nest("/api/public/v1.0", faces::cloud_manager::router())
-        .merge(faces::oauth::router())
-        .merge(faces::elasticsearch::router())
-        .merge(faces::iam::router())
         // `nest` does not route the prefix with a bare trailing slash; nothing else is left.
         .route("/api/atlas/v2/", any(crate::mongodb::not_found_fallback))
         .fallback(crate::mongodb::not_found_fallback)

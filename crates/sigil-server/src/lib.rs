@@ -12,6 +12,7 @@ pub mod key_set_fetcher;
 pub mod limits;
 pub mod mongodb;
 pub mod openapi;
+pub mod routes;
 mod run;
 pub mod serve;
 pub mod state;

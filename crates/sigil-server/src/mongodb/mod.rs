@@ -16,6 +16,7 @@ use crate::state::AppState;
 use axum::extract::OriginalUri;
 use axum::http::StatusCode;
 use error::AtlasError;
+use utoipa_axum::router::OpenApiRouter;
 
 /// The base of a list's links: the public URL and the request's path.
 pub(crate) fn link_base(state: &AppState, uri: &OriginalUri) -> String {
@@ -32,4 +33,13 @@ pub(crate) async fn method_not_allowed_fallback() -> AtlasError {
         "METHOD_NOT_ALLOWED",
         "This resource does not support that method.",
     )
+}
+
+/// A MongoDB face's routes with its answers for an unknown path or method (Atlas errors).
+pub(crate) fn with_fallbacks(routes: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    let (router, openapi) = routes.split_for_parts();
+    let router = router
+        .fallback(not_found_fallback)
+        .method_not_allowed_fallback(method_not_allowed_fallback);
+    OpenApiRouter::with_openapi(openapi).merge(OpenApiRouter::from(router))
 }

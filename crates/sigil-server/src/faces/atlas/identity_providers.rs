@@ -38,7 +38,7 @@ pub struct IdentityProviderQuery {
 }
 
 /// Lists the identity providers. ORG_OWNER of a connected organization only.
-#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders",
+#[utoipa::path(get, path = "/federationSettings/{federationSettingsId}/identityProviders",
     tag = "federatedAuthentication", operation_id = "listIdentityProviders",
     params(FederationSettingsPath,
         IdentityProviderQuery, PageParams, CommonParams),
@@ -66,7 +66,7 @@ pub async fn list_identity_providers(
 }
 
 /// Creates an OIDC identity provider. Answers 200, as Atlas does.
-#[utoipa::path(post, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders",
+#[utoipa::path(post, path = "/federationSettings/{federationSettingsId}/identityProviders",
     tag = "federatedAuthentication", operation_id = "createIdentityProvider",
     params(FederationSettingsPath, CommonParams),
     request_body = IdentityProviderDraft,
@@ -88,7 +88,7 @@ pub async fn create_identity_provider(
 }
 
 /// Returns one identity provider.
-#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
+#[utoipa::path(get, path = "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
     tag = "federatedAuthentication", operation_id = "getIdentityProvider",
     params(FederationSettingsPath,
         IdentityProviderPath, CommonParams),
@@ -109,7 +109,7 @@ pub async fn get_identity_provider(
 }
 
 /// Updates the fields the body carries; the others keep their value.
-#[utoipa::path(patch, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
+#[utoipa::path(patch, path = "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
     tag = "federatedAuthentication", operation_id = "updateIdentityProvider",
     params(FederationSettingsPath,
         IdentityProviderPath, CommonParams),
@@ -133,7 +133,7 @@ pub async fn update_identity_provider(
 }
 
 /// Deletes an identity provider; connected organizations stop referring to it.
-#[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
+#[utoipa::path(delete, path = "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
     tag = "federatedAuthentication", operation_id = "deleteIdentityProvider",
     params(FederationSettingsPath,
         IdentityProviderPath, CommonParams),
@@ -155,7 +155,7 @@ pub async fn delete_identity_provider(
 /// refused, every Sigil token exchanged for one of its tokens is revoked, and its key set is
 /// refetched at once. 204 even when the refetch fails (the failure is in `keySet` and the
 /// audit trail); the revocation holds either way, on every node.
-#[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}/jwks",
+#[utoipa::path(delete, path = "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}/jwks",
     tag = "federatedAuthentication", operation_id = "revokeJwksFromIdentityProvider",
     params(FederationSettingsPath,
         IdentityProviderPath, CommonParams),

@@ -28,7 +28,7 @@ async fn owner(
 }
 
 /// Lists the role mappings of a connected organization. ORG_OWNER of it only.
-#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
+#[utoipa::path(get, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
     tag = "federatedAuthentication", operation_id = "listRoleMappings",
     params(ConnectedOrgPath, PageParams, CommonParams),
     responses((status = 200, body = Paginated<RoleMappingView>), AtlasErrors))]
@@ -54,7 +54,7 @@ pub async fn list_role_mappings(
 }
 
 /// Creates a role mapping: members of the external group get the roles. Answers 200, as Atlas does.
-#[utoipa::path(post, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
+#[utoipa::path(post, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
     tag = "federatedAuthentication", operation_id = "createRoleMapping",
     params(ConnectedOrgPath, CommonParams),
     request_body = RoleMappingDraft,
@@ -76,7 +76,7 @@ pub async fn create_role_mapping(
 }
 
 /// Returns one role mapping.
-#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
+#[utoipa::path(get, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "getRoleMapping",
     params(ConnectedOrgPath,
         RoleMappingPath, CommonParams),
@@ -97,7 +97,7 @@ pub async fn get_role_mapping(
 }
 
 /// Replaces a role mapping.
-#[utoipa::path(put, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
+#[utoipa::path(put, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "updateRoleMapping",
     params(ConnectedOrgPath,
         RoleMappingPath, CommonParams),
@@ -120,7 +120,7 @@ pub async fn update_role_mapping(
 }
 
 /// Deletes a role mapping.
-#[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
+#[utoipa::path(delete, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "deleteRoleMapping",
     params(ConnectedOrgPath,
         RoleMappingPath, CommonParams),

@@ -11,21 +11,20 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/oauth/token", post(token::token))
-        .route("/api/oauth/revoke", post(token::revoke))
-        .route("/api/oauth/introspect", post(token::introspect))
-        .route(
-            "/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
-        .route("/.well-known/jwks.json", get(discovery::jwks))
+/// The face's routes; each handler's annotation declares its path, method and OpenAPI
+/// operation once.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token::token))
+        .routes(routes!(token::revoke))
+        .routes(routes!(token::introspect))
+        .routes(routes!(discovery::openid_configuration))
+        .routes(routes!(discovery::jwks))
         .layer(axum::middleware::from_fn(header_limits))
 }
 
