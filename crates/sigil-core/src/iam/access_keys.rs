@@ -358,8 +358,7 @@ impl Core {
             self.authentication_failed(actor, who.as_deref(), why).await;
             CoreError::Unauthenticated
         };
-        let Some(auth) =
-            SdkAuthorization::parse(params).filter(SdkAuthorization::signs_date_and_host)
+        let Some(auth) = SdkAuthorization::parse(params).filter(SdkAuthorization::signs_the_date)
         else {
             return Err(refuse(None, "malformed SDK-HMAC-SHA256 credentials").await);
         };

@@ -77,11 +77,12 @@ impl SdkAuthorization {
         })
     }
 
-    /// The scheme's rules beyond the syntax: the date and the host are always signed.
-    pub fn signs_date_and_host(&self) -> bool {
-        ["x-sdk-date", "host"]
-            .iter()
-            .all(|h| self.signed_headers.iter().any(|s| s == h))
+    /// The scheme's rule beyond the syntax: the date is always signed, so a signature expires
+    /// with its replay window. Other headers are signed as the request declares them: the
+    /// Python SDK signs `host`, the Go SDK never does (it signs `user-agent`, `x-domain-id`
+    /// and `x-sdk-date`), and a signed `host` must still be the one received.
+    pub fn signs_the_date(&self) -> bool {
+        self.signed_headers.iter().any(|s| s == "x-sdk-date")
     }
 }
 

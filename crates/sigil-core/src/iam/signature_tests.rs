@@ -160,7 +160,7 @@ fn authorization_values_are_parsed_strictly() {
     let parsed = SdkAuthorization::parse(ok).unwrap_or_else(|| panic!("parses"));
     assert_eq!(parsed.access, "SGAKEXAMPLE000000001");
     assert_eq!(parsed.signed_headers, ["host", "x-sdk-date"]);
-    assert!(parsed.signs_date_and_host());
+    assert!(parsed.signs_the_date());
     for bad in [
         "",
         "Access=a, SignedHeaders=host;x-sdk-date",
@@ -173,7 +173,12 @@ fn authorization_values_are_parsed_strictly() {
         assert_eq!(SdkAuthorization::parse(bad), None, "{bad}");
     }
     let unsigned_date = SdkAuthorization::parse(&ok.replace("host;x-sdk-date", "host"));
-    assert!(unsigned_date.is_some_and(|a| !a.signs_date_and_host()));
+    assert!(unsigned_date.is_some_and(|a| !a.signs_the_date()));
+    // As the Go SDK signs: no host.
+    let go_sdk = SdkAuthorization::parse(
+        &ok.replace("host;x-sdk-date", "user-agent;x-domain-id;x-sdk-date"),
+    );
+    assert!(go_sdk.is_some_and(|a| a.signs_the_date()));
 }
 
 /// Found by fuzzing (sdk_canonical_request): a header signed twice repeated its value in the
