@@ -1,4 +1,4 @@
-//! The Atlas face's query string and `Accept` header (`faces::atlas::{extract, conventions}`,
+//! The Atlas face's query string and `Accept` header (`mongodb::{extract, conventions}`,
 //! `sigil_core::page`): `envelope`, `pretty`, `pageNum`, `itemsPerPage`, `includeCount`, the
 //! version negotiated from `Accept`, and the links of a paginated list.
 //!
@@ -12,8 +12,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use sigil_core::page::{Page, MAX_ITEMS_PER_PAGE};
-use sigil_server::faces::atlas::conventions::{negotiate, paginated, VERSIONS};
-use sigil_server::faces::atlas::extract::Params;
+use sigil_server::mongodb::conventions::{negotiate, paginated, VERSIONS};
+use sigil_server::mongodb::extract::Params;
 
 fuzz_target!(init: sigil_fuzz::init(), |data: &[u8]| {
     let Some(text) = sigil_fuzz::text(data) else {

@@ -16,7 +16,7 @@ use libfuzzer_sys::fuzz_target;
 use sigil_core::elasticsearch::api_keys::{QueryRequest, NAME_MAX};
 use sigil_core::fuzzing::query_api_keys;
 use sigil_fuzz::query_dsl::QueryBody;
-use sigil_server::app::MAX_BODY_BYTES;
+use sigil_server::limits::MAX_BODY_BYTES;
 use sigil_server::faces::elasticsearch::extract::parse;
 
 fuzz_target!(init: sigil_fuzz::init(), |data: &[u8]| {

@@ -3,7 +3,8 @@
 
 mod contract;
 
-use crate::faces::{atlas, elasticsearch, iam, oauth};
+use crate::faces::{elasticsearch, iam, oauth};
+use crate::mongodb;
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -22,81 +23,6 @@ const SCHEMES: [&str; 7] = [
 #[openapi(
     info(title = "Sigil", description = "Self-hosted credential and identity-federation service."),
     servers((url = "/", description = "The Sigil server that serves this document")),
-    paths(
-        crate::app::health,
-        atlas::organizations::list_organizations,
-        atlas::organizations::create_organization,
-        atlas::organizations::get_organization,
-        atlas::organizations::get_federation_settings,
-        atlas::organizations::list_organization_events,
-        atlas::federation::get_federation_settings_by_id,
-        atlas::federation::list_connected_org_configs,
-        atlas::federation::get_connected_org_config,
-        atlas::federation::update_connected_org_config,
-        atlas::federation::remove_connected_org_config,
-        atlas::role_mappings::list_role_mappings,
-        atlas::role_mappings::create_role_mapping,
-        atlas::role_mappings::get_role_mapping,
-        atlas::role_mappings::update_role_mapping,
-        atlas::role_mappings::delete_role_mapping,
-        atlas::identity_providers::list_identity_providers,
-        atlas::identity_providers::create_identity_provider,
-        atlas::identity_providers::get_identity_provider,
-        atlas::identity_providers::update_identity_provider,
-        atlas::identity_providers::delete_identity_provider,
-        atlas::identity_providers::revoke_jwks,
-        atlas::service_accounts::create_service_account,
-        atlas::service_accounts::list_service_accounts,
-        atlas::service_accounts::get_service_account,
-        atlas::service_accounts::update_service_account,
-        atlas::service_accounts::delete_service_account,
-        atlas::service_accounts::create_service_account_secret,
-        atlas::service_accounts::delete_service_account_secret,
-        atlas::api_keys::create_api_key,
-        atlas::api_keys::list_api_keys,
-        atlas::api_keys::get_api_key,
-        atlas::api_keys::update_api_key,
-        atlas::api_keys::delete_api_key,
-        oauth::token::token,
-        oauth::token::revoke,
-        oauth::token::introspect,
-        oauth::discovery::openid_configuration,
-        oauth::discovery::jwks,
-        elasticsearch::security::root,
-        elasticsearch::security::authenticate,
-        elasticsearch::security::list_users,
-        elasticsearch::security::get_users,
-        elasticsearch::security::put_user,
-        elasticsearch::security::post_user,
-        elasticsearch::security::delete_user,
-        elasticsearch::security::list_roles,
-        elasticsearch::security::get_roles,
-        elasticsearch::security::put_role,
-        elasticsearch::security::post_role,
-        elasticsearch::security::delete_role,
-        elasticsearch::api_keys::create,
-        elasticsearch::api_keys::create_put,
-        elasticsearch::api_keys::get,
-        elasticsearch::api_keys::query,
-        elasticsearch::api_keys::query_get,
-        elasticsearch::api_keys::update,
-        elasticsearch::api_keys::invalidate,
-        iam::tokens::password_token,
-        iam::tokens::id_token,
-        iam::providers::create,
-        iam::providers::list,
-        iam::providers::show,
-        iam::providers::update,
-        iam::providers::delete,
-        iam::oidc_config::create,
-        iam::oidc_config::update,
-        iam::oidc_config::show,
-        iam::credentials::create,
-        iam::credentials::list,
-        iam::credentials::show,
-        iam::credentials::update,
-        iam::credentials::delete,
-    ),
     tags(
         (name = "organizations", description = "Organizations (Atlas v2)"),
         (name = "federatedAuthentication", description = "Federation settings, connected organizations, role mappings and identity providers (Atlas v2)"),
@@ -110,58 +36,15 @@ const SCHEMES: [&str; 7] = [
         (name = "iam", description = "Tokens, identity providers and their OpenID Connect configuration (Huawei Cloud IAM / Keystone style)"),
     ),
     components(schemas(
-        atlas::error::AtlasErrorBody,
+        mongodb::error::AtlasErrorBody,
         oauth::error::OAuthErrorBody,
         elasticsearch::error::EsErrorBody,
         iam::error::IamErrorBody,
         iam::error::KeystoneErrorBody,
     )),
-    modifiers(&Security, &CloudManager)
+    modifiers(&Security)
 )]
 pub struct ApiDoc;
-
-/// The Cloud Manager face serves the Atlas service-account operations under its own base
-/// path; its operations are derived from theirs so the two cannot drift.
-struct CloudManager;
-
-const ATLAS_SERVICE_ACCOUNTS: &str = "/api/atlas/v2/orgs/{orgId}/serviceAccounts";
-const CLOUD_MANAGER_SERVICE_ACCOUNTS: &str = "/api/public/v1.0/orgs/{orgId}/serviceAccounts";
-
-impl utoipa::Modify for CloudManager {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let derived: Vec<(String, utoipa::openapi::PathItem)> = openapi
-            .paths
-            .paths
-            .iter()
-            .filter_map(|(path, item)| {
-                let rest = path.strip_prefix(ATLAS_SERVICE_ACCOUNTS)?;
-                let mut item = item.clone();
-                for op in [
-                    &mut item.get,
-                    &mut item.post,
-                    &mut item.patch,
-                    &mut item.delete,
-                    &mut item.put,
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    op.tags = Some(vec!["cloudManagerServiceAccounts".into()]);
-                    op.operation_id = op
-                        .operation_id
-                        .as_ref()
-                        .map(|id| format!("{id}CloudManager"));
-                    op.description = Some(format!(
-                        "{} Secrets may live 8 to 8766 hours here.",
-                        op.description.clone().unwrap_or_default()
-                    ));
-                }
-                Some((format!("{CLOUD_MANAGER_SERVICE_ACCOUNTS}{rest}"), item))
-            })
-            .collect();
-        openapi.paths.paths.extend(derived);
-    }
-}
 
 /// Declares the credentials every operation accepts.
 struct Security;
@@ -254,11 +137,14 @@ impl utoipa::Modify for Security {
     }
 }
 
-/// The document, built once per process: the annotations, then what each face shares.
+/// The document, built once per process: the operations of every route (each handler's
+/// annotation), then what each face shares.
 pub fn document() -> &'static serde_json::Value {
     static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
     DOC.get_or_init(|| {
-        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        let mut api = ApiDoc::openapi();
+        api.merge(crate::routes::routes().into_openapi());
+        let mut doc = serde_json::to_value(api).unwrap_or_default();
         contract::apply(&mut doc);
         doc
     })

@@ -1,9 +1,10 @@
 //! Starting and stopping the server: listener, store, bootstrap, graceful shutdown.
 
-use crate::app::{router, AppState};
+use crate::app::router;
 use crate::config::ServerConfig;
 use crate::key_set_fetcher::HttpKeySetFetcher;
 use crate::serve::ConnectionLimits;
+use crate::state::AppState;
 use anyhow::Context;
 use sigil_core::clock::{Clock, SystemClock};
 use sigil_core::service::BootstrapOutcome;

@@ -7,6 +7,7 @@
 //! (hyper#3828), so it cannot tell a slow head from an idle client, and has no idle timeout
 //! (hyper#1628); HTTP/2 has neither.
 
+use crate::limits::{MAX_HEADERS, MAX_HEAD_BYTES};
 use axum::body::Body;
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::Router;
@@ -24,12 +25,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify, Semaphore};
 use tower::{Service, ServiceExt};
-
-/// The most bytes of headers one request may carry (every face's limits on single headers
-/// are smaller; this bounds their number and the memory a head may take).
-pub const MAX_HEAD_BYTES: usize = 64 * 1024;
-/// The most header fields of one HTTP/1.1 request.
-pub const MAX_HEADERS: usize = 100;
 
 /// The bounds on connections.
 #[derive(Debug, Clone, Copy)]

@@ -39,16 +39,16 @@ pub async fn hash_signed_bodies(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, crate::app::MAX_BODY_BYTES).await {
+    let bytes = match axum::body::to_bytes(body, crate::limits::MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(e) => {
             let (status, message) = match crate::body_deadline::timed_out(&e) {
-                Some(late) => (StatusCode::REQUEST_TIMEOUT, crate::app::sentence(late)),
+                Some(late) => (StatusCode::REQUEST_TIMEOUT, crate::limits::sentence(late)),
                 None => (
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!(
                         "The request body is larger than {} bytes.",
-                        crate::app::MAX_BODY_BYTES
+                        crate::limits::MAX_BODY_BYTES
                     ),
                 ),
             };

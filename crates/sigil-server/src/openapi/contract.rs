@@ -40,7 +40,7 @@ impl Face {
     /// The media types of the face's JSON answers.
     fn media_types(self) -> Vec<String> {
         match self {
-            Self::Atlas => crate::faces::atlas::conventions::VERSIONS
+            Self::Atlas => crate::mongodb::versions::VERSIONS
                 .iter()
                 .map(|v| format!("application/vnd.atlas.{v}+json"))
                 .collect(),

@@ -11,7 +11,7 @@ use super::CliError;
 use clap::builder::PossibleValuesParser;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgMatches, Command};
-use sigil_server::faces::atlas::conventions::VERSIONS;
+use sigil_server::mongodb::versions::VERSIONS;
 use std::path::PathBuf;
 
 /// The newest API version: what `--version` defaults to.

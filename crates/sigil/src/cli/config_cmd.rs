@@ -6,7 +6,7 @@ use super::output::Format;
 use super::profile::{self, Config, Profile, CREDENTIAL_KINDS, KEYS};
 use super::CliError;
 use clap::{Arg, ArgMatches, Command};
-use sigil_server::faces::atlas::conventions::VERSIONS;
+use sigil_server::mongodb::versions::VERSIONS;
 use std::io::{BufRead, IsTerminal, Write};
 
 /// The flags of `sigil config init`, one per key of [`KEYS`], in its order.

@@ -1,12 +1,12 @@
 //! Programmatic API keys (spec 20): Digest credentials of an organization.
 
-use super::conventions::{paginated, CommonParams, PageParams, Paginated};
-use super::credential_views::ApiKeyView;
-use super::error::{AtlasError, AtlasErrors};
-use super::extract::{AtlasJson, AtlasPath, Caller, Params};
-use super::organizations::link_base;
-use super::path_params::{ApiKeyPath, OrgPath};
-use crate::app::AppState;
+use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
+use crate::mongodb::credential_views::ApiKeyView;
+use crate::mongodb::error::{AtlasError, AtlasErrors};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::link_base;
+use crate::mongodb::path_params::{ApiKeyPath, OrgPath};
+use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -32,7 +32,7 @@ fn owner(caller: &Caller, path: &AtlasPath) -> Result<OrgOwner, AtlasError> {
 }
 
 /// Creates an API key; the private key is in this answer only. ORG_OWNER.
-#[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/apiKeys", tag = "programmaticApiKeys", operation_id = "createApiKey",
+#[utoipa::path(post, path = "/orgs/{orgId}/apiKeys", tag = "programmaticApiKeys", operation_id = "createApiKey",
     params(OrgPath, CommonParams),
     request_body = ProgrammaticKeyDraft,
     responses((status = 201, body = ApiKeyView), AtlasErrors))]
@@ -54,7 +54,7 @@ pub async fn create_api_key(
 }
 
 /// Lists the organization's API keys, private keys masked. ORG_OWNER.
-#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/apiKeys", tag = "programmaticApiKeys", operation_id = "listApiKeys",
+#[utoipa::path(get, path = "/orgs/{orgId}/apiKeys", tag = "programmaticApiKeys", operation_id = "listApiKeys",
     params(OrgPath, PageParams, CommonParams),
     responses((status = 200, body = Paginated<ApiKeyView>), AtlasErrors))]
 pub async fn list_api_keys(
@@ -80,7 +80,7 @@ pub async fn list_api_keys(
 }
 
 /// Returns one API key, its private key masked. ORG_OWNER.
-#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "getApiKey",
+#[utoipa::path(get, path = "/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "getApiKey",
     params(OrgPath,
         ApiKeyPath, CommonParams),
     responses((status = 200, body = ApiKeyView), AtlasErrors))]
@@ -98,7 +98,7 @@ pub async fn get_api_key(
 }
 
 /// Updates the description or roles. ORG_OWNER.
-#[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "updateApiKey",
+#[utoipa::path(patch, path = "/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "updateApiKey",
     params(OrgPath,
         ApiKeyPath, CommonParams),
     request_body = ProgrammaticKeyUpdate,
@@ -123,7 +123,7 @@ pub async fn update_api_key(
 }
 
 /// Deletes an API key; it stops authenticating at once. ORG_OWNER.
-#[utoipa::path(delete, path = "/api/atlas/v2/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "deleteApiKey",
+#[utoipa::path(delete, path = "/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "deleteApiKey",
     params(OrgPath,
         ApiKeyPath, CommonParams),
     responses((status = 204, description = "Deleted"), AtlasErrors))]

@@ -1,19 +1,19 @@
 //! Federation settings and connected organization configurations (spec 10).
 
-use super::conventions::{paginated, CommonParams, PageParams, Paginated};
-use super::error::{AtlasError, AtlasErrors};
-use super::extract::{AtlasJson, AtlasPath, Caller, Params};
-use super::organizations::link_base;
-use super::path_params::{ConnectedOrgPath, FederationSettingsPath};
 use super::views::{ConnectedOrgConfigView, FederationSettingsResponse};
-use crate::app::AppState;
+use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
+use crate::mongodb::error::{AtlasError, AtlasErrors};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::link_base;
+use crate::mongodb::path_params::{ConnectedOrgPath, FederationSettingsPath};
+use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::Json;
 use sigil_core::federation::ConnectedOrgConfigDraft;
 
 /// Returns federation settings. ORG_OWNER of a connected organization only.
-#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}", tag = "federatedAuthentication",
+#[utoipa::path(get, path = "/federationSettings/{federationSettingsId}", tag = "federatedAuthentication",
     operation_id = "getFederationSettingsById",
     params(FederationSettingsPath, CommonParams),
     responses((status = 200, body = FederationSettingsResponse), AtlasErrors))]
@@ -38,7 +38,7 @@ pub async fn get_federation_settings_by_id(
 }
 
 /// Lists the organizations connected to these federation settings.
-#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs",
+#[utoipa::path(get, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs",
     tag = "federatedAuthentication", operation_id = "listConnectedOrgConfigs",
     params(FederationSettingsPath, PageParams, CommonParams),
     responses((status = 200, body = Paginated<ConnectedOrgConfigView>), AtlasErrors))]
@@ -70,7 +70,7 @@ pub async fn list_connected_org_configs(
 }
 
 /// Returns one connected organization's configuration. ORG_OWNER of that organization only.
-#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
+#[utoipa::path(get, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
     tag = "federatedAuthentication", operation_id = "getConnectedOrgConfig",
     params(ConnectedOrgPath, CommonParams),
     responses((status = 200, body = ConnectedOrgConfigView), AtlasErrors))]
@@ -99,7 +99,7 @@ pub async fn get_connected_org_config(
 
 /// Updates a connected organization's configuration; connects the organization when it is
 /// not connected yet. ORG_OWNER of that organization only.
-#[utoipa::path(patch, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
+#[utoipa::path(patch, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
     tag = "federatedAuthentication", operation_id = "updateConnectedOrgConfig",
     params(ConnectedOrgPath, CommonParams),
     request_body = ConnectedOrgConfigDraft,
@@ -128,7 +128,7 @@ pub async fn update_connected_org_config(
 }
 
 /// Disconnects an organization from these federation settings; its role mappings go too.
-#[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
+#[utoipa::path(delete, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
     tag = "federatedAuthentication", operation_id = "removeConnectedOrgConfig",
     params(ConnectedOrgPath, CommonParams),
     responses((status = 204, description = "Removed"), AtlasErrors))]

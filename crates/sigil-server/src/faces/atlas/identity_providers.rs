@@ -1,12 +1,12 @@
 //! OIDC identity providers of federation settings (spec 10).
 
-use super::conventions::{paginated, CommonParams, PageParams, Paginated};
-use super::error::{AtlasError, AtlasErrors};
-use super::extract::{AtlasJson, AtlasPath, Caller, Params};
-use super::organizations::link_base;
-use super::path_params::{FederationSettingsPath, IdentityProviderPath};
 use super::views::IdentityProviderView;
-use crate::app::AppState;
+use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
+use crate::mongodb::error::{AtlasError, AtlasErrors};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::link_base;
+use crate::mongodb::path_params::{FederationSettingsPath, IdentityProviderPath};
+use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -39,7 +39,7 @@ pub struct IdentityProviderQuery {
 }
 
 /// Lists the identity providers. ORG_OWNER of a connected organization only.
-#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders",
+#[utoipa::path(get, path = "/federationSettings/{federationSettingsId}/identityProviders",
     tag = "federatedAuthentication", operation_id = "listIdentityProviders",
     params(FederationSettingsPath,
         IdentityProviderQuery, PageParams, CommonParams),
@@ -68,7 +68,7 @@ pub async fn list_identity_providers(
 }
 
 /// Creates an OIDC identity provider. Answers 200, as Atlas does.
-#[utoipa::path(post, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders",
+#[utoipa::path(post, path = "/federationSettings/{federationSettingsId}/identityProviders",
     tag = "federatedAuthentication", operation_id = "createIdentityProvider",
     params(FederationSettingsPath, CommonParams),
     request_body = IdentityProviderDraft,
@@ -91,7 +91,7 @@ pub async fn create_identity_provider(
 }
 
 /// Returns one identity provider.
-#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
+#[utoipa::path(get, path = "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
     tag = "federatedAuthentication", operation_id = "getIdentityProvider",
     params(FederationSettingsPath,
         IdentityProviderPath, CommonParams),
@@ -113,7 +113,7 @@ pub async fn get_identity_provider(
 }
 
 /// Updates the fields the body carries; the others keep their value.
-#[utoipa::path(patch, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
+#[utoipa::path(patch, path = "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
     tag = "federatedAuthentication", operation_id = "updateIdentityProvider",
     params(FederationSettingsPath,
         IdentityProviderPath, CommonParams),
@@ -138,7 +138,7 @@ pub async fn update_identity_provider(
 }
 
 /// Deletes an identity provider; connected organizations stop referring to it.
-#[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
+#[utoipa::path(delete, path = "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
     tag = "federatedAuthentication", operation_id = "deleteIdentityProvider",
     params(FederationSettingsPath,
         IdentityProviderPath, CommonParams),
@@ -161,7 +161,7 @@ pub async fn delete_identity_provider(
 /// refused, every Sigil token exchanged for one of its tokens is revoked, and its key set is
 /// refetched at once. 204 even when the refetch fails (the failure is in `keySet` and the
 /// audit trail); the revocation holds either way, on every node.
-#[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}/jwks",
+#[utoipa::path(delete, path = "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}/jwks",
     tag = "federatedAuthentication", operation_id = "revokeJwksFromIdentityProvider",
     params(FederationSettingsPath,
         IdentityProviderPath, CommonParams),

@@ -2,100 +2,64 @@
 //! connected organizations, role mappings, identity providers and audit events.
 
 pub mod api_keys;
-pub mod conventions;
-pub mod credential_views;
-pub mod error;
-pub mod extract;
 pub mod federation;
 pub mod identity_providers;
 pub mod organizations;
-pub mod path_params;
 pub mod role_mappings;
-pub mod service_accounts;
 pub mod views;
 
-use crate::app::AppState;
-use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Extension, Router};
-use error::AtlasError;
+use crate::mongodb::{self, conventions, service_accounts};
+use crate::state::AppState;
+use axum::Extension;
 use sigil_core::oauth::service_accounts::SecretLifetimeRule;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    use api_keys::*;
-    use federation::*;
-    use identity_providers::*;
-    use organizations::*;
-    use role_mappings::*;
-    const FS: &str = "/federationSettings/{federationSettingsId}";
-    Router::new()
-        .route("/orgs", get(list_organizations).post(create_organization))
-        .route("/orgs/{orgId}", get(get_organization))
-        .route(
-            "/orgs/{orgId}/federationSettings",
-            get(get_federation_settings),
-        )
-        .route("/orgs/{orgId}/events", get(list_organization_events))
-        .route(
-            "/orgs/{orgId}/apiKeys",
-            get(list_api_keys).post(create_api_key),
-        )
-        .route(
-            "/orgs/{orgId}/apiKeys/{apiUserId}",
-            get(get_api_key)
-                .patch(update_api_key)
-                .delete(delete_api_key),
-        )
+/// The face's routes, relative to `/api/atlas/v2`; each handler's annotation declares its
+/// path, method and OpenAPI operation once.
+pub fn router() -> OpenApiRouter<AppState> {
+    let routes = OpenApiRouter::new()
+        .routes(routes!(
+            organizations::list_organizations,
+            organizations::create_organization
+        ))
+        .routes(routes!(organizations::get_organization))
+        .routes(routes!(organizations::get_federation_settings))
+        .routes(routes!(organizations::list_organization_events))
+        .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
+        .routes(routes!(
+            api_keys::get_api_key,
+            api_keys::update_api_key,
+            api_keys::delete_api_key
+        ))
         .merge(service_accounts::routes(false))
-        .route(FS, get(get_federation_settings_by_id))
-        .route(
-            &format!("{FS}/connectedOrgConfigs"),
-            get(list_connected_org_configs),
-        )
-        .route(
-            &format!("{FS}/connectedOrgConfigs/{{orgId}}"),
-            get(get_connected_org_config)
-                .patch(update_connected_org_config)
-                .delete(remove_connected_org_config),
-        )
-        .route(
-            &format!("{FS}/connectedOrgConfigs/{{orgId}}/roleMappings"),
-            get(list_role_mappings).post(create_role_mapping),
-        )
-        .route(
-            &format!("{FS}/connectedOrgConfigs/{{orgId}}/roleMappings/{{id}}"),
-            get(get_role_mapping)
-                .put(update_role_mapping)
-                .delete(delete_role_mapping),
-        )
-        .route(
-            &format!("{FS}/identityProviders"),
-            get(list_identity_providers).post(create_identity_provider),
-        )
-        .route(
-            &format!("{FS}/identityProviders/{{identityProviderId}}"),
-            get(get_identity_provider)
-                .patch(update_identity_provider)
-                .delete(delete_identity_provider),
-        )
-        .route(
-            &format!("{FS}/identityProviders/{{identityProviderId}}/jwks"),
-            delete(identity_providers::revoke_jwks),
-        )
-        .fallback(not_found_fallback)
-        .method_not_allowed_fallback(method_not_allowed_fallback)
+        .routes(routes!(federation::get_federation_settings_by_id))
+        .routes(routes!(federation::list_connected_org_configs))
+        .routes(routes!(
+            federation::get_connected_org_config,
+            federation::update_connected_org_config,
+            federation::remove_connected_org_config
+        ))
+        .routes(routes!(
+            role_mappings::list_role_mappings,
+            role_mappings::create_role_mapping
+        ))
+        .routes(routes!(
+            role_mappings::get_role_mapping,
+            role_mappings::update_role_mapping,
+            role_mappings::delete_role_mapping
+        ))
+        .routes(routes!(
+            identity_providers::list_identity_providers,
+            identity_providers::create_identity_provider
+        ))
+        .routes(routes!(
+            identity_providers::get_identity_provider,
+            identity_providers::update_identity_provider,
+            identity_providers::delete_identity_provider
+        ))
+        .routes(routes!(identity_providers::revoke_jwks));
+    mongodb::with_fallbacks(routes)
         .layer(Extension(SecretLifetimeRule::Atlas))
         .layer(axum::middleware::from_fn(conventions::apply))
-}
-
-pub(crate) async fn not_found_fallback() -> AtlasError {
-    AtlasError::not_found_route()
-}
-
-pub(crate) async fn method_not_allowed_fallback() -> AtlasError {
-    AtlasError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-        "This resource does not support that method.",
-    )
 }

@@ -1,11 +1,12 @@
 //! Organizations and their audit events (spec 10, spec 00 "Audit").
 
-use super::conventions::{paginated, CommonParams, PageParams, Paginated};
-use super::error::{AtlasError, AtlasErrors};
-use super::extract::{AtlasJson, AtlasPath, Caller, Params};
-use super::path_params::OrgPath;
 use super::views::{EventView, FederationSettingsResponse, OrganizationView};
-use crate::app::AppState;
+use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
+use crate::mongodb::error::{AtlasError, AtlasErrors};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::link_base;
+use crate::mongodb::path_params::OrgPath;
+use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -20,12 +21,8 @@ pub struct CreateOrganizationRequest {
     pub name: Option<String>,
 }
 
-pub(super) fn link_base(state: &AppState, uri: &OriginalUri) -> String {
-    format!("{}{}", state.public_url, uri.path())
-}
-
 /// Lists the organizations the caller belongs to; the superuser sees every organization.
-#[utoipa::path(get, path = "/api/atlas/v2/orgs", tag = "organizations", operation_id = "listOrganizations",
+#[utoipa::path(get, path = "/orgs", tag = "organizations", operation_id = "listOrganizations",
     params(PageParams, CommonParams),
     responses((status = 200, body = Paginated<OrganizationView>), AtlasErrors))]
 pub async fn list_organizations(
@@ -50,7 +47,7 @@ pub async fn list_organizations(
 }
 
 /// Creates an organization with its own federation settings. Superuser only.
-#[utoipa::path(post, path = "/api/atlas/v2/orgs", tag = "organizations", operation_id = "createOrganization",
+#[utoipa::path(post, path = "/orgs", tag = "organizations", operation_id = "createOrganization",
     params(CommonParams), request_body = CreateOrganizationRequest,
     responses((status = 201, body = OrganizationView), AtlasErrors))]
 pub async fn create_organization(
@@ -68,7 +65,7 @@ pub async fn create_organization(
 }
 
 /// Returns one organization. Members of it only.
-#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}", tag = "organizations", operation_id = "getOrganization",
+#[utoipa::path(get, path = "/orgs/{orgId}", tag = "organizations", operation_id = "getOrganization",
     params(OrgPath, CommonParams),
     responses((status = 200, body = OrganizationView), AtlasErrors))]
 pub async fn get_organization(
@@ -83,7 +80,7 @@ pub async fn get_organization(
 }
 
 /// Returns the federation settings of an organization. ORG_OWNER of it only.
-#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/federationSettings", tag = "federatedAuthentication",
+#[utoipa::path(get, path = "/orgs/{orgId}/federationSettings", tag = "federatedAuthentication",
     operation_id = "getFederationSettings",
     params(OrgPath, CommonParams),
     responses((status = 200, body = FederationSettingsResponse), AtlasErrors))]
@@ -110,7 +107,7 @@ pub async fn get_federation_settings(
 
 /// Lists the organization's audit events, newest first. ORG_OWNER of it only; the superuser
 /// also sees events tied to no organization (failed authentications of unknown names).
-#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/events", tag = "events", operation_id = "listOrganizationEvents",
+#[utoipa::path(get, path = "/orgs/{orgId}/events", tag = "events", operation_id = "listOrganizationEvents",
     params(OrgPath, PageParams, CommonParams),
     responses((status = 200, body = Paginated<EventView>), AtlasErrors))]
 pub async fn list_organization_events(

@@ -1,12 +1,12 @@
 //! Role mappings of a connected organization (spec 10).
 
-use super::conventions::{paginated, CommonParams, PageParams, Paginated};
-use super::error::{AtlasError, AtlasErrors};
-use super::extract::{AtlasJson, AtlasPath, Caller, Params};
-use super::organizations::link_base;
-use super::path_params::{ConnectedOrgPath, RoleMappingPath};
 use super::views::RoleMappingView;
-use crate::app::AppState;
+use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
+use crate::mongodb::error::{AtlasError, AtlasErrors};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::link_base;
+use crate::mongodb::path_params::{ConnectedOrgPath, RoleMappingPath};
+use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -29,7 +29,7 @@ async fn owner(
 }
 
 /// Lists the role mappings of a connected organization. ORG_OWNER of it only.
-#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
+#[utoipa::path(get, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
     tag = "federatedAuthentication", operation_id = "listRoleMappings",
     params(ConnectedOrgPath, PageParams, CommonParams),
     responses((status = 200, body = Paginated<RoleMappingView>), AtlasErrors))]
@@ -56,7 +56,7 @@ pub async fn list_role_mappings(
 }
 
 /// Creates a role mapping: members of the external group get the roles. Answers 200, as Atlas does.
-#[utoipa::path(post, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
+#[utoipa::path(post, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
     tag = "federatedAuthentication", operation_id = "createRoleMapping",
     params(ConnectedOrgPath, CommonParams),
     request_body = RoleMappingDraft,
@@ -79,7 +79,7 @@ pub async fn create_role_mapping(
 }
 
 /// Returns one role mapping.
-#[utoipa::path(get, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
+#[utoipa::path(get, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "getRoleMapping",
     params(ConnectedOrgPath,
         RoleMappingPath, CommonParams),
@@ -101,7 +101,7 @@ pub async fn get_role_mapping(
 }
 
 /// Replaces a role mapping.
-#[utoipa::path(put, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
+#[utoipa::path(put, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "updateRoleMapping",
     params(ConnectedOrgPath,
         RoleMappingPath, CommonParams),
@@ -125,7 +125,7 @@ pub async fn update_role_mapping(
 }
 
 /// Deletes a role mapping.
-#[utoipa::path(delete, path = "/api/atlas/v2/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
+#[utoipa::path(delete, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "deleteRoleMapping",
     params(ConnectedOrgPath,
         RoleMappingPath, CommonParams),

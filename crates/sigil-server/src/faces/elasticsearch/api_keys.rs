@@ -2,7 +2,7 @@
 
 use super::error::EsError;
 use super::extract::{lenient_bool, EsBody, EsCaller, EsParams};
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;

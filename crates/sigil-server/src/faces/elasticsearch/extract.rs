@@ -1,9 +1,9 @@
 //! Extractors whose every rejection is an Elasticsearch error.
 
 use super::error::EsError;
-use crate::app::AppState;
 use crate::auth::Authenticated;
-use axum::body::Bytes;
+use crate::body::{self, BodyError, BodyFormat, JsonBody};
+use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -32,56 +32,43 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for EsBody<T> {
     type Rejection = EsError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, EsError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
-            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                EsError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "content_too_long_exception",
-                    format!(
-                        "the request body is larger than {} bytes",
-                        crate::app::MAX_BODY_BYTES
-                    ),
-                )
-            } else {
-                EsError::parse(r.body_text())
-            }
-        })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self(None));
-        }
-        parse(&bytes).map(|v| Self(Some(v)))
+        let JsonBody(body, _) = JsonBody::<T, EsError>::from_request(req, state).await?;
+        Ok(Self(body))
     }
 }
 
 /// Parses a JSON object body; errors are `x_content_parse_exception` naming the field, as
 /// Elasticsearch's `[1:10] [api_key_request] unknown field [x]`.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, EsError> {
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(EsError::parse("request body must be a JSON object"));
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let inner = e.inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return EsError::new(
+    body::parse_object(bytes).map_err(EsError::body_error)
+}
+
+impl BodyFormat for EsError {
+    fn body_error(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge(limit) => EsError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "content_too_long_exception",
+                format!("the request body is larger than {limit} bytes"),
+            ),
+            BodyError::Unreadable(reason) => EsError::parse(reason),
+            BodyError::Empty | BodyError::NotObject => {
+                EsError::parse("request body must be a JSON object")
+            }
+            BodyError::Syntax(e) => EsError::new(
                 StatusCode::BAD_REQUEST,
                 "parsing_exception",
-                format!("failed to parse the request body: {inner}"),
-            );
+                format!("failed to parse the request body: {e}"),
+            ),
+            BodyError::Trailing(e) => {
+                EsError::new(StatusCode::BAD_REQUEST, "parsing_exception", e.to_string())
+            }
+            BodyError::Shape { path, message } => match BodyError::unknown_field(&message) {
+                Some(name) => EsError::parse(format!("unknown field [{name}]")),
+                None => EsError::parse(format!("failed to parse field [{path}]: {message}")),
+            },
         }
-        let message = inner.to_string();
-        let unknown = message
-            .strip_prefix("unknown field `")
-            .and_then(|m| m.split('`').next());
-        let path = e.path().to_string();
-        match unknown {
-            Some(name) => EsError::parse(format!("unknown field [{name}]")),
-            None => EsError::parse(format!("failed to parse field [{path}]: {message}")),
-        }
-    })?;
-    de.end()
-        .map_err(|e| EsError::new(StatusCode::BAD_REQUEST, "parsing_exception", e.to_string()))?;
-    Ok(value)
+    }
 }
 
 /// The query string.

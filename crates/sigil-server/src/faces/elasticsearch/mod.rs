@@ -6,46 +6,29 @@ pub mod error;
 pub mod extract;
 pub mod security;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(security::root))
-        .route("/_security/_authenticate", get(security::authenticate))
-        .route("/_security/user", get(security::list_users))
-        .route(
-            "/_security/user/{username}",
-            get(security::get_users)
-                .put(security::put_user)
-                .post(security::post_user)
-                .delete(security::delete_user),
-        )
-        .route("/_security/role", get(security::list_roles))
-        .route(
-            "/_security/role/{name}",
-            get(security::get_roles)
-                .put(security::put_role)
-                .post(security::post_role)
-                .delete(security::delete_role),
-        )
-        .route(
-            "/_security/api_key",
-            post(api_keys::create)
-                .put(api_keys::create_put)
-                .get(api_keys::get)
-                .delete(api_keys::invalidate),
-        )
-        .route("/_security/api_key/{id}", put(api_keys::update))
-        .route(
-            "/_security/_query/api_key",
-            post(api_keys::query).get(api_keys::query_get),
-        )
+/// The face's routes; each handler's annotation declares its path, method and OpenAPI
+/// operation once.
+pub fn router() -> OpenApiRouter<AppState> {
+    use api_keys::*;
+    use security::*;
+    OpenApiRouter::new()
+        .routes(routes!(root))
+        .routes(routes!(authenticate))
+        .routes(routes!(list_users))
+        .routes(routes!(get_users, put_user, post_user, delete_user))
+        .routes(routes!(list_roles))
+        .routes(routes!(get_roles, put_role, post_role, delete_role))
+        .routes(routes!(create, create_put, get, invalidate))
+        .routes(routes!(update))
+        .routes(routes!(query, query_get))
         .layer(axum::middleware::from_fn(headers))
 }
 
@@ -70,7 +53,7 @@ async fn headers(request: Request, next: Next) -> Response {
         })
         .filter(|v| !v.is_empty());
     // Headers over the shared limits are refused before anything reads them.
-    let mut response = match crate::app::oversized_header(request.headers()) {
+    let mut response = match crate::limits::oversized_header(request.headers()) {
         Some(oversized) => error::EsError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "illegal_argument_exception",

@@ -2,8 +2,8 @@
 
 use super::error::EsError;
 use super::extract::{EsBody, EsCaller};
-use crate::app::AppState;
 use crate::auth::Authenticated;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

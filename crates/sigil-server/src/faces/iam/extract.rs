@@ -1,9 +1,9 @@
 //! Extractors whose rejections are IAM errors in the route's own shape.
 
 use super::error::{IamError, Style};
-use crate::app::AppState;
 use crate::auth::Authenticated;
-use axum::body::Bytes;
+use crate::body::{BodyError, BodyFormat, JsonBody};
+use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -36,34 +36,30 @@ impl<T: DeserializeOwned, St: Send + Sync, S: Style> FromRequest<St> for IamJson
     type Rejection = IamError<S>;
 
     async fn from_request(req: Request, state: &St) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
-            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                IamError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    super::error::code::TOO_LARGE,
-                    format!(
-                        "The request body is larger than {} bytes.",
-                        crate::app::MAX_BODY_BYTES
-                    ),
-                )
-            } else {
-                IamError::invalid(r.body_text())
+        JsonBody::<T, IamError<S>>::from_request(req, state)
+            .await?
+            .required()
+            .map(|value| Self(value, PhantomData))
+    }
+}
+
+impl<S: Style> BodyFormat for IamError<S> {
+    fn body_error(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge(limit) => IamError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                super::error::code::TOO_LARGE,
+                format!("The request body is larger than {limit} bytes."),
+            ),
+            BodyError::Unreadable(reason) => IamError::invalid(reason),
+            BodyError::Empty | BodyError::NotObject => {
+                IamError::invalid("The request body must be a JSON object.")
             }
-        })?;
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(IamError::invalid("The request body must be a JSON object."));
-        }
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let inner = e.inner();
-            if inner.is_syntax() || inner.is_eof() {
-                return IamError::invalid(format!("The request body is not valid JSON: {inner}."));
+            BodyError::Syntax(e) | BodyError::Trailing(e) => {
+                IamError::invalid(format!("The request body is not valid JSON: {e}."))
             }
-            let path = e.path().to_string();
-            let message = inner.to_string();
-            match message.strip_prefix("missing field `") {
-                Some(rest) => {
-                    let field = rest.split('`').next().unwrap_or(rest);
+            BodyError::Shape { path, message } => match BodyError::missing_field(&message) {
+                Some(field) => {
                     let full = if path == "." {
                         field.to_owned()
                     } else {
@@ -72,11 +68,8 @@ impl<T: DeserializeOwned, St: Send + Sync, S: Style> FromRequest<St> for IamJson
                     IamError::invalid(format!("{full} is required."))
                 }
                 None => IamError::invalid(format!("Invalid {path}: {message}.")),
-            }
-        })?;
-        de.end()
-            .map_err(|e| IamError::invalid(format!("The request body is not valid JSON: {e}.")))?;
-        Ok(Self(value, PhantomData))
+            },
+        }
     }
 }
 

@@ -8,45 +8,40 @@ pub mod oidc_config;
 pub mod providers;
 pub mod tokens;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
-use axum::Router;
+use axum::routing::any;
 use error::{Flat, IamError, Keystone};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    const IDP_V3: &str = "/v3/OS-FEDERATION/identity_providers";
-    const IDP_V30: &str = "/v3.0/OS-FEDERATION/identity-providers/{idp_id}";
-    Router::new()
-        .route("/v3/auth/tokens", post(tokens::password_token))
-        .route("/v3.0/OS-AUTH/id-token/tokens", post(tokens::id_token))
-        .route(IDP_V3, get(providers::list))
-        .route(
-            &format!("{IDP_V3}/{{idp_id}}"),
-            get(providers::show)
-                .patch(providers::update)
-                .delete(providers::delete),
-        )
-        .route(IDP_V30, post(providers::create))
-        .route(
-            &format!("{IDP_V30}/openid-connect-config"),
-            get(oidc_config::show)
-                .post(oidc_config::create)
-                .put(oidc_config::update),
-        )
-        .route(
-            "/v3.0/OS-CREDENTIAL/credentials",
-            get(credentials::list).post(credentials::create),
-        )
-        .route(
-            "/v3.0/OS-CREDENTIAL/credentials/{access_key}",
-            get(credentials::show)
-                .put(credentials::update)
-                .delete(credentials::delete),
-        )
+/// The face's routes; each handler's annotation declares its path, method and OpenAPI
+/// operation once. Anything else under `/v3` or `/v3.0` is a 404 in the face's format.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(tokens::password_token))
+        .routes(routes!(tokens::id_token))
+        .routes(routes!(providers::list))
+        .routes(routes!(
+            providers::show,
+            providers::update,
+            providers::delete
+        ))
+        .routes(routes!(providers::create))
+        .routes(routes!(
+            oidc_config::show,
+            oidc_config::create,
+            oidc_config::update
+        ))
+        .routes(routes!(credentials::list, credentials::create))
+        .routes(routes!(
+            credentials::show,
+            credentials::update,
+            credentials::delete
+        ))
         .route("/v3/{*rest}", any(keystone_not_found))
         .route("/v3.0/{*rest}", any(flat_not_found))
         .layer(axum::middleware::from_fn(header_limits))
@@ -75,8 +70,8 @@ async fn flat_not_found() -> IamError<Flat> {
 
 /// Headers over the shared limits are refused before anything reads them.
 async fn header_limits(request: Request, next: Next) -> Response {
-    if let Some(oversized) = crate::app::oversized_header(request.headers()) {
-        let message = crate::app::sentence(&oversized);
+    if let Some(oversized) = crate::limits::oversized_header(request.headers()) {
+        let message = crate::limits::sentence(&oversized);
         let status = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
         return if request.uri().path().starts_with("/v3.0/") {
             IamError::<Flat>::new(status, error::code::INVALID, message).into_response()

@@ -4,7 +4,7 @@
 use super::error::{Flat, IamError, IamErrors};
 use super::extract::{IamCaller, IamJson};
 use super::providers::provider_name;
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -3,7 +3,7 @@
 
 use super::error::{Flat, IamError, IamErrors, Keystone, KeystoneErrors, Style};
 use super::extract::{IamCaller, IamJson};
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

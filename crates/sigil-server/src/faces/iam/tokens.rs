@@ -3,8 +3,8 @@
 
 use super::error::{Flat, IamError, IamErrors, Keystone, KeystoneErrors, Style};
 use super::extract::{header, IamJson};
-use crate::app::AppState;
 use crate::auth::remote_ip;
+use crate::state::AppState;
 use axum::extract::FromRequest;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};

@@ -1,6 +1,6 @@
 //! Discovery: what a client or a JWT library needs to find Sigil's endpoints and keys.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};

@@ -3,6 +3,7 @@
 
 use super::error::OAuthError;
 use axum::body::{to_bytes, Body};
+use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use base64::engine::general_purpose::STANDARD;
@@ -19,6 +20,15 @@ pub const MAX_FORM_PARAMETERS: usize = 32;
 
 /// The parameters of a form body; RFC 6749 §3.2 forbids any of them twice.
 pub struct Form(Vec<(String, String)>);
+
+/// The body of every OAuth endpoint, read before anything else (and before authentication).
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = OAuthError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, OAuthError> {
+        Self::read(req.into_body()).await
+    }
+}
 
 impl Form {
     /// Reads and parses the body in time linear in its size, refusing it at the first limit.

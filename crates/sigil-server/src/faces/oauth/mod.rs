@@ -6,32 +6,31 @@ pub mod error;
 pub mod form;
 pub mod token;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/oauth/token", post(token::token))
-        .route("/api/oauth/revoke", post(token::revoke))
-        .route("/api/oauth/introspect", post(token::introspect))
-        .route(
-            "/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
-        .route("/.well-known/jwks.json", get(discovery::jwks))
+/// The face's routes; each handler's annotation declares its path, method and OpenAPI
+/// operation once.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token::token))
+        .routes(routes!(token::revoke))
+        .routes(routes!(token::introspect))
+        .routes(routes!(discovery::openid_configuration))
+        .routes(routes!(discovery::jwks))
         .layer(axum::middleware::from_fn(header_limits))
 }
 
 /// Headers over the shared limits are refused before anything reads them.
 async fn header_limits(request: Request, next: Next) -> Response {
-    match crate::app::oversized_header(request.headers()) {
+    match crate::limits::oversized_header(request.headers()) {
         Some(oversized) => error::OAuthError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "invalid_request",

@@ -3,9 +3,9 @@
 use super::error::{OAuthError, OAuthErrors};
 use super::form::{client_credentials, Form};
 use super::TOKEN_EXCHANGE_GRANT;
-use crate::app::AppState;
 use crate::auth::{remote_ip, AuthFailure};
-use axum::extract::{Request, State};
+use crate::state::AppState;
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -207,10 +207,9 @@ async fn authenticate_client(
     responses((status = 200, body = TokenResponse), OAuthErrors))]
 pub async fn token(
     State(state): State<AppState>,
-    request: Request,
+    parts: Parts,
+    form: Form,
 ) -> Result<Response, OAuthError> {
-    let (parts, body) = request.into_parts();
-    let form = Form::read(body).await?;
     match form.require("grant_type")? {
         "client_credentials" => {}
         TOKEN_EXCHANGE_GRANT => return exchange(&state, &parts, &form).await,
@@ -257,10 +256,9 @@ pub async fn token(
     responses((status = 200, description = "Revoked, or not a live token of this client"), OAuthErrors))]
 pub async fn revoke(
     State(state): State<AppState>,
-    request: Request,
+    parts: Parts,
+    form: Form,
 ) -> Result<Response, OAuthError> {
-    let (parts, body) = request.into_parts();
-    let form = Form::read(body).await?;
     let client_id = authenticate_client(&state, &parts, &form).await?;
     let token = form.require("token")?;
     match state
@@ -294,10 +292,9 @@ pub struct IntrospectionResponse {
     responses((status = 200, body = IntrospectionResponse), OAuthErrors))]
 pub async fn introspect(
     State(state): State<AppState>,
-    request: Request,
+    parts: Parts,
+    form: Form,
 ) -> Result<Response, OAuthError> {
-    let (parts, body) = request.into_parts();
-    let form = Form::read(body).await?;
     // A client authenticates with its id and secret; anyone else with the credentials every face takes.
     let offered = client_credentials(&parts, &form).ok().flatten();
     let is_client = offered

@@ -5,47 +5,40 @@ use super::conventions::{paginated, CommonParams, PageParams, Paginated};
 use super::credential_views::{SecretView, ServiceAccountView};
 use super::error::{AtlasError, AtlasErrors};
 use super::extract::{AtlasJson, AtlasPath, Caller, Params};
-use super::organizations::link_base;
+use super::link_base;
 use super::path_params::{ClientIdPath, OrgPath, SecretPath};
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post, MethodRouter};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use sigil_core::oauth::service_accounts::{
     parse_client_id, SecretDraft, SecretLifetimeRule, ServiceAccountDraft, ServiceAccountUpdate,
 };
 use sigil_core::privilege::OrgOwner;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The routes under `/orgs/{orgId}/serviceAccounts`; with `trailing_slash`, each also with a
-/// trailing `/` (the Cloud Manager seed's form).
-pub fn routes(trailing_slash: bool) -> Router<AppState> {
-    let mut router = Router::new();
-    let base = "/orgs/{orgId}/serviceAccounts";
-    let mut add = |path: String, route: MethodRouter<AppState>| {
+/// trailing `/` (the Cloud Manager seed's form), which the OpenAPI document leaves out.
+pub fn routes(trailing_slash: bool) -> OpenApiRouter<AppState> {
+    let mut router = OpenApiRouter::new();
+    for routes in [
+        routes!(list_service_accounts, create_service_account),
+        routes!(
+            get_service_account,
+            update_service_account,
+            delete_service_account
+        ),
+        routes!(create_service_account_secret),
+        routes!(delete_service_account_secret),
+    ] {
         if trailing_slash {
-            router = std::mem::take(&mut router).route(&format!("{path}/"), route.clone());
+            for path in routes.1.paths.keys() {
+                router = router.route(&format!("{path}/"), routes.2.clone());
+            }
         }
-        router = std::mem::take(&mut router).route(&path, route);
-    };
-    add(
-        base.to_owned(),
-        get(list_service_accounts).post(create_service_account),
-    );
-    add(
-        format!("{base}/{{clientId}}"),
-        get(get_service_account)
-            .patch(update_service_account)
-            .delete(delete_service_account),
-    );
-    add(
-        format!("{base}/{{clientId}}/secrets"),
-        post(create_service_account_secret),
-    );
-    add(
-        format!("{base}/{{clientId}}/secrets/{{secretId}}"),
-        delete(delete_service_account_secret),
-    );
+        router = router.routes(routes);
+    }
     router
 }
 
@@ -65,7 +58,7 @@ fn client_id(path: &AtlasPath) -> Result<String, AtlasError> {
 }
 
 /// Creates a service account with its first secret, shown in this answer only. ORG_OWNER.
-#[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts", tag = "serviceAccounts",
+#[utoipa::path(post, path = "/orgs/{orgId}/serviceAccounts", tag = "serviceAccounts",
     operation_id = "createServiceAccount",
     params(OrgPath, CommonParams),
     request_body = ServiceAccountDraft,
@@ -89,7 +82,7 @@ pub async fn create_service_account(
 }
 
 /// Lists the organization's service accounts, secrets masked. ORG_OWNER.
-#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts", tag = "serviceAccounts",
+#[utoipa::path(get, path = "/orgs/{orgId}/serviceAccounts", tag = "serviceAccounts",
     operation_id = "listServiceAccounts",
     params(OrgPath, PageParams, CommonParams),
     responses((status = 200, body = Paginated<ServiceAccountView>), AtlasErrors))]
@@ -116,7 +109,7 @@ pub async fn list_service_accounts(
 }
 
 /// Returns one service account, secrets masked. ORG_OWNER.
-#[utoipa::path(get, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
+#[utoipa::path(get, path = "/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
     operation_id = "getServiceAccount",
     params(OrgPath,
         ClientIdPath, CommonParams),
@@ -137,7 +130,7 @@ pub async fn get_service_account(
 }
 
 /// Updates the name, description or roles. ORG_OWNER.
-#[utoipa::path(patch, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
+#[utoipa::path(patch, path = "/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
     operation_id = "updateServiceAccount",
     params(OrgPath,
         ClientIdPath, CommonParams),
@@ -159,7 +152,7 @@ pub async fn update_service_account(
 }
 
 /// Deletes the service account; its secrets and every token it holds stop working at once.
-#[utoipa::path(delete, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
+#[utoipa::path(delete, path = "/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
     operation_id = "deleteServiceAccount",
     params(OrgPath,
         ClientIdPath, CommonParams),
@@ -179,7 +172,7 @@ pub async fn delete_service_account(
 }
 
 /// Adds a secret (at most two unexpired at once), shown in this answer only. ORG_OWNER.
-#[utoipa::path(post, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}/secrets", tag = "serviceAccounts",
+#[utoipa::path(post, path = "/orgs/{orgId}/serviceAccounts/{clientId}/secrets", tag = "serviceAccounts",
     operation_id = "createServiceAccountSecret",
     params(OrgPath,
         ClientIdPath, CommonParams),
@@ -205,7 +198,7 @@ pub async fn create_service_account_secret(
 }
 
 /// Deletes a secret; the tokens issued with it stop working at once. ORG_OWNER.
-#[utoipa::path(delete, path = "/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}", tag = "serviceAccounts",
+#[utoipa::path(delete, path = "/orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}", tag = "serviceAccounts",
     operation_id = "deleteServiceAccountSecret",
     params(OrgPath,
         ClientIdPath,

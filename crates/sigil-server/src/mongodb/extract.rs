@@ -2,9 +2,9 @@
 //! and the query.
 
 use super::error::AtlasError;
-use crate::app::AppState;
 use crate::auth::Authenticated;
-use axum::body::Bytes;
+use crate::body::{self, BodyError, BodyFormat, JsonBody};
+use crate::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -35,58 +35,43 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AtlasJson<T> {
     type Rejection = AtlasError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AtlasError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
-            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AtlasError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "PAYLOAD_TOO_LARGE",
-                    format!(
-                        "The request body is larger than {} bytes.",
-                        crate::app::MAX_BODY_BYTES
-                    ),
-                )
-            } else {
-                AtlasError::validation(None, &r.body_text())
-            }
-        })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(AtlasError::validation(None, "a JSON body is required"));
-        }
-        parse_json(&bytes).map(AtlasJson)
+        JsonBody::<T, AtlasError>::from_request(req, state)
+            .await?
+            .required()
+            .map(AtlasJson)
     }
 }
 
+/// Parses an Atlas body (always an object).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AtlasError> {
-    // serde reads a struct from an array too (`["acme"]` as `{"name": "acme"}`): every Atlas
-    // body is an object.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(AtlasError::validation(
-            None,
-            "the body must be a JSON object",
-        ));
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let inner = e.inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return AtlasError::validation(None, &format!("not valid JSON: {inner}"));
+    body::parse_object(bytes).map_err(AtlasError::body_error)
+}
+
+impl BodyFormat for AtlasError {
+    fn body_error(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge(limit) => AtlasError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                format!("The request body is larger than {limit} bytes."),
+            ),
+            BodyError::Unreadable(reason) => AtlasError::validation(None, &reason),
+            BodyError::Empty => AtlasError::validation(None, "a JSON body is required"),
+            BodyError::NotObject => AtlasError::validation(None, "the body must be a JSON object"),
+            BodyError::Syntax(e) | BodyError::Trailing(e) => {
+                AtlasError::validation(None, &format!("not valid JSON: {e}"))
+            }
+            BodyError::Shape { path, message } => {
+                // The path of an unknown field already ends with its name; serde also names
+                // it in its message, which is the fallback when the path is empty.
+                let field = match (BodyError::unknown_field(&message), path.as_str()) {
+                    (Some(name), "." | "") => name.to_owned(),
+                    (_, path) => path.to_owned(),
+                };
+                AtlasError::validation(Some(&field), &message)
+            }
         }
-        let message = inner.to_string();
-        // The path of an unknown field already ends with its name; serde also names it in
-        // its message, which is the fallback when the path is empty.
-        let unknown = message
-            .strip_prefix("unknown field `")
-            .and_then(|m| m.split('`').next());
-        let path = e.path().to_string();
-        let field = match (unknown, path.as_str()) {
-            (Some(name), "." | "") => name.to_owned(),
-            (_, path) => path.to_owned(),
-        };
-        AtlasError::validation(Some(&field), &message)
-    })?;
-    de.end()
-        .map_err(|e| AtlasError::validation(None, &format!("not valid JSON: {e}")))?;
-    Ok(value)
+    }
 }
 
 /// The path parameters, each parsed by name.

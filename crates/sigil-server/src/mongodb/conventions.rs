@@ -3,6 +3,7 @@
 
 use super::error::AtlasError;
 use super::extract::Params;
+pub use super::versions::{DEFAULT_VERSION, VERSIONS};
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -12,15 +13,6 @@ use serde::Serialize;
 use sigil_core::page::{Page, PageRequest};
 use utoipa::{IntoParams, ToSchema};
 
-/// The API versions Sigil answers, oldest first.
-pub const VERSIONS: [&str; 5] = [
-    "2023-01-01",
-    "2023-02-01",
-    "2023-11-15",
-    "2024-08-05",
-    "2024-11-13",
-];
-pub const DEFAULT_VERSION: &str = VERSIONS[0];
 /// A response body larger than this is never re-rendered for `pretty` or `envelope`.
 const MAX_RENDER_BYTES: usize = 64 * 1024 * 1024;
 
@@ -117,11 +109,11 @@ async fn apply_with(request: Request, next: Next, versioned: bool) -> Response {
         Ok(o) => o,
         Err(e) => return finish(e.into_response(), default, false, false).await,
     };
-    if let Some(oversized) = crate::app::oversized_header(request.headers()) {
+    if let Some(oversized) = crate::limits::oversized_header(request.headers()) {
         let e = AtlasError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "HEADER_TOO_LARGE",
-            crate::app::sentence(&oversized),
+            crate::limits::sentence(&oversized),
         );
         return finish(e.into_response(), default, envelope, pretty).await;
     }
