@@ -9,32 +9,16 @@ use sigil_core::user::User;
 /// Deleting a user invalidates its API keys in the same transaction (a later user of the same
 /// name inherits none); other users' keys are untouched.
 async fn deleting_a_user_invalidates_its_api_keys(store: &dyn Store) {
-    use sigil_core::elasticsearch::api_keys::{ApiKey, LimitedBy};
     let (org, _) = create_org(store, "acme").await;
     let (gone, kept) = (user("gone", org.id), user("kept", org.id));
     for u in [&gone, &kept] {
         store.put_user(u, &event("USER", None)).await.expect("user");
     }
-    let key = |id: &str, owner: &User| ApiKey {
-        id: id.into(),
-        name: id.into(),
-        key_hash: String::new(),
-        creation: now(),
-        expiration: None,
-        invalidated: false,
-        invalidation: None,
-        username: owner.username.clone(),
-        realm: owner.realm.clone(),
-        realm_type: "native".into(),
-        metadata: Default::default(),
-        role_descriptors: Default::default(),
-        limited_by: LimitedBy {
-            superuser: false,
-            cluster: vec![],
-            roles: vec![],
-            org_roles: vec![],
-            user_id: Some(owner.id.to_string()),
-        },
+    let key = |id: &str, owner: &User| {
+        let mut key = api_key(id, &owner.username, 0);
+        key.realm = owner.realm.clone();
+        key.limited_by.user_id = Some(owner.id.to_string());
+        key
     };
     let (k1, k2) = ("aaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaa2");
     store
@@ -59,27 +43,10 @@ async fn deleting_a_user_invalidates_its_api_keys(store: &dyn Store) {
 /// An id list far longer than either engine binds in one statement (SQLite: 32 766
 /// variables, PostgreSQL: 65 535) finds what it names, once each, in creation order.
 async fn api_keys_are_found_among_any_number_of_ids(store: &dyn Store) {
-    use sigil_core::elasticsearch::api_keys::{ApiKey, ApiKeyFilter, LimitedBy};
-    let key = |n: i64| ApiKey {
-        id: format!("key{n:017}"),
-        name: format!("k{n}"),
-        key_hash: String::new(),
-        creation: now() + Duration::seconds(n),
-        expiration: None,
-        invalidated: false,
-        invalidation: None,
-        username: "bob".into(),
-        realm: "default_native".into(),
-        realm_type: "native".into(),
-        metadata: Default::default(),
-        role_descriptors: Default::default(),
-        limited_by: LimitedBy {
-            superuser: false,
-            cluster: vec![],
-            roles: vec![],
-            org_roles: vec![],
-            user_id: None,
-        },
+    let key = |n: i64| {
+        let mut key = api_key(&format!("key{n:017}"), "bob", n);
+        key.name = format!("k{n}");
+        key
     };
     for n in [3, 1, 2] {
         store
