@@ -211,7 +211,28 @@ async fn postgres_stops_and_comes_back_while_nodes_serve() {
     // Writes work, and a revocation on B reaches A again (the listener reconnected, or the
     // timer): within 2 s.
     let another = token(&nodes[1], &robot).await;
-    assert_eq!(status(&nodes[0].bearer(&another, &org_path).await), 200);
+    // A's first store reads after the outage may still meet a connection of its pool that
+    // the restart broke (seen once in three CI runs: one 503): such an answer may only be the
+    // fail-closed 503, and A must serve B's new token within a bound.
+    let (_, took) = poll(
+        "node A serving a token minted on B after the outage",
+        Duration::from_secs(10),
+        || async {
+            let answer = nodes[0].bearer(&another, &org_path).await;
+            let code = status(&answer);
+            assert!([200, 503].contains(&code), "node A answered {answer:?}");
+            if code == 503 {
+                eprintln!("node A after the outage, not serving yet: {answer:?}");
+            }
+            (code == 200).then_some(())
+        },
+    )
+    .await;
+    measured(
+        "PostgreSQL outage",
+        "node A: a token minted on B accepted",
+        took,
+    );
     let r = nodes[1]
         .form(
             "/api/oauth/revoke",
