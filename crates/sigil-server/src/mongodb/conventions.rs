@@ -1,4 +1,4 @@
-//! What every Atlas and Cloud Manager route shares (spec 00): versioned media types, `pretty`,
+//! What every Atlas and Cloud Manager route shares: versioned media types, `pretty`,
 //! `envelope`, header limits, and the paginated list shape.
 
 use super::error::AtlasError;

@@ -1,4 +1,4 @@
-//! The wire shapes of service accounts, their secrets and programmatic API keys (spec 20).
+//! The wire shapes of service accounts, their secrets and programmatic API keys.
 
 use serde::Serialize;
 use sigil_core::clock::rfc3339;

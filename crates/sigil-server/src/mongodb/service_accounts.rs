@@ -1,5 +1,5 @@
-//! Service accounts and their secrets (spec 20). The handlers serve the Atlas v2 face and,
-//! with their own lifetime rule and media type, the Cloud Manager face of the seed.
+//! Service accounts and their secrets. The handlers serve the Atlas v2 face and,
+//! with their own lifetime rule and media type, the Cloud Manager v1.0 face.
 
 use super::conventions::{paginated, CommonParams, PageParams, Paginated};
 use super::credential_views::{SecretView, ServiceAccountView};
@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 /// The routes under `/orgs/{orgId}/serviceAccounts`; with `trailing_slash`, each also with a
-/// trailing `/` (the Cloud Manager seed's form), which the OpenAPI document leaves out.
+/// trailing `/` (the form Cloud Manager accepts), which the OpenAPI document leaves out.
 pub fn routes(trailing_slash: bool) -> OpenApiRouter<AppState> {
     let mut router = OpenApiRouter::new();
     for routes in [

@@ -1,4 +1,4 @@
-//! `sigil api <tag> <operationId>` (spec 50, seed 001): one clap command per operation of the
+//! `sigil api <tag> <operationId>`: one clap command per operation of the
 //! built-in OpenAPI document, built at run time, and the call it makes.
 
 use super::auth::{cache_path, Prepared, Session};

@@ -1,4 +1,4 @@
-//! Sending a request with the profile's credential (spec 50, spec 00 "Authentication"): HTTP
+//! Sending a request with the profile's credential: HTTP
 //! Digest (RFC 7616) for API keys and users, and for service accounts a client_credentials
 //! token (RFC 6749 §4.4) cached in a 0600 file until shortly before it expires.
 
@@ -307,7 +307,7 @@ mod tests {
         );
     }
 
-    /// The server's challenge, byte for byte (spec 00), is understood, and the answer follows
+    /// The server's challenge, byte for byte, is understood, and the answer follows
     /// RFC 7616 §3.4.1 for MD5 with qop=auth.
     #[test]
     fn the_servers_challenge_is_answered() {

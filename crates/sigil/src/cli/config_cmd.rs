@@ -1,4 +1,4 @@
-//! `sigil config init|set|list|describe` (spec 50): writing and showing profiles; secrets are
+//! `sigil config init|set|list|describe`: writing and showing profiles; secrets are
 //! prompted without echo, stored 0600, and never printed back.
 
 use super::api::{profile_arg, selected_profile};

@@ -1,4 +1,4 @@
-//! The help page of an operation, laid out like the Atlas CLI's (seed 001): summary,
+//! The help page of an operation, laid out like the Atlas CLI's: summary,
 //! description, the operation id, then tables of flags (name, type, required, description)
 //! and of the request body's fields.
 

@@ -1,4 +1,4 @@
-//! The `sigil` client (spec 50): `api`, `config` and `completion`, their command tree, and
+//! The `sigil` client: `api`, `config` and `completion`, their command tree, and
 //! the exit status every failure maps to (0 success, 1 the call failed, 2 the command line or
 //! the config must be fixed).
 

@@ -1,4 +1,4 @@
-//! What `sigil api` prints (spec 50): the answer as JSON (pretty on a terminal), or through a
+//! What `sigil api` prints: the answer as JSON (pretty on a terminal), or through a
 //! Go text/template (gtmpl, with a `json` function added), to stdout or `--output-file`.
 
 use super::CliError;

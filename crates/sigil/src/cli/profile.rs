@@ -1,4 +1,4 @@
-//! Profiles (spec 50): the TOML config file (`$SIGIL_CONFIG_FILE`, else
+//! Profiles: the TOML config file (`$SIGIL_CONFIG_FILE`, else
 //! `$XDG_CONFIG_HOME/sigil/config.toml`, mode 0600), the `SIGIL_*` environment overrides, and
 //! the one credential a profile resolves to.
 

@@ -1,4 +1,4 @@
-//! The HTTP request of an operation (spec 50): its URL from the path template and the
+//! The HTTP request of an operation: its URL from the path template and the
 //! parameters given, and its body from `--file` (JSON, or a form built from a JSON object).
 
 use super::spec::{BodyFormat, Kind, Location, Operation};

@@ -1,5 +1,5 @@
 //! The OpenAPI document built into the binary, walked into tags → operations → parameters
-//! (spec 50): the same document `sigil server` serves at `/openapi.json`, so the client and
+//!: the same document `sigil server` serves at `/openapi.json`, so the client and
 //! the server cannot drift.
 
 use serde_json::Value;
@@ -51,7 +51,7 @@ pub enum Kind {
 
 impl Kind {
     /// The name in the Type column of help pages; a boolean is a flag, whose type the
-    /// seed's table leaves blank.
+    /// Atlas CLI's table leaves blank.
     pub fn label(self) -> &'static str {
         match self {
             Kind::String => "string",

@@ -1,4 +1,4 @@
-//! Programmatic API keys (spec 20): Digest credentials of an organization.
+//! Programmatic API keys: Digest credentials of an organization.
 
 use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
 use crate::mongodb::credential_views::ApiKeyView;

@@ -1,4 +1,4 @@
-//! Federation settings and connected organization configurations (spec 10).
+//! Federation settings and connected organization configurations.
 
 use super::views::{ConnectedOrgConfigView, FederationSettingsResponse};
 use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};

@@ -1,4 +1,4 @@
-//! OIDC identity providers of federation settings (spec 10).
+//! OIDC identity providers of federation settings.
 
 use super::views::IdentityProviderView;
 use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
@@ -157,7 +157,7 @@ pub async fn delete_identity_provider(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Revokes the provider's JWKS (seed 000): every token it signed at or before this second is
+/// Revokes the provider's JWKS (as the Atlas Admin API does): every token it signed at or before this second is
 /// refused, every Sigil token exchanged for one of its tokens is revoked, and its key set is
 /// refetched at once. 204 even when the refetch fails (the failure is in `keySet` and the
 /// audit trail); the revocation holds either way, on every node.
@@ -166,7 +166,7 @@ pub async fn delete_identity_provider(
     params(FederationSettingsPath,
         IdentityProviderPath, CommonParams),
     responses((status = 204, description = "Revoked"), AtlasErrors),
-    // The vendor's earlier (seed 000) and newest names; `sigil api` takes all three (spec 50).
+    // The vendor's earlier and newest names; `sigil api` takes all three.
     extensions(("x-aliases" = json!(["revokeFederationSettingIdentityProviderJwks", "revokeIdentityProviderJwks"]))))]
 pub async fn revoke_jwks(
     State(state): State<AppState>,

@@ -1,4 +1,4 @@
-//! Organizations and their audit events (spec 10, spec 00 "Audit").
+//! Organizations and their audit events.
 
 use super::views::{EventView, FederationSettingsResponse, OrganizationView};
 use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};

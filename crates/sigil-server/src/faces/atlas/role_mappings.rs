@@ -1,4 +1,4 @@
-//! Role mappings of a connected organization (spec 10).
+//! Role mappings of a connected organization.
 
 use super::views::RoleMappingView;
 use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};

@@ -1,4 +1,4 @@
-//! The Cloud Manager v1.0 face (`/api/public/v1.0`, seed 004): service accounts and their
+//! The Cloud Manager v1.0 face (`/api/public/v1.0`): service accounts and their
 //! secrets. It is the same vendor's API as Atlas v2, so it mounts the service-account
 //! handlers the two share (`crate::mongodb`) with its own rules: secrets may live up to 8766 hours, every path also
 //! answers with a trailing `/`, and answers are plain `application/json`.

@@ -1,4 +1,4 @@
-//! `/_security/api_key` and `/_security/_query/api_key` (spec 30, seed 003).
+//! `/_security/api_key` and `/_security/_query/api_key`.
 
 use super::error::EsError;
 use super::extract::{lenient_bool, EsBody, EsCaller, EsParams};
@@ -178,7 +178,7 @@ pub async fn update(
     Ok(Json(json!({"updated": updated})))
 }
 
-/// The invalidation body; `owner` may be a string, as the seed sends it.
+/// The invalidation body; `owner` may be a string, as Elasticsearch clients send it.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvalidateBody {

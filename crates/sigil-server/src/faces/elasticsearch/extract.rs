@@ -112,7 +112,7 @@ impl EsParams {
     }
 }
 
-/// A JSON boolean, or the strings `"true"` and `"false"` (the seed sends `"owner": "true"`).
+/// A JSON boolean, or the strings `"true"` and `"false"` (Elasticsearch clients send `"owner": "true"`).
 pub fn lenient_bool(field: &str, v: &serde_json::Value) -> Result<bool, EsError> {
     match v {
         serde_json::Value::Bool(b) => Ok(*b),

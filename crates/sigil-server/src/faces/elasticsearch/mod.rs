@@ -1,4 +1,4 @@
-//! The Elasticsearch security face (spec 30): `/_security/…` users, roles, `_authenticate`
+//! The Elasticsearch security face: `/_security/…` users, roles, `_authenticate`
 //! and API keys, in Elasticsearch's wire format, so the official clients work unchanged.
 
 pub mod api_keys;

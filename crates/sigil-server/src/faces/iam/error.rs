@@ -1,4 +1,4 @@
-//! The IAM face's two error shapes (spec 40): the `/v3.0/…` APIs answer Huawei's flat
+//! The IAM face's two error shapes: the `/v3.0/…` APIs answer Huawei's flat
 //! `{"error_code": "IAM.xxxx", "error_msg"}`, the Keystone-style `/v3/…` APIs answer
 //! `{"error": {"code", "title", "message"}}`. A handler picks the shape by its error type.
 

@@ -1,4 +1,4 @@
-//! The IAM face (spec 40, Huawei Cloud / Keystone style): tokens for a password or an ID
+//! The IAM face (Huawei Cloud / Keystone style): tokens for a password or an ID
 //! token, identity providers by name, and their OpenID Connect configuration.
 
 pub mod credentials;

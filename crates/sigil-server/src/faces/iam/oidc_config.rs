@@ -1,4 +1,4 @@
-//! A provider's OpenID Connect configuration (seed 002): POST creates it, PUT changes the
+//! A provider's OpenID Connect configuration: POST creates it, PUT changes the
 //! fields it carries, GET reads it. The rules and their effect live in the core.
 
 use super::error::{Flat, IamError, IamErrors};
@@ -53,7 +53,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, answer(view)))
 }
 
-/// The seed: changes the fields the body carries. A new `signing_key` replaces the pinned
+/// Changes the fields the body carries, as Huawei Cloud IAM does. A new `signing_key` replaces the pinned
 /// keys from the next request on, on every node.
 #[utoipa::path(put, path = "/v3.0/OS-FEDERATION/identity-providers/{idp_id}/openid-connect-config",
     tag = "iam", operation_id = "updateOpenIdConnectConfig",
