@@ -9,7 +9,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sigil_core::page::{Page, PageRequest};
 use utoipa::{IntoParams, ToSchema};
 
@@ -27,20 +27,31 @@ pub struct CommonParams {
     pretty: Option<bool>,
 }
 
-/// The paging parameters of every list.
-#[derive(Debug, IntoParams)]
+/// The paging parameters of every list, read by `AtlasQuery<PageParams>`; the core's
+/// [`PageRequest`] holds their rules.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code, non_snake_case)]
 pub struct PageParams {
     /// 1-based page number.
-    #[param(minimum = 1, default = 1)]
-    pageNum: Option<u32>,
+    #[param(value_type = Option<u32>, minimum = 1, default = 1)]
+    page_num: Option<String>,
     /// Items per page.
-    #[param(minimum = 1, maximum = 500, default = 100)]
-    itemsPerPage: Option<u32>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500, default = 100)]
+    items_per_page: Option<String>,
     /// Whether to count every item.
-    #[param(default = true)]
-    includeCount: Option<bool>,
+    #[param(value_type = Option<bool>, default = true)]
+    include_count: Option<String>,
+}
+
+impl PageParams {
+    pub fn request(&self) -> Result<PageRequest, AtlasError> {
+        Ok(PageRequest::parse(
+            self.page_num.as_deref(),
+            self.items_per_page.as_deref(),
+            self.include_count.as_deref(),
+        )?)
+    }
 }
 
 /// The version an `Accept` header asks for: the first Atlas media type listed, or the oldest

@@ -1,5 +1,5 @@
-//! Extractors whose every rejection is an Atlas error: the caller, the JSON body, the path
-//! and the query.
+//! Extractors whose every rejection is an Atlas error: the caller, the JSON body, the typed
+//! path and query.
 
 use super::error::AtlasError;
 use crate::auth::Authenticated;
@@ -9,8 +9,7 @@ use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
-use sigil_core::ids::HexId;
-use sigil_core::page::{parse_bool, PageRequest};
+use sigil_core::page::parse_bool;
 
 /// The authenticated caller.
 pub struct Caller(pub Authenticated);
@@ -74,10 +73,11 @@ impl BodyFormat for AtlasError {
     }
 }
 
-/// The path parameters, each parsed by name.
-pub struct AtlasPath(Vec<(String, String)>);
+/// The path parameters as one typed struct of [`path_params`](super::path_params); a
+/// parameter its type refuses is 400 `INVALID_PATH_PARAMETER` naming it.
+pub struct AtlasPath<T>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for AtlasPath {
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AtlasPath<T> {
     type Rejection = AtlasError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AtlasError> {
@@ -90,33 +90,52 @@ impl<S: Send + Sync> FromRequestParts<S> for AtlasPath {
                     e.body_text(),
                 )
             })?;
-        Ok(Self(
-            raw.iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-        ))
+        let pairs: Vec<(&str, &str)> = raw.iter().collect();
+        from_pairs(&pairs)
+            .map(Self)
+            .map_err(|(name, value, reason)| AtlasError::invalid_path(&name, &value, &reason))
     }
 }
 
-impl AtlasPath {
-    fn get(&self, name: &str) -> &str {
-        self.0
+/// The query parameters as one typed struct (each field `Option<String>`, parsed by the core's
+/// rules); unknown parameters are ignored and a repeated one counts once, its first value, as
+/// Atlas reads them.
+pub struct AtlasQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AtlasQuery<T> {
+    type Rejection = AtlasError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AtlasError> {
+        let params = Params::parse(parts.uri.query());
+        let mut seen = std::collections::HashSet::new();
+        let mut first = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in params.pairs() {
+            if seen.insert(name) {
+                first.append_pair(name, value);
+            }
+        }
+        let first = first.finish();
+        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(first.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Self).map_err(|e| {
+            let name = e.path().to_string();
+            AtlasError::validation(Some(&name), &format!("{name}: {}", e.into_inner()))
+        })
+    }
+}
+
+/// Reads `T` from name–value pairs; a refusal names the parameter, its value and the reason.
+fn from_pairs<T: DeserializeOwned>(pairs: &[(&str, &str)]) -> Result<T, (String, String, String)> {
+    let de =
+        serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(pairs.iter().copied());
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let name = e.path().to_string();
+        let value = pairs
             .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-
-    /// The raw text of a path parameter.
-    pub fn text(&self, name: &str) -> &str {
-        self.get(name)
-    }
-
-    /// A 24-hex id; anything else is 400 `INVALID_PATH_PARAMETER`, not 404.
-    pub fn hex(&self, name: &str) -> Result<HexId, AtlasError> {
-        let value = self.get(name);
-        HexId::parse(name, value)
-            .map_err(|_| AtlasError::invalid_path(name, value, "must be 24 hexadecimal digits"))
-    }
+            .find(|(k, _)| *k == name)
+            .map_or("", |(_, v)| v)
+            .to_owned();
+        (name, value, e.into_inner().to_string())
+    })
 }
 
 /// The query string's parameters.
@@ -154,13 +173,5 @@ impl Params {
         self.get(name)
             .map_or(Ok(false), |v| parse_bool(name, v))
             .map_err(AtlasError::from)
-    }
-
-    pub fn page(&self) -> Result<PageRequest, AtlasError> {
-        Ok(PageRequest::parse(
-            self.get("pageNum"),
-            self.get("itemsPerPage"),
-            self.get("includeCount"),
-        )?)
     }
 }

@@ -4,15 +4,16 @@
 use super::conventions::{paginated, CommonParams, PageParams, Paginated};
 use super::credential_views::{SecretView, ServiceAccountView};
 use super::error::{AtlasError, AtlasErrors};
-use super::extract::{AtlasJson, AtlasPath, Caller, Params};
+use super::extract::{AtlasJson, AtlasPath, AtlasQuery, Caller};
 use super::link_base;
 use super::path_params::{ClientIdPath, OrgPath, SecretPath};
 use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use sigil_core::ids::OrgId;
 use sigil_core::oauth::service_accounts::{
-    parse_client_id, SecretDraft, SecretLifetimeRule, ServiceAccountDraft, ServiceAccountUpdate,
+    SecretDraft, SecretLifetimeRule, ServiceAccountDraft, ServiceAccountUpdate,
 };
 use sigil_core::privilege::OrgOwner;
 use utoipa_axum::router::OpenApiRouter;
@@ -42,19 +43,8 @@ pub fn routes(trailing_slash: bool) -> OpenApiRouter<AppState> {
     router
 }
 
-fn owner(caller: &Caller, path: &AtlasPath) -> Result<OrgOwner, AtlasError> {
-    Ok(caller.0.principal.require_org_owner(path.hex("orgId")?)?)
-}
-
-fn client_id(path: &AtlasPath) -> Result<String, AtlasError> {
-    let text = path.text("clientId");
-    parse_client_id("clientId", text).map_err(|_| {
-        AtlasError::invalid_path(
-            "clientId",
-            text,
-            "must be mdb_sa_id_ and 24 hexadecimal digits",
-        )
-    })
+fn owner(caller: &Caller, org: OrgId) -> Result<OrgOwner, AtlasError> {
+    Ok(caller.0.principal.require_org_owner(org)?)
 }
 
 /// Creates a service account with its first secret, shown in this answer only. ORG_OWNER.
@@ -67,10 +57,10 @@ pub async fn create_service_account(
     State(state): State<AppState>,
     Extension(rule): Extension<SecretLifetimeRule>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<OrgPath>,
     AtlasJson(draft): AtlasJson<ServiceAccountDraft>,
 ) -> Result<(StatusCode, Json<ServiceAccountView>), AtlasError> {
-    let owner = owner(&caller, &path)?;
+    let owner = owner(&caller, path.org_id)?;
     let (account, secret, value) = state
         .core
         .oauth
@@ -89,15 +79,15 @@ pub async fn create_service_account(
 pub async fn list_service_accounts(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
-    params: Params,
+    AtlasPath(path): AtlasPath<OrgPath>,
+    AtlasQuery(page): AtlasQuery<PageParams>,
     uri: OriginalUri,
 ) -> Result<Json<Paginated<ServiceAccountView>>, AtlasError> {
-    let request = params.page()?;
+    let request = page.request()?;
     let page = state
         .core
         .oauth
-        .list_service_accounts(owner(&caller, &path)?, &request)
+        .list_service_accounts(owner(&caller, path.org_id)?, &request)
         .await?;
     Ok(Json(paginated(
         page,
@@ -111,20 +101,19 @@ pub async fn list_service_accounts(
 /// Returns one service account, secrets masked. ORG_OWNER.
 #[utoipa::path(get, path = "/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
     operation_id = "getServiceAccount",
-    params(OrgPath,
-        ClientIdPath, CommonParams),
+    params(ClientIdPath, CommonParams),
     responses((status = 200, body = ServiceAccountView), AtlasErrors))]
 pub async fn get_service_account(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<ClientIdPath>,
 ) -> Result<Json<ServiceAccountView>, AtlasError> {
-    let owner = owner(&caller, &path)?;
+    let owner = owner(&caller, path.org_id)?;
     Ok(Json(ServiceAccountView::new(
         state
             .core
             .oauth
-            .get_service_account(owner, &client_id(&path)?)
+            .get_service_account(owner, &path.client_id)
             .await?,
     )))
 }
@@ -132,21 +121,20 @@ pub async fn get_service_account(
 /// Updates the name, description or roles. ORG_OWNER.
 #[utoipa::path(patch, path = "/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
     operation_id = "updateServiceAccount",
-    params(OrgPath,
-        ClientIdPath, CommonParams),
+    params(ClientIdPath, CommonParams),
     request_body = ServiceAccountUpdate,
     responses((status = 200, body = ServiceAccountView), AtlasErrors))]
 pub async fn update_service_account(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<ClientIdPath>,
     AtlasJson(update): AtlasJson<ServiceAccountUpdate>,
 ) -> Result<Json<ServiceAccountView>, AtlasError> {
-    let owner = owner(&caller, &path)?;
+    let owner = owner(&caller, path.org_id)?;
     let updated = state
         .core
         .oauth
-        .update_service_account(owner, &caller.0.actor, &client_id(&path)?, update)
+        .update_service_account(owner, &caller.0.actor, &path.client_id, update)
         .await?;
     Ok(Json(ServiceAccountView::new(updated)))
 }
@@ -154,19 +142,18 @@ pub async fn update_service_account(
 /// Deletes the service account; its secrets and every token it holds stop working at once.
 #[utoipa::path(delete, path = "/orgs/{orgId}/serviceAccounts/{clientId}", tag = "serviceAccounts",
     operation_id = "deleteServiceAccount",
-    params(OrgPath,
-        ClientIdPath, CommonParams),
+    params(ClientIdPath, CommonParams),
     responses((status = 204, description = "Deleted"), AtlasErrors))]
 pub async fn delete_service_account(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<ClientIdPath>,
 ) -> Result<StatusCode, AtlasError> {
-    let owner = owner(&caller, &path)?;
+    let owner = owner(&caller, path.org_id)?;
     state
         .core
         .oauth
-        .delete_service_account(owner, &caller.0.actor, &client_id(&path)?)
+        .delete_service_account(owner, &caller.0.actor, &path.client_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -174,22 +161,21 @@ pub async fn delete_service_account(
 /// Adds a secret (at most two unexpired at once), shown in this answer only. ORG_OWNER.
 #[utoipa::path(post, path = "/orgs/{orgId}/serviceAccounts/{clientId}/secrets", tag = "serviceAccounts",
     operation_id = "createServiceAccountSecret",
-    params(OrgPath,
-        ClientIdPath, CommonParams),
+    params(ClientIdPath, CommonParams),
     request_body = SecretDraft,
     responses((status = 201, body = SecretView), AtlasErrors))]
 pub async fn create_service_account_secret(
     State(state): State<AppState>,
     Extension(rule): Extension<SecretLifetimeRule>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<ClientIdPath>,
     AtlasJson(draft): AtlasJson<SecretDraft>,
 ) -> Result<(StatusCode, Json<SecretView>), AtlasError> {
-    let owner = owner(&caller, &path)?;
+    let owner = owner(&caller, path.org_id)?;
     let (secret, value) = state
         .core
         .oauth
-        .create_service_account_secret(owner, &caller.0.actor, &client_id(&path)?, draft, rule)
+        .create_service_account_secret(owner, &caller.0.actor, &path.client_id, draft, rule)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -200,25 +186,18 @@ pub async fn create_service_account_secret(
 /// Deletes a secret; the tokens issued with it stop working at once. ORG_OWNER.
 #[utoipa::path(delete, path = "/orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}", tag = "serviceAccounts",
     operation_id = "deleteServiceAccountSecret",
-    params(OrgPath,
-        ClientIdPath,
-        SecretPath, CommonParams),
+    params(SecretPath, CommonParams),
     responses((status = 204, description = "Deleted"), AtlasErrors))]
 pub async fn delete_service_account_secret(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<SecretPath>,
 ) -> Result<StatusCode, AtlasError> {
-    let owner = owner(&caller, &path)?;
+    let owner = owner(&caller, path.org_id)?;
     state
         .core
         .oauth
-        .delete_service_account_secret(
-            owner,
-            &caller.0.actor,
-            &client_id(&path)?,
-            path.hex("secretId")?,
-        )
+        .delete_service_account_secret(owner, &caller.0.actor, &path.client_id, path.secret_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

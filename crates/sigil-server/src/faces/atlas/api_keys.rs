@@ -3,13 +3,14 @@
 use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
 use crate::mongodb::credential_views::ApiKeyView;
 use crate::mongodb::error::{AtlasError, AtlasErrors};
-use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, AtlasQuery, Caller};
 use crate::mongodb::link_base;
 use crate::mongodb::path_params::{ApiKeyPath, OrgPath};
 use crate::state::AppState;
 use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::Json;
+use sigil_core::ids::OrgId;
 use sigil_core::privilege::OrgOwner;
 use sigil_core::programmatic::ProgrammaticKeyDraft;
 
@@ -27,8 +28,8 @@ pub struct ProgrammaticKeyUpdate {
     roles: Option<Vec<String>>,
 }
 
-fn owner(caller: &Caller, path: &AtlasPath) -> Result<OrgOwner, AtlasError> {
-    Ok(caller.0.principal.require_org_owner(path.hex("orgId")?)?)
+fn owner(caller: &Caller, org: OrgId) -> Result<OrgOwner, AtlasError> {
+    Ok(caller.0.principal.require_org_owner(org)?)
 }
 
 /// Creates an API key; the private key is in this answer only. ORG_OWNER.
@@ -39,13 +40,13 @@ fn owner(caller: &Caller, path: &AtlasPath) -> Result<OrgOwner, AtlasError> {
 pub async fn create_api_key(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<OrgPath>,
     AtlasJson(draft): AtlasJson<ProgrammaticKeyDraft>,
 ) -> Result<(StatusCode, Json<ApiKeyView>), AtlasError> {
     let (key, private) = state
         .core
         .programmatic
-        .create_programmatic_key(owner(&caller, &path)?, &caller.0.actor, draft)
+        .create_programmatic_key(owner(&caller, path.org_id)?, &caller.0.actor, draft)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -60,15 +61,15 @@ pub async fn create_api_key(
 pub async fn list_api_keys(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
-    params: Params,
+    AtlasPath(path): AtlasPath<OrgPath>,
+    AtlasQuery(page): AtlasQuery<PageParams>,
     uri: OriginalUri,
 ) -> Result<Json<Paginated<ApiKeyView>>, AtlasError> {
-    let request = params.page()?;
+    let request = page.request()?;
     let page = state
         .core
         .programmatic
-        .list_programmatic_keys(owner(&caller, &path)?, &request)
+        .list_programmatic_keys(owner(&caller, path.org_id)?, &request)
         .await?;
     Ok(Json(paginated(
         page,
@@ -81,41 +82,39 @@ pub async fn list_api_keys(
 
 /// Returns one API key, its private key masked. ORG_OWNER.
 #[utoipa::path(get, path = "/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "getApiKey",
-    params(OrgPath,
-        ApiKeyPath, CommonParams),
+    params(ApiKeyPath, CommonParams),
     responses((status = 200, body = ApiKeyView), AtlasErrors))]
 pub async fn get_api_key(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<ApiKeyPath>,
 ) -> Result<Json<ApiKeyView>, AtlasError> {
     let key = state
         .core
         .programmatic
-        .get_programmatic_key(owner(&caller, &path)?, path.hex("apiUserId")?)
+        .get_programmatic_key(owner(&caller, path.org_id)?, path.api_user_id)
         .await?;
     Ok(Json(ApiKeyView::new(key, None)))
 }
 
 /// Updates the description or roles. ORG_OWNER.
 #[utoipa::path(patch, path = "/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "updateApiKey",
-    params(OrgPath,
-        ApiKeyPath, CommonParams),
+    params(ApiKeyPath, CommonParams),
     request_body = ProgrammaticKeyUpdate,
     responses((status = 200, body = ApiKeyView), AtlasErrors))]
 pub async fn update_api_key(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<ApiKeyPath>,
     AtlasJson(draft): AtlasJson<ProgrammaticKeyDraft>,
 ) -> Result<Json<ApiKeyView>, AtlasError> {
     let key = state
         .core
         .programmatic
         .update_programmatic_key(
-            owner(&caller, &path)?,
+            owner(&caller, path.org_id)?,
             &caller.0.actor,
-            path.hex("apiUserId")?,
+            path.api_user_id,
             draft,
         )
         .await?;
@@ -124,21 +123,20 @@ pub async fn update_api_key(
 
 /// Deletes an API key; it stops authenticating at once. ORG_OWNER.
 #[utoipa::path(delete, path = "/orgs/{orgId}/apiKeys/{apiUserId}", tag = "programmaticApiKeys", operation_id = "deleteApiKey",
-    params(OrgPath,
-        ApiKeyPath, CommonParams),
+    params(ApiKeyPath, CommonParams),
     responses((status = 204, description = "Deleted"), AtlasErrors))]
 pub async fn delete_api_key(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<ApiKeyPath>,
 ) -> Result<StatusCode, AtlasError> {
     state
         .core
         .programmatic
         .delete_programmatic_key(
-            owner(&caller, &path)?,
+            owner(&caller, path.org_id)?,
             &caller.0.actor,
-            path.hex("apiUserId")?,
+            path.api_user_id,
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)

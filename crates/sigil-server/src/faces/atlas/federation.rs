@@ -3,7 +3,7 @@
 use super::views::{ConnectedOrgConfigView, FederationSettingsResponse};
 use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
 use crate::mongodb::error::{AtlasError, AtlasErrors};
-use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, AtlasQuery, Caller};
 use crate::mongodb::link_base;
 use crate::mongodb::path_params::{ConnectedOrgPath, FederationSettingsPath};
 use crate::state::AppState;
@@ -20,12 +20,12 @@ use sigil_core::federation::ConnectedOrgConfigDraft;
 pub async fn get_federation_settings_by_id(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<FederationSettingsPath>,
 ) -> Result<Json<FederationSettingsResponse>, AtlasError> {
     let owner = state
         .core
         .authz
-        .federation_owner(&caller.principal, path.hex("federationSettingsId")?)
+        .federation_owner(&caller.principal, path.federation_settings_id)
         .await?;
     Ok(Json(
         state
@@ -45,15 +45,15 @@ pub async fn get_federation_settings_by_id(
 pub async fn list_connected_org_configs(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    path: AtlasPath,
-    params: Params,
+    AtlasPath(path): AtlasPath<FederationSettingsPath>,
+    AtlasQuery(page): AtlasQuery<PageParams>,
     uri: OriginalUri,
 ) -> Result<Json<Paginated<ConnectedOrgConfigView>>, AtlasError> {
-    let request = params.page()?;
+    let request = page.request()?;
     let owner = state
         .core
         .authz
-        .federation_owner(&caller.principal, path.hex("federationSettingsId")?)
+        .federation_owner(&caller.principal, path.federation_settings_id)
         .await?;
     let all = state
         .core
@@ -77,16 +77,12 @@ pub async fn list_connected_org_configs(
 pub async fn get_connected_org_config(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<ConnectedOrgPath>,
 ) -> Result<Json<ConnectedOrgConfigView>, AtlasError> {
     let owner = state
         .core
         .authz
-        .connected_org_owner(
-            &caller.principal,
-            path.hex("federationSettingsId")?,
-            path.hex("orgId")?,
-        )
+        .connected_org_owner(&caller.principal, path.federation_settings_id, path.org_id)
         .await?;
     Ok(Json(ConnectedOrgConfigView::new(
         state
@@ -107,17 +103,13 @@ pub async fn get_connected_org_config(
 pub async fn update_connected_org_config(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<ConnectedOrgPath>,
     AtlasJson(draft): AtlasJson<ConnectedOrgConfigDraft>,
 ) -> Result<Json<ConnectedOrgConfigView>, AtlasError> {
     let owner = state
         .core
         .authz
-        .connected_org_owner(
-            &caller.principal,
-            path.hex("federationSettingsId")?,
-            path.hex("orgId")?,
-        )
+        .connected_org_owner(&caller.principal, path.federation_settings_id, path.org_id)
         .await?;
     let updated = state
         .core
@@ -135,16 +127,12 @@ pub async fn update_connected_org_config(
 pub async fn remove_connected_org_config(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<ConnectedOrgPath>,
 ) -> Result<StatusCode, AtlasError> {
     let owner = state
         .core
         .authz
-        .connected_org_owner(
-            &caller.principal,
-            path.hex("federationSettingsId")?,
-            path.hex("orgId")?,
-        )
+        .connected_org_owner(&caller.principal, path.federation_settings_id, path.org_id)
         .await?;
     state
         .core

@@ -3,7 +3,7 @@
 use super::views::{EventView, FederationSettingsResponse, OrganizationView};
 use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
 use crate::mongodb::error::{AtlasError, AtlasErrors};
-use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, AtlasQuery, Caller};
 use crate::mongodb::link_base;
 use crate::mongodb::path_params::OrgPath;
 use crate::state::AppState;
@@ -28,10 +28,10 @@ pub struct CreateOrganizationRequest {
 pub async fn list_organizations(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    params: Params,
+    AtlasQuery(page): AtlasQuery<PageParams>,
     uri: OriginalUri,
 ) -> Result<Json<Paginated<OrganizationView>>, AtlasError> {
-    let request = params.page()?;
+    let request = page.request()?;
     let page = state
         .core
         .directory
@@ -71,9 +71,9 @@ pub async fn create_organization(
 pub async fn get_organization(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<OrgPath>,
 ) -> Result<Json<OrganizationView>, AtlasError> {
-    let reader = caller.principal.require_member(path.hex("orgId")?)?;
+    let reader = caller.principal.require_member(path.org_id)?;
     Ok(Json(
         state.core.directory.get_organization(reader).await?.into(),
     ))
@@ -87,9 +87,9 @@ pub async fn get_organization(
 pub async fn get_federation_settings(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<OrgPath>,
 ) -> Result<Json<FederationSettingsResponse>, AtlasError> {
-    let owner = caller.principal.require_org_owner(path.hex("orgId")?)?;
+    let owner = caller.principal.require_org_owner(path.org_id)?;
     let org = state
         .core
         .directory
@@ -113,12 +113,12 @@ pub async fn get_federation_settings(
 pub async fn list_organization_events(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    path: AtlasPath,
-    params: Params,
+    AtlasPath(path): AtlasPath<OrgPath>,
+    AtlasQuery(page): AtlasQuery<PageParams>,
     uri: OriginalUri,
 ) -> Result<Json<Paginated<EventView>>, AtlasError> {
-    let owner = caller.principal.require_org_owner(path.hex("orgId")?)?;
-    let request = params.page()?;
+    let owner = caller.principal.require_org_owner(path.org_id)?;
+    let request = page.request()?;
     let page = state
         .core
         .directory

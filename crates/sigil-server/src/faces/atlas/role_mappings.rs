@@ -3,7 +3,7 @@
 use super::views::RoleMappingView;
 use crate::mongodb::conventions::{paginated, CommonParams, PageParams, Paginated};
 use crate::mongodb::error::{AtlasError, AtlasErrors};
-use crate::mongodb::extract::{AtlasJson, AtlasPath, Caller, Params};
+use crate::mongodb::extract::{AtlasJson, AtlasPath, AtlasQuery, Caller};
 use crate::mongodb::link_base;
 use crate::mongodb::path_params::{ConnectedOrgPath, RoleMappingPath};
 use crate::state::AppState;
@@ -11,20 +11,18 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::Json;
 use sigil_core::federation::{ConnectedOrgOwner, RoleMappingDraft};
+use sigil_core::ids::{FederationSettingsId, OrgId};
 
 async fn owner(
     state: &AppState,
     caller: &Caller,
-    path: &AtlasPath,
+    federation_settings_id: FederationSettingsId,
+    org_id: OrgId,
 ) -> Result<ConnectedOrgOwner, AtlasError> {
     Ok(state
         .core
         .authz
-        .connected_org_owner(
-            &caller.0.principal,
-            path.hex("federationSettingsId")?,
-            path.hex("orgId")?,
-        )
+        .connected_org_owner(&caller.0.principal, federation_settings_id, org_id)
         .await?)
 }
 
@@ -36,15 +34,15 @@ async fn owner(
 pub async fn list_role_mappings(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
-    params: Params,
+    AtlasPath(path): AtlasPath<ConnectedOrgPath>,
+    AtlasQuery(page): AtlasQuery<PageParams>,
     uri: OriginalUri,
 ) -> Result<Json<Paginated<RoleMappingView>>, AtlasError> {
-    let request = params.page()?;
+    let request = page.request()?;
     let all = state
         .core
         .federation
-        .list_role_mappings(owner(&state, &caller, &path).await?)
+        .list_role_mappings(owner(&state, &caller, path.federation_settings_id, path.org_id).await?)
         .await?;
     Ok(Json(paginated(
         request.slice(&all),
@@ -64,10 +62,10 @@ pub async fn list_role_mappings(
 pub async fn create_role_mapping(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<ConnectedOrgPath>,
     AtlasJson(draft): AtlasJson<RoleMappingDraft>,
 ) -> Result<Json<RoleMappingView>, AtlasError> {
-    let owner = owner(&state, &caller, &path).await?;
+    let owner = owner(&state, &caller, path.federation_settings_id, path.org_id).await?;
     Ok(Json(
         state
             .core
@@ -81,20 +79,19 @@ pub async fn create_role_mapping(
 /// Returns one role mapping.
 #[utoipa::path(get, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "getRoleMapping",
-    params(ConnectedOrgPath,
-        RoleMappingPath, CommonParams),
+    params(RoleMappingPath, CommonParams),
     responses((status = 200, body = RoleMappingView), AtlasErrors))]
 pub async fn get_role_mapping(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<RoleMappingPath>,
 ) -> Result<Json<RoleMappingView>, AtlasError> {
-    let owner = owner(&state, &caller, &path).await?;
+    let owner = owner(&state, &caller, path.federation_settings_id, path.org_id).await?;
     Ok(Json(
         state
             .core
             .federation
-            .get_role_mapping(owner, path.hex("id")?)
+            .get_role_mapping(owner, path.id)
             .await?
             .into(),
     ))
@@ -103,22 +100,21 @@ pub async fn get_role_mapping(
 /// Replaces a role mapping.
 #[utoipa::path(put, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "updateRoleMapping",
-    params(ConnectedOrgPath,
-        RoleMappingPath, CommonParams),
+    params(RoleMappingPath, CommonParams),
     request_body = RoleMappingDraft,
     responses((status = 200, body = RoleMappingView), AtlasErrors))]
 pub async fn update_role_mapping(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<RoleMappingPath>,
     AtlasJson(draft): AtlasJson<RoleMappingDraft>,
 ) -> Result<Json<RoleMappingView>, AtlasError> {
-    let owner = owner(&state, &caller, &path).await?;
+    let owner = owner(&state, &caller, path.federation_settings_id, path.org_id).await?;
     Ok(Json(
         state
             .core
             .federation
-            .update_role_mapping(owner, &caller.0.actor, path.hex("id")?, draft)
+            .update_role_mapping(owner, &caller.0.actor, path.id, draft)
             .await?
             .into(),
     ))
@@ -127,19 +123,18 @@ pub async fn update_role_mapping(
 /// Deletes a role mapping.
 #[utoipa::path(delete, path = "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings/{id}",
     tag = "federatedAuthentication", operation_id = "deleteRoleMapping",
-    params(ConnectedOrgPath,
-        RoleMappingPath, CommonParams),
+    params(RoleMappingPath, CommonParams),
     responses((status = 204, description = "Deleted"), AtlasErrors))]
 pub async fn delete_role_mapping(
     State(state): State<AppState>,
     caller: Caller,
-    path: AtlasPath,
+    AtlasPath(path): AtlasPath<RoleMappingPath>,
 ) -> Result<StatusCode, AtlasError> {
-    let owner = owner(&state, &caller, &path).await?;
+    let owner = owner(&state, &caller, path.federation_settings_id, path.org_id).await?;
     state
         .core
         .federation
-        .delete_role_mapping(owner, &caller.0.actor, path.hex("id")?)
+        .delete_role_mapping(owner, &caller.0.actor, path.id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
