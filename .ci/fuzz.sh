@@ -49,6 +49,8 @@ max_len() {
     case "$1" in
         # An Authorization header (the server's 17 KiB bound on it).
         digest_authorization|basic_credentials|api_key_credentials|sdk_authorization|jwt_federated) echo 17408 ;;
+        # A security token (one 8 KiB header) or a securitytokens body (1 MiB), after a mode byte.
+        iam_security_token) echo $((1048576 + 1)) ;;
         # A body (1 MiB), plus the Authorization line of the form's target.
         oauth_form) echo $((1048576 + 17408)) ;;
         es_query|es_time_value) echo 1048576 ;;

@@ -184,3 +184,186 @@ def test_the_sdk_is_refused_with_a_wrong_inactive_deleted_or_foreign_key(admin):
     assert refused(sdk(ak, sk, admin.domain_id), idp).status_code == 404
     admin.delete_key(ak)
     assert refused(sdk(ak, sk, admin.domain_id), idp).status_code == 401
+
+
+# Federated programmatic access: ID token → unscoped token → temporary access key and security
+# token → requests signed with them.
+
+from huaweicloudsdkiam.v3 import (  # noqa: E402
+    CreateTemporaryAccessKeyByTokenRequest,
+    CreateTemporaryAccessKeyByTokenRequestBody,
+    IdentityToken,
+    KeystoneCreateScopedTokenRequest,
+    KeystoneCreateScopedTokenRequestBody,
+    ScopeDomainOption,
+    ScopedToken,
+    ScopedTokenAuth,
+    ScopedTokenIdentity,
+    TokenAuth,
+    TokenAuthIdentity,
+    TokenSocpeOption,
+)
+
+import time  # noqa: E402
+
+from sigil_iam import PASSWORD, V2  # noqa: E402
+
+
+class Federated:
+    """A provider configured through the SDK (program mode, its key pinned) whose group is
+    ORG_OWNER of `default`, and an ID token of it."""
+
+    def __init__(self, admin, key):
+        self.admin = admin
+        self.signed = sdk(key["access"], key["secret"], admin.domain_id)
+        self.idp = admin.new_provider()
+        self.signing = SigningKey(ISSUER)
+        self.audience = client_id()
+        self.signed.create_open_id_connect_config(CreateOpenIdConnectConfigRequest(
+            idp_id=self.idp,
+            body=CreateOpenIdConnectConfigRequestBody(openid_connect_config=CreateOpenIdConnectConfig(
+                access_mode="program", idp_url=ISSUER, client_id=self.audience,
+                signing_key=self.signing.jwks()))))
+        self.group = "sdk-group-" + secrets.token_hex(4)
+        map_group_to_owner(self.group)
+
+    def id_token(self, lifetime=300):
+        token = self.signing.id_token(self.group, self.audience, sub="wanda")
+        if lifetime == 300:
+            return token
+        import jwt as pyjwt
+        claims = pyjwt.decode(token, options={"verify_signature": False})
+        claims["exp"] = claims["iat"] + lifetime
+        return pyjwt.encode(claims, self.signing.private, algorithm="RS256",
+                            headers={"kid": self.signing.kid})
+
+    def unscoped_login(self, id_token):
+        """`create_token_with_id_token` without a scope, as the workload-identity credentials
+        send it: an unscoped token."""
+        return self.signed.create_token_with_id_token(CreateTokenWithIdTokenRequest(
+            x_idp_id=self.idp,
+            body=GetIdTokenRequestBody(auth=GetIdTokenAuthParams(
+                id_token=GetIdTokenIdTokenBody(id=id_token)))))
+
+    def temporary_key(self, token, duration=900):
+        answer = self.signed.create_temporary_access_key_by_token(CreateTemporaryAccessKeyByTokenRequest(
+            body=CreateTemporaryAccessKeyByTokenRequestBody(auth=TokenAuth(identity=TokenAuthIdentity(
+                methods=["token"], token=IdentityToken(id=token, duration_seconds=duration))))))
+        return answer.credential
+
+    def with_temporary_key(self, credential, security_token=None):
+        credentials = GlobalCredentials(credential.access, credential.secret, self.admin.domain_id)
+        if security_token is not False:
+            credentials = credentials.with_security_token(security_token or credential.securitytoken)
+        return IamClient.new_builder().with_credentials(credentials).with_endpoints([URL]).build()
+
+    def show(self, client):
+        return client.show_open_id_connect_config(ShowOpenIdConnectConfigRequest(idp_id=self.idp))
+
+    def atlas_provider(self):
+        """The provider's id and federation settings on the Atlas face."""
+        auth = ("admin", PASSWORD)
+        orgs = requests.get(V2 + "/orgs", auth=auth, timeout=10).json()["results"]
+        org = next(o["id"] for o in orgs if o["name"] == "default")
+        fs = requests.get(V2 + f"/orgs/{org}/federationSettings", auth=auth, timeout=10).json()["id"]
+        listed = requests.get(V2 + f"/federationSettings/{fs}/identityProviders", auth=auth,
+                              params={"protocol": "OIDC", "idpType": "WORKFORCE"}, timeout=10).json()
+        found = next(p for p in listed["results"] if p.get("audience") == self.audience)
+        return fs, found["id"]
+
+
+def test_the_whole_federated_chain_through_the_sdk(admin, key):
+    fed = Federated(admin, key)
+    login = fed.unscoped_login(fed.id_token())
+    unscoped = login.x_subject_token
+    assert unscoped
+    assert login.token.methods == ["mapped"]
+    assert login.token.user.name == "wanda"
+    # An unscoped token acts nowhere: only an exchange takes it.
+    listed = requests.get(URL + "/v3/OS-FEDERATION/identity_providers",
+                          headers={"X-Auth-Token": unscoped}, timeout=10)
+    assert listed.status_code == 401, listed.text
+
+    # The token method: a token scoped to `default`, which lists providers.
+    scoped = fed.signed.keystone_create_scoped_token(KeystoneCreateScopedTokenRequest(
+        body=KeystoneCreateScopedTokenRequestBody(auth=ScopedTokenAuth(
+            identity=ScopedTokenIdentity(methods=["token"], token=ScopedToken(id=unscoped)),
+            scope=TokenSocpeOption(domain=ScopeDomainOption(name="default"))))))
+    assert scoped.x_subject_token
+    assert scoped.token.methods == ["token"]
+    listed = requests.get(URL + "/v3/OS-FEDERATION/identity_providers",
+                          headers={"X-Auth-Token": scoped.x_subject_token}, timeout=10)
+    assert listed.status_code == 200, listed.text
+
+    # A temporary access key and security token; the SDK signs with them (X-Security-Token
+    # among the signed headers) and reads the configuration.
+    credential = fed.temporary_key(unscoped, duration=3600)
+    assert credential.access.startswith("SGTA") and credential.securitytoken.startswith("SGST")
+    shown = fed.show(fed.with_temporary_key(credential))
+    assert shown.openid_connect_config.client_id == fed.audience
+
+
+def test_the_sdks_workload_identity_credentials(admin, key, tmp_path):
+    """GlobalCredentials with idp_id and id_token_file: the SDK logs in unscoped, gets a
+    temporary key and signs with it, by itself."""
+    fed = Federated(admin, key)
+    id_token_file = tmp_path / "id_token"
+    id_token_file.write_text(fed.id_token())
+    credentials = (GlobalCredentials(domain_id=admin.domain_id).with_idp_id(fed.idp)
+                   .with_id_token_file(str(id_token_file)).with_iam_endpoint(URL))
+    client = IamClient.new_builder().with_credentials(credentials).with_endpoints([URL]).build()
+    assert fed.show(client).openid_connect_config.client_id == fed.audience
+
+
+def test_temporary_keys_are_refused(admin, key):
+    fed = Federated(admin, key)
+    unscoped = fed.unscoped_login(fed.id_token()).x_subject_token
+    credential = fed.temporary_key(unscoped)
+    other = fed.temporary_key(unscoped)
+    assert fed.show(fed.with_temporary_key(credential)).openid_connect_config.idp_url == ISSUER
+
+    # No X-Security-Token; another key's.
+    for client in (fed.with_temporary_key(credential, security_token=False),
+                   fed.with_temporary_key(credential, security_token=other.securitytoken)):
+        with pytest.raises(exceptions.ClientRequestException) as e:
+            fed.show(client)
+        assert (e.value.status_code, e.value.error_code) == (401, "IAM.0007")
+
+    # A policy is refused, naming it.
+    with pytest.raises(exceptions.ClientRequestException) as e:
+        fed.signed.create_temporary_access_key_by_token(CreateTemporaryAccessKeyByTokenRequest(
+            body=CreateTemporaryAccessKeyByTokenRequestBody(auth=TokenAuth(identity=TokenAuthIdentity(
+                methods=["token"], token=IdentityToken(id=unscoped),
+                policy={"Version": "1.1", "Statement": [{"Effect": "Allow", "Action": ["iam:*:get*"]}]})))))
+    assert (e.value.status_code, e.value.error_code) == (400, "IAM.0011")
+    assert "policy" in e.value.error_msg
+
+    # The provider's JWKS revoked (on the Atlas face): refused at once.
+    fs, idp_id = fed.atlas_provider()
+    r = requests.delete(V2 + f"/federationSettings/{fs}/identityProviders/{idp_id}/jwks",
+                        auth=("admin", PASSWORD), timeout=10)
+    assert r.status_code == 204, r.text
+    with pytest.raises(exceptions.ClientRequestException) as e:
+        fed.show(fed.with_temporary_key(credential))
+    assert (e.value.status_code, e.value.error_code) == (401, "IAM.0007")
+
+
+def test_a_temporary_key_expires_with_its_id_token(admin, key):
+    fed = Federated(admin, key)
+    unscoped = fed.unscoped_login(fed.id_token(lifetime=6)).x_subject_token
+    credential = fed.temporary_key(unscoped, duration=86400)
+    client = fed.with_temporary_key(credential)
+    assert fed.show(client).openid_connect_config.client_id == fed.audience
+    # expires_at is the ID token's own expiry, whatever duration_seconds asked.
+    expires = time.mktime(time.strptime(credential.expires_at, "%Y-%m-%dT%H:%M:%S.%fZ")) - time.timezone
+    assert expires - time.time() <= 7
+    deadline = time.time() + 20
+    while True:
+        try:
+            fed.show(client)
+        except exceptions.ClientRequestException as e:
+            assert (e.status_code, e.error_code) == (401, "IAM.0007")
+            assert time.time() >= expires - 1
+            break
+        assert time.time() < deadline, "the expired key is still accepted"
+        time.sleep(0.5)

@@ -105,6 +105,15 @@ impl MasterKey {
     }
 
     pub fn seal(&self, plaintext: &[u8]) -> CoreResult<String> {
+        Ok(format!(
+            "{SEALED_PREFIX}{}",
+            base64::engine::general_purpose::STANDARD.encode(self.seal_raw(plaintext)?)
+        ))
+    }
+
+    /// The nonce and the ciphertext, unencoded: for sealed values a client carries (the IAM
+    /// face's security tokens), which encode them their own way.
+    pub fn seal_raw(&self, plaintext: &[u8]) -> CoreResult<Vec<u8>> {
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);
         let sealed = self
@@ -113,10 +122,16 @@ impl MasterKey {
             .map_err(CoreError::internal)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        Ok(format!(
-            "{SEALED_PREFIX}{}",
-            base64::engine::general_purpose::STANDARD.encode(out)
-        ))
+        Ok(out)
+    }
+
+    /// Opens what [`MasterKey::seal_raw`] sealed, with this key or, during a rotation, the
+    /// previous one.
+    pub fn open_raw(&self, raw: &[u8]) -> CoreResult<Vec<u8>> {
+        match (self.open_raw_with_this(raw), &self.previous) {
+            (Err(_), Some(previous)) => previous.open_raw_with_this(raw),
+            (result, _) => result,
+        }
     }
 
     pub fn open(&self, sealed: &str) -> CoreResult<Vec<u8>> {
@@ -133,6 +148,10 @@ impl MasterKey {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(body)
             .map_err(CoreError::internal)?;
+        self.open_raw_with_this(&raw)
+    }
+
+    fn open_raw_with_this(&self, raw: &[u8]) -> CoreResult<Vec<u8>> {
         if raw.len() < 12 {
             return Err(CoreError::internal("sealed value is truncated"));
         }

@@ -61,3 +61,13 @@ pub fn signing_key(text: &str) -> CoreResult<Value> {
 pub fn query_api_keys(request: &QueryRequest, keys: Vec<ApiKey>) -> CoreResult<QueryResult> {
     query::evaluate(request, keys)
 }
+
+/// `X-Security-Token`: the access key id and expiry it opens to, with the fuzz master key.
+pub fn security_token(text: &str) -> Option<(String, i64)> {
+    crate::iam::temporary::fuzz_support::open(text)
+}
+
+/// A genuine security token of the fuzz master key, for `access` until `exp`.
+pub fn sealed_security_token(access: &str, exp: i64) -> String {
+    crate::iam::temporary::fuzz_support::sealed(access, exp)
+}

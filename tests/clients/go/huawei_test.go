@@ -3,7 +3,9 @@ package clients
 // The Huawei Cloud Go SDK (huaweicloud-sdk-go-v3, services/iam/v3) against Sigil's IAM face:
 // requests signed with an access key (SDK-HMAC-SHA256) for the OpenID Connect configuration
 // (create, show, update), an ID-token login, and requests carrying the token it gave
-// (`X-Auth-Token`).
+// (`X-Auth-Token`); the workload-identity credential (`WithIdpId` + `WithIdTokenFile`), and the
+// same federated chain call by call: unscoped login, token method, temporary access key and
+// security token, requests signed with them.
 
 import (
 	"bytes"
@@ -16,6 +18,8 @@ import (
 	"errors"
 	"math/big"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -296,4 +300,120 @@ func mapGroupToOwner(t *testing.T, group string) {
 	_, _, err = client.FederatedAuthenticationApi.CreateRoleMapping(ctx, settings.GetId(), orgID,
 		&atlas.AuthFederationRoleMapping{ExternalGroupName: group, RoleAssignments: &[]atlas.ConnectedOrgConfigRoleAssignment{{OrgId: &orgID, Role: &role}}}).Execute()
 	fatalIf(t, err)
+}
+
+// federatedProvider configures a fresh provider with `key` pinned (program mode) and maps its
+// own group to ORG_OWNER of default: (provider name, audience, group).
+func federatedProvider(t *testing.T, admin iamAdmin, signed *iam.IamClient, key signingKey) (string, string, string) {
+	idp := admin.provider(t)
+	audience := unique("go-sdk-client")
+	_, err := signed.CreateOpenIdConnectConfig(&model.CreateOpenIdConnectConfigRequest{
+		IdpId: idp,
+		Body: &model.CreateOpenIdConnectConfigRequestBody{OpenidConnectConfig: &model.CreateOpenIdConnectConfig{
+			AccessMode: "program", IdpUrl: oidcIssuer, ClientId: audience, SigningKey: key.jwks(),
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := unique("go-sdk-group")
+	mapGroupToOwner(t, group)
+	return idp, audience, group
+}
+
+func TestHuaweiWorkloadIdentityCredentials(t *testing.T) {
+	admin := iamLogin(t)
+	ak, sk := admin.accessKey(t)
+	key := newSigningKey(t)
+	idp, audience, group := federatedProvider(t, admin, signedClient(t, ak, sk, admin.domainID), key)
+	file := filepath.Join(t.TempDir(), "id_token")
+	if err := os.WriteFile(file, []byte(key.idToken(t, audience, "wanda", group)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The SDK logs in without a scope (X-Request-Id required on that answer), gets a temporary
+	// access key for the unscoped token and signs with it and its security token, by itself.
+	credential, err := global.NewCredentialsBuilder().WithIdpId(idp).WithIdTokenFile(file).
+		WithDomainId(admin.domainID).WithIamEndpointOverride(sigilURL(t)).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := iamClient(t, credential).ShowOpenIdConnectConfig(&model.ShowOpenIdConnectConfigRequest{IdpId: idp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown.OpenidConnectConfig.ClientId != audience {
+		t.Fatalf("shown: %+v", shown.OpenidConnectConfig)
+	}
+}
+
+func TestHuaweiTemporaryAccessKeyChain(t *testing.T) {
+	admin := iamLogin(t)
+	ak, sk := admin.accessKey(t)
+	key := newSigningKey(t)
+	idp, audience, group := federatedProvider(t, admin, signedClient(t, ak, sk, admin.domainID), key)
+	anonymous := iamClient(t, tokenCredential(""))
+
+	// The unscoped login: no scope in the body.
+	login, err := anonymous.CreateTokenWithIdToken(&model.CreateTokenWithIdTokenRequest{
+		XIdpId: idp,
+		Body: &model.GetIdTokenRequestBody{Auth: &model.GetIdTokenAuthParams{
+			IdToken: &model.GetIdTokenIdTokenBody{Id: key.idToken(t, audience, "wanda", group)},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unscoped := *login.XSubjectToken
+	// It acts nowhere: as X-Auth-Token it is refused.
+	_, err = iamClient(t, tokenCredential(unscoped)).ShowOpenIdConnectConfig(&model.ShowOpenIdConnectConfigRequest{IdpId: idp})
+	if refused := serviceError(t, err); refused.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("an unscoped token as X-Auth-Token: %+v", refused)
+	}
+
+	// The token method: a token scoped to default.
+	domain := "default"
+	scoped, err := anonymous.KeystoneCreateScopedToken(&model.KeystoneCreateScopedTokenRequest{
+		Body: &model.KeystoneCreateScopedTokenRequestBody{Auth: &model.ScopedTokenAuth{
+			Identity: &model.ScopedTokenIdentity{Methods: []string{"token"}, Token: &model.ScopedToken{Id: unscoped}},
+			Scope:    &model.TokenSocpeOption{Domain: &model.ScopeDomainOption{Name: &domain}},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamClient(t, tokenCredential(*scoped.XSubjectToken)).ShowOpenIdConnectConfig(
+		&model.ShowOpenIdConnectConfigRequest{IdpId: idp}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A temporary access key for the unscoped token, then plain AK/SK with its security token.
+	duration := int32(900)
+	temporary, err := anonymous.CreateTemporaryAccessKeyByToken(&model.CreateTemporaryAccessKeyByTokenRequest{
+		Body: &model.CreateTemporaryAccessKeyByTokenRequestBody{Auth: &model.TokenAuth{Identity: &model.TokenAuthIdentity{
+			Methods: []model.TokenAuthIdentityMethods{model.GetTokenAuthIdentityMethodsEnum().TOKEN},
+			Token:   &model.IdentityToken{Id: &unscoped, DurationSeconds: &duration},
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := temporary.Credential
+	withKey, err := global.NewCredentialsBuilder().WithAk(c.Access).WithSk(c.Secret).
+		WithSecurityToken(c.Securitytoken).WithDomainId(admin.domainID).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := iamClient(t, withKey).ShowOpenIdConnectConfig(&model.ShowOpenIdConnectConfigRequest{IdpId: idp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown.OpenidConnectConfig.ClientId != audience {
+		t.Fatalf("shown: %+v", shown.OpenidConnectConfig)
+	}
+	// Without its security token the key is refused.
+	_, err = signedClient(t, c.Access, c.Secret, admin.domainID).ShowOpenIdConnectConfig(
+		&model.ShowOpenIdConnectConfigRequest{IdpId: idp})
+	if refused := serviceError(t, err); refused.StatusCode != http.StatusUnauthorized || refused.ErrorCode != "IAM.0007" {
+		t.Fatalf("a temporary key without X-Security-Token: %+v", refused)
+	}
 }

@@ -47,6 +47,8 @@ pub struct FederatedIdentity {
     pub iat: i64,
     pub nbf: Option<i64>,
     pub exp: i64,
+    /// The RFC 7638 thumbprint of the key that verified the token.
+    pub key: Option<String>,
 }
 
 /// A connected organization's grants to a provider's identities.
@@ -217,6 +219,21 @@ impl Federation {
         self.verify_with(provider, token, header).await
     }
 
+    /// The provider a JWT names by its `iss` and `aud`, unverified: which provider to verify
+    /// it against, when the caller names none but by a name to check (an unscoped IAM login).
+    pub(crate) async fn provider_named_by(
+        &self,
+        token: &str,
+    ) -> CoreResult<Option<Arc<IdentityProvider>>> {
+        let Ok(peek) = Peek::of(token) else {
+            return Ok(None);
+        };
+        let Some(iss) = peek.issuer() else {
+            return Ok(None);
+        };
+        self.provider_for(iss, &peek.audience()).await
+    }
+
     /// Verifies a JWT against one given provider (the IAM face's `X-Idp-Id`): its `iss` must
     /// be that provider's issuer and its `aud` hold that provider's audience.
     pub async fn verify_provider_jwt(
@@ -267,13 +284,14 @@ impl Federation {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        let claims = set
+        let (claims, key) = set
             .candidates(header.kid.as_deref(), header.alg)
             .find_map(|k| {
-                jsonwebtoken::decode::<Map<String, Value>>(token, &k.key, &validation).ok()
+                jsonwebtoken::decode::<Map<String, Value>>(token, &k.key, &validation)
+                    .ok()
+                    .map(|t| (t.claims, k.thumbprint.clone()))
             })
-            .ok_or_else(invalid)?
-            .claims;
+            .ok_or_else(invalid)?;
         let times = checked_times(
             &claims,
             self.kernel.now().timestamp(),
@@ -298,6 +316,7 @@ impl Federation {
             iat: times.iat,
             nbf: times.nbf,
             exp: times.exp,
+            key,
             provider,
         })
     }

@@ -55,6 +55,33 @@ pub(crate) struct VerificationKey {
     /// The `alg` the JWK names, when it names one: a token must then use exactly that.
     pub alg: Option<Algorithm>,
     pub key: DecodingKey,
+    /// Its RFC 7638 thumbprint: what a session remembers of the key that vouched for it.
+    pub thumbprint: Option<String>,
+}
+
+/// The RFC 7638 thumbprint of a JWK (the SHA-256 of its required public members, in order,
+/// as compact JSON), hex; `None` for a key type without one here.
+pub(crate) fn thumbprint(jwk: &serde_json::Value) -> Option<String> {
+    let members: &[&str] = match jwk.get("kty")?.as_str()? {
+        "RSA" => &["e", "kty", "n"],
+        "EC" => &["crv", "kty", "x", "y"],
+        "OKP" => &["crv", "kty", "x"],
+        _ => return None,
+    };
+    let mut canonical = serde_json::Map::new();
+    for member in members {
+        canonical.insert((*member).to_owned(), jwk.get(*member)?.as_str()?.into());
+    }
+    let text = serde_json::to_string(&canonical).ok()?;
+    Some(crate::crypto::sha256_hex(text.as_bytes()))
+}
+
+/// The thumbprints of the keys of a JWKS document.
+pub(crate) fn thumbprints(doc: &serde_json::Value) -> Vec<String> {
+    doc.get("keys")
+        .and_then(serde_json::Value::as_array)
+        .map(|keys| keys.iter().take(MAX_KEYS).filter_map(thumbprint).collect())
+        .unwrap_or_default()
 }
 
 /// A parsed key set.
@@ -128,6 +155,7 @@ pub(crate) fn parse_jwks(doc: &serde_json::Value) -> Result<LoadedSet, String> {
             kid: jwk.common.key_id.clone(),
             alg,
             key,
+            thumbprint: thumbprint(entry),
         });
     }
     if keys.is_empty() {

@@ -350,7 +350,8 @@ impl Iam {
         Ok(Some(record))
     }
 
-    /// `Authorization: SDK-HMAC-SHA256 …`: the key must exist and be active, `X-Sdk-Date`
+    /// `Authorization: SDK-HMAC-SHA256 …` with a temporary access key: see
+    /// [`Iam::authenticate_temporary`]. With a permanent one: no `X-Security-Token`, the key must exist and be active, `X-Sdk-Date`
     /// within [`signature::REPLAY_WINDOW_SECONDS`] of the clock, `X-Domain-Id` (when sent) the
     /// key's domain, and the signature the one its secret key makes of this request — one
     /// SHA-256 of the canonical request and one HMAC, compared in constant time.
@@ -376,6 +377,17 @@ impl Iam {
         };
         if !signature::within_replay_window(date, self.kernel.now().timestamp()) {
             return Err(refuse(access, "X-Sdk-Date outside the replay window").await);
+        }
+        if auth.access.starts_with(super::temporary::ACCESS_PREFIX) {
+            return self
+                .authenticate_temporary(&auth, date, request, actor)
+                .await;
+        }
+        if request
+            .header(super::temporary::SECURITY_TOKEN_HEADER)
+            .is_some()
+        {
+            return Err(refuse(access, "a permanent access key with X-Security-Token").await);
         }
         let Some(record) = self.access_key_record(&auth.access).await? else {
             return Err(refuse(access, "unknown access key").await);

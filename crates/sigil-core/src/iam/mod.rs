@@ -1,6 +1,7 @@
 //! The IAM face's model (spec 40, Huawei Cloud style): identity providers named within their
 //! federation, their OpenID Connect configuration (which pins the provider's key set), domains
-//! (organizations by name), and tokens for a password or an ID token.
+//! (organizations by name), tokens for a password, an ID token or another token, and
+//! temporary access keys with their security tokens.
 //!
 //! An IAM identity provider is an ordinary [`IdentityProvider`](crate::federation::IdentityProvider):
 //! the Atlas face lists it, and every federation rule (verification, cutoff, role mappings)
@@ -12,6 +13,7 @@ pub(crate) mod oidc_config;
 mod providers;
 mod service;
 pub mod signature;
+pub mod temporary;
 mod tokens;
 
 pub(crate) use access_keys::AccessKeyRecord;
@@ -20,6 +22,8 @@ pub use domain::{DomainAdmin, DomainRef};
 pub use oidc_config::{AccessMode, OidcConfig, OidcConfigDraft, OidcConfigView};
 pub use providers::{check_provider_name, IamProviderDraft, SsoType};
 pub use service::Iam;
+pub use temporary::TemporaryAccessKey;
+pub(crate) use temporary::TemporaryRecord;
 pub use tokens::{IamToken, PasswordLogin, TokenFederation};
 
 use serde::{Deserialize, Serialize};

@@ -1,12 +1,12 @@
 //! [`Iam`]: the Huawei IAM service (domains, access keys, OIDC configurations, IAM tokens)
-//! and the cache it owns.
+//! and the caches it owns.
 
 use crate::audit::kind;
 use crate::directory::Directory;
 use crate::elasticsearch::Elasticsearch;
 use crate::error::CoreResult;
 use crate::federation::Federation;
-use crate::iam::AccessKeyRecord;
+use crate::iam::{AccessKeyRecord, TemporaryRecord};
 use crate::kernel::{ChangeListener, Forget, Kernel};
 use crate::oauth::OAuth;
 use crate::service::{CACHE_CAPACITY, CACHE_TTL};
@@ -22,6 +22,9 @@ pub struct Iam {
     pub(super) oauth: Arc<OAuth>,
     /// IAM access keys by access key id, their secret keys opened.
     pub(super) access_keys: Cache<String, Arc<AccessKeyRecord>>,
+    /// Temporary access keys by the SHA-256 of their security token, opened, with the
+    /// principal of the token they came from.
+    pub(super) temporary_keys: Cache<[u8; 32], Arc<TemporaryRecord>>,
 }
 
 impl Iam {
@@ -39,6 +42,10 @@ impl Iam {
             federation,
             oauth,
             access_keys: Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            temporary_keys: Cache::builder()
                 .max_capacity(CACHE_CAPACITY)
                 .time_to_live(CACHE_TTL)
                 .build(),
@@ -68,8 +75,12 @@ impl ChangeListener for Iam {
     fn forget(&self, what: Forget) {
         match what {
             // Access keys carry their user's roles.
-            Forget::Credentials | Forget::Everything => self.access_keys.invalidate_all(),
-            Forget::Federation | Forget::Revocations => {}
+            Forget::Credentials | Forget::Everything => {
+                self.access_keys.invalidate_all();
+                self.temporary_keys.invalidate_all();
+            }
+            // Temporary keys carry a federated identity's roles, or a revoked token's.
+            Forget::Federation | Forget::Revocations => self.temporary_keys.invalidate_all(),
         }
     }
 }

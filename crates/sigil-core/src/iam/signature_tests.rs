@@ -218,3 +218,56 @@ fn the_replay_window_is_fifteen_minutes_either_way() {
     assert!(!within_replay_window("20261126T050000Z", i64::MIN));
     assert!(!within_replay_window("20261126T050000Z", i64::MAX));
 }
+
+/// Vectors the Huawei Cloud Go SDK's signer computed (huaweicloud-sdk-go-v3 v0.1.207,
+/// `core/auth/signer.Sign`) for the key above: it signs every header it set itself and never
+/// `host` or `content-type` — with a temporary access key, `x-security-token` too.
+#[test]
+fn the_go_sdks_header_sets() {
+    let path = "/v3.0/OS-FEDERATION/identity-providers/corp-idp/openid-connect-config";
+    for (token, list, expected) in [
+        (
+            None,
+            "user-agent;x-domain-id;x-sdk-date",
+            "ab0e5e427827da493ba3badeaa5b8b8411d6043f83d1fa1e80567d21fc7c4d64",
+        ),
+        (
+            Some("SGSTexample-security-token"),
+            "user-agent;x-domain-id;x-sdk-date;x-security-token",
+            "bc44380921bdd2d61df3e3db8e7334a195401c4d83f3a635a63e908a278cf7fa",
+        ),
+    ] {
+        let mut h = vec![
+            (
+                "user-agent".to_owned(),
+                "huaweicloud-usdk-go/3.0".to_owned(),
+            ),
+            (
+                "x-domain-id".to_owned(),
+                "0123456789abcdef0123abcd".to_owned(),
+            ),
+            ("x-sdk-date".to_owned(), DATE.to_owned()),
+            // Received, not signed: the Go SDK leaves it out.
+            ("host".to_owned(), "127.0.0.1:8420".to_owned()),
+        ];
+        if let Some(t) = token {
+            h.push(("x-security-token".to_owned(), t.to_owned()));
+        }
+        let request = ReceivedRequest {
+            method: "GET",
+            path,
+            query: None,
+            headers: &h,
+            body_sha256: EMPTY_SHA256,
+            body_is_empty: true,
+        };
+        let parsed = SdkAuthorization::parse(&format!(
+            "Access=SGTAEXAMPLE000000001, SignedHeaders={list}, Signature={expected}"
+        ))
+        .unwrap_or_else(|| panic!("parses"));
+        assert!(parsed.signs_the_date());
+        assert_eq!(signature_of(&request, list), expected, "{list}");
+        // Signing `host` too would be another signature: exactly the declared set counts.
+        assert_ne!(signature_of(&request, &format!("host;{list}")), expected);
+    }
+}

@@ -1,8 +1,10 @@
-//! Tokens of the IAM face: `POST /v3/auth/tokens` (a local user's password, scoped to a domain)
-//! and `POST /v3.0/OS-AUTH/id-token/tokens` (an ID token of a named provider). Both are Sigil
-//! access tokens scoped to the domain, so every face accepts them (as `X-Auth-Token` or
-//! Bearer), their roles follow the user or the role mappings live, and every revocation
-//! reaches them.
+//! Tokens of the IAM face: `POST /v3/auth/tokens` (a local user's password, or a token
+//! exchanged for one scoped to a domain) and `POST /v3.0/OS-AUTH/id-token/tokens` (an ID token
+//! of a named provider). Scoped ones are Sigil access tokens scoped to the domain, so every face
+//! accepts them (as `X-Auth-Token` or Bearer), their roles follow the user or the role mappings
+//! live, and every revocation reaches them. An ID-token login without a scope answers an
+//! *unscoped* token: signed for another audience, so no face takes it as a credential; it is
+//! good only for the token method and for temporary access keys.
 
 use super::DomainRef;
 use crate::audit::{kind, Actor};
@@ -10,7 +12,7 @@ use crate::directory::org::Organization;
 use crate::error::{CoreError, CoreResult};
 use crate::iam::Iam;
 use crate::ids::IdentityProviderId;
-use crate::oauth::{AccessClaims, ACCESS_TOKEN_SECONDS};
+use crate::oauth::{AccessClaims, ACCESS_TOKEN_SECONDS, CLOCK_SKEW_SECONDS};
 use crate::principal::Principal;
 use crate::privilege::OrgRole;
 use crate::secret::{random_urlsafe, SecretString};
@@ -42,13 +44,14 @@ pub struct TokenFederation {
 #[derive(Debug)]
 pub struct IamToken {
     pub token: SecretString,
-    /// `password` or `mapped`.
+    /// `password`, `mapped` or `token`.
     pub method: &'static str,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub user_id: String,
     pub user_name: String,
-    pub domain: Organization,
+    /// The domain the token is scoped to; `None` for an unscoped token.
+    pub domain: Option<Organization>,
     pub roles: Vec<OrgRole>,
     pub federation: Option<TokenFederation>,
 }
@@ -138,31 +141,43 @@ impl Iam {
             expires_at: at(claims.exp),
             user_id: principal.id,
             user_name: principal.name,
-            domain,
+            domain: Some(domain),
             roles,
             federation: None,
         })
     }
 
-    /// An ID token of the provider named `idp_name` in the domain's federation, checked
-    /// against that provider alone (issuer, audience, its pinned keys, times, the JWKS
-    /// cutoff, enabled). The user needs a role in the domain through its role mappings.
+    /// An ID token of the provider named `idp_name`, checked against that provider alone
+    /// (issuer, audience, its pinned keys, times, the JWKS cutoff, enabled). With a `scope`,
+    /// the provider is the one of that name in the domain's federation and the user needs a
+    /// role in the domain through its role mappings; without, the provider is the one the
+    /// token's issuer and audience name (it must bear that name), the user needs a role in
+    /// some organization, and the token is unscoped.
     pub async fn id_token_login(
         &self,
         idp_name: &str,
         id_token: &str,
-        scope: &DomainRef,
+        scope: Option<&DomainRef>,
         actor: &Actor,
     ) -> CoreResult<IamToken> {
-        let domain = self.login_domain(scope, actor, idp_name).await?;
-        let provider = match super::check_provider_name(idp_name) {
-            Ok(()) => {
+        let domain = match scope {
+            Some(scope) => Some(self.login_domain(scope, actor, idp_name).await?),
+            None => None,
+        };
+        let provider = match (super::check_provider_name(idp_name), &domain) {
+            (Err(_), _) => None,
+            (Ok(()), Some(domain)) => {
                 self.kernel
                     .store
                     .get_identity_provider_by_name(domain.federation_settings_id, idp_name)
                     .await?
             }
-            Err(_) => None,
+            (Ok(()), None) => self
+                .federation
+                .provider_named_by(id_token)
+                .await?
+                .filter(|p| p.iam_name() == idp_name)
+                .map(|p| p.as_ref().clone()),
         };
         let Some(provider) = provider else {
             let why = "unknown identity provider";
@@ -181,21 +196,51 @@ impl Iam {
             }
             Err(e) => return Err(e),
         };
-        let roles = domain_roles(&identity.principal, &domain);
+        let roles = match &domain {
+            Some(domain) => domain_roles(&identity.principal, domain),
+            None => {
+                let mut all: Vec<OrgRole> = identity
+                    .principal
+                    .org_roles
+                    .iter()
+                    .map(|a| a.role)
+                    .collect();
+                all.sort_by_key(|r| r.as_str());
+                all.dedup();
+                all
+            }
+        };
         if roles.is_empty() {
-            let why = "no role mapping of the domain matched the ID token";
+            let why = "no role mapping matched the ID token";
             return Err(self.refuse_login(actor, Some(&identity.user), why).await);
         }
-        let claims = self.oauth.federated_claims(&identity, Some(domain.id));
+        let mut claims = self
+            .oauth
+            .federated_claims(&identity, domain.as_ref().map(|d| d.id));
+        // An unscoped token names no role: it acts nowhere until it is exchanged.
+        let roles = if domain.is_some() { roles } else { vec![] };
+        if domain.is_none() {
+            claims.aud = self.oauth.unscoped_audience();
+            claims.roles.clear();
+        }
         let issued = self.oauth.sign_claims(&claims)?;
+        let event_org = domain
+            .as_ref()
+            .map(|d| d.id)
+            .or_else(|| identity.principal.orgs().first().copied());
         let mut event = Actor::new(&identity.principal, actor.remote_address.clone()).event(
             kind::FEDERATED_TOKEN_EXCHANGED,
             self.kernel.now(),
-            Some(domain.id),
+            event_org,
             Some(claims.jti.clone()),
         );
         event.detail = Some(format!(
-            "ID-token login through identity provider {provider_name} ({})",
+            "{} ID-token login through identity provider {provider_name} ({})",
+            if domain.is_some() {
+                "scoped"
+            } else {
+                "unscoped"
+            },
             identity.provider.id
         ));
         self.kernel.store.record_event(&event).await?;
@@ -213,6 +258,105 @@ impl Iam {
                 provider_name,
                 groups: identity.groups,
             }),
+        })
+    }
+
+    /// The token method of `POST /v3/auth/tokens`: a token of a person (an unscoped token, or
+    /// a scoped one of a federated identity or a local user) for one scoped to `scope`, where
+    /// the identity must hold a role as it is now (a scoped token holds roles only in its own
+    /// domain). The new token expires with the one it came from: an exchange never extends a
+    /// session.
+    pub async fn token_login(
+        &self,
+        token: &str,
+        scope: &DomainRef,
+        actor: &Actor,
+    ) -> CoreResult<IamToken> {
+        let claims = match self.oauth.verify_exchangeable_token(token).await {
+            Ok(claims) => claims,
+            Err(CoreError::Unauthenticated) => {
+                let why = "the token to exchange did not verify";
+                return Err(self.refuse_login(actor, None, why).await);
+            }
+            Err(e) => return Err(e),
+        };
+        let who = claims
+            .fed
+            .as_ref()
+            .map_or(claims.sub.clone(), |f| f.user.clone());
+        if claims.fed.is_none() && claims.usr.is_none() {
+            let why = "only a person's token is exchanged";
+            return Err(self.refuse_login(actor, Some(&who), why).await);
+        }
+        let domain = self.login_domain(scope, actor, &who).await?;
+        let Some(verified) = self.oauth.token_principal(&claims).await? else {
+            let why = "the token's identity, provider or user is gone or disabled";
+            return Err(self.refuse_login(actor, Some(&who), why).await);
+        };
+        let principal = verified.principal;
+        let roles = domain_roles(&principal.clone().scoped_to(domain.id), &domain);
+        if !principal.is_member(domain.id) || roles.is_empty() {
+            let why = "the token's identity holds no role in that domain";
+            return Err(self.refuse_login(actor, Some(&who), why).await);
+        }
+        let now = self.kernel.now().timestamp();
+        let exchanged = AccessClaims {
+            aud: self.kernel.config.issuer.clone(),
+            iat: now,
+            nbf: now,
+            exp: claims.exp.min(now + ACCESS_TOKEN_SECONDS),
+            jti: random_urlsafe(16),
+            org_id: domain.id.to_string(),
+            roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            ..claims.clone()
+        };
+        if exchanged.exp + CLOCK_SKEW_SECONDS <= now {
+            return Err(self.refuse_login(actor, Some(&who), "expired token").await);
+        }
+        let issued = self.oauth.sign_claims(&exchanged)?;
+        let federation = match &claims.fed {
+            Some(fed) => {
+                let provider_id = crate::ids::HexId::parse("idp", &fed.idp)
+                    .map_err(|_| CoreError::internal("a session names no provider"))?;
+                let mut event = Actor::new(&principal, actor.remote_address.clone()).event(
+                    kind::FEDERATED_TOKEN_EXCHANGED,
+                    self.kernel.now(),
+                    Some(domain.id),
+                    Some(exchanged.jti.clone()),
+                );
+                event.detail = Some(format!(
+                    "token method: a session of identity provider {} scoped to domain {}",
+                    fed.idp, domain.name
+                ));
+                self.kernel.store.record_event(&event).await?;
+                let provider_name = self
+                    .kernel
+                    .store
+                    .get_identity_provider(
+                        crate::ids::HexId::parse("fs", &fed.fs)
+                            .map_err(|_| CoreError::internal("a session names no federation"))?,
+                        provider_id,
+                    )
+                    .await?
+                    .map_or_else(|| fed.idp.clone(), |p| p.iam_name());
+                Some(TokenFederation {
+                    provider_id,
+                    provider_name,
+                    groups: fed.groups.clone(),
+                })
+            }
+            None => None,
+        };
+        Ok(IamToken {
+            token: issued.access_token,
+            method: "token",
+            issued_at: at(exchanged.iat),
+            expires_at: at(exchanged.exp),
+            user_id: principal.id,
+            user_name: principal.name,
+            domain: Some(domain),
+            roles,
+            federation,
         })
     }
 }

@@ -26,6 +26,24 @@ pub struct FederatedSession {
     pub groups: Vec<String>,
     /// The `iat` of the subject token.
     pub src_iat: i64,
+    /// For a provider whose key set is pinned (the IAM face's `signing_key`): the RFC 7638
+    /// thumbprint of the key that verified the subject token. Once `signing_key` no longer
+    /// holds that key the session ends: whoever removed it took back what it vouched for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// Whether a session's key is still in its provider's pinned key set (or the set is not pinned).
+fn key_still_pinned(
+    session: &FederatedSession,
+    provider: &crate::federation::IdentityProvider,
+) -> bool {
+    match (&session.key, &provider.pinned_jwks) {
+        (Some(key), Some(pinned)) => crate::federation::key_sets::thumbprints(pinned).contains(key),
+        // A session from a pinned key whose provider is no longer pinned: not that key.
+        (Some(_), None) => false,
+        (None, _) => true,
+    }
 }
 
 /// RFC 7662's answer for an active token.
@@ -119,6 +137,7 @@ impl OAuth {
                 user: identity.user.clone(),
                 groups: identity.groups.clone(),
                 src_iat: identity.iat,
+                key: provider.pinned_jwks.as_ref().and(identity.key.clone()),
             }),
             usr: None,
         }
@@ -139,6 +158,9 @@ impl OAuth {
             return Ok(None);
         };
         if !provider.enabled {
+            return Ok(None);
+        }
+        if !key_still_pinned(session, &provider) {
             return Ok(None);
         }
         if self

@@ -32,6 +32,9 @@ pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
 pub const CLOCK_SKEW_SECONDS: i64 = 60;
 /// The `typ` of Sigil's access tokens (RFC 9068).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+/// What follows the issuer in the `aud` of an IAM unscoped token: no face accepts such a token
+/// as a credential (they all want the issuer itself), only the IAM exchanges verify it.
+pub const UNSCOPED_AUDIENCE_SUFFIX: &str = "#iam-unscoped";
 
 /// The claims of a Sigil access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,7 +178,28 @@ impl OAuth {
     /// Checks a Sigil access token: signature by a published key, ES256 only, issuer and
     /// audience, times with [`CLOCK_SKEW_SECONDS`], and every revocation that covers it.
     pub async fn verify_access_token(&self, token: &str) -> CoreResult<AccessClaims> {
-        let claims = self.verify_signed_token(token).await?;
+        let claims = self
+            .verify_signed_token(token, &[&self.kernel.config.issuer])
+            .await?;
+        self.checked_current(claims)
+    }
+
+    /// The audience of IAM unscoped tokens.
+    pub(crate) fn unscoped_audience(&self) -> String {
+        format!("{}{UNSCOPED_AUDIENCE_SUFFIX}", self.kernel.config.issuer)
+    }
+
+    /// A token an IAM exchange takes (the token method of `/v3/auth/tokens`, security tokens):
+    /// one of Sigil's access tokens or an IAM unscoped token, current and unrevoked.
+    pub(crate) async fn verify_exchangeable_token(&self, token: &str) -> CoreResult<AccessClaims> {
+        let unscoped = self.unscoped_audience();
+        let claims = self
+            .verify_signed_token(token, &[&self.kernel.config.issuer, &unscoped])
+            .await?;
+        self.checked_current(claims)
+    }
+
+    fn checked_current(&self, claims: AccessClaims) -> CoreResult<AccessClaims> {
         let now = self.kernel.now().timestamp();
         if claims.exp + CLOCK_SKEW_SECONDS <= now
             || claims.nbf - CLOCK_SKEW_SECONDS > now
@@ -189,9 +213,13 @@ impl OAuth {
         Ok(claims)
     }
 
-    /// A token Sigil signed (a published key, ES256, issuer and audience), whatever its times
-    /// and revocations say.
-    async fn verify_signed_token(&self, token: &str) -> CoreResult<AccessClaims> {
+    /// A token Sigil signed (a published key, ES256, issuer and one of `audiences`), whatever
+    /// its times and revocations say.
+    async fn verify_signed_token(
+        &self,
+        token: &str,
+        audiences: &[&str],
+    ) -> CoreResult<AccessClaims> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| CoreError::Unauthenticated)?;
         if header.alg != Algorithm::ES256 {
             return Err(CoreError::Unauthenticated);
@@ -207,7 +235,7 @@ impl OAuth {
         };
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_issuer(&[&self.kernel.config.issuer]);
-        validation.set_audience(&[&self.kernel.config.issuer]);
+        validation.set_audience(audiences);
         // Times are checked below against the core's clock, not the wall clock.
         validation.validate_exp = false;
         validation.validate_nbf = false;
@@ -217,7 +245,7 @@ impl OAuth {
             .map_err(|_| CoreError::Unauthenticated)
     }
 
-    fn is_access_token_revoked(&self, claims: &AccessClaims) -> bool {
+    pub(crate) fn is_access_token_revoked(&self, claims: &AccessClaims) -> bool {
         let r = &self.kernel.revocations;
         if let Some(fed) = &claims.fed {
             // Every session from a provider whose JWKS was revoked ends with it.
@@ -350,7 +378,10 @@ impl OAuth {
         // Times are not checked: a token issued by a node whose clock runs ahead (not yet valid
         // here) is valid there, and one that expired by this clock may not have by another's,
         // so the revocation is written all the same (it expires with the token).
-        let Ok(claims) = self.verify_signed_token(token).await else {
+        let Ok(claims) = self
+            .verify_signed_token(token, &[&self.kernel.config.issuer])
+            .await
+        else {
             return Ok(());
         };
         if self.is_access_token_revoked(&claims) {
@@ -387,7 +418,10 @@ impl OAuth {
     /// roles, its federated identity with the current role mappings, or its local user with
     /// the user's current roles; limited to the organization the token is scoped to. `None`
     /// when that account, provider or user is gone (or disabled).
-    async fn token_principal(&self, claims: &AccessClaims) -> CoreResult<Option<VerifiedToken>> {
+    pub(crate) async fn token_principal(
+        &self,
+        claims: &AccessClaims,
+    ) -> CoreResult<Option<VerifiedToken>> {
         let principal = match (&claims.fed, &claims.usr) {
             (Some(fed), _) => self.session_principal(fed).await?,
             (None, Some(user)) => self.user_session_principal(user).await?,

@@ -194,6 +194,8 @@ fn security(operation_id: &str) -> Option<Value> {
         // form (client_secret_post, which no security scheme describes); the token exchange
         // needs no client at all.
         "createToken" | "revokeToken" => Some(json!([{"clientSecretBasic": []}, {}])),
+        // The token is in the body, or in X-Auth-Token.
+        "createTemporaryAccessKeyByToken" => Some(json!([{"authToken": []}, {}])),
         // The token's own client, or any principal with read_security.
         "introspectToken" => {
             let mut alternatives = vec![json!({"clientSecretBasic": []})];

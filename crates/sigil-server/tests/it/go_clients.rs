@@ -106,6 +106,8 @@ async fn go_sdk_suites(server: &TestServer) {
         "TestElasticsearchInvalidationRules",
         "TestHuaweiOpenIdConnectConfigurationSignedWithAnAccessKey",
         "TestHuaweiIdTokenLoginAndXAuthTokenCredentials",
+        "TestHuaweiWorkloadIdentityCredentials",
+        "TestHuaweiTemporaryAccessKeyChain",
     ] {
         assert!(
             stdout.contains(&format!("--- PASS: {test} ")),

@@ -37,6 +37,7 @@ mod iam_login;
 mod iam_oidc_config;
 mod iam_providers;
 mod iam_support;
+mod iam_temporary_keys;
 mod iam_tokens;
 mod master_key_rotation;
 mod multi_node;

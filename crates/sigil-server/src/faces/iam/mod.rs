@@ -1,11 +1,13 @@
-//! The IAM face (Huawei Cloud / Keystone style): tokens for a password or an ID
-//! token, identity providers by name, and their OpenID Connect configuration.
+//! The IAM face (Huawei Cloud / Keystone style): tokens for a password, an ID token or another
+//! token, temporary access keys with security tokens, permanent access keys, identity
+//! providers by name, and their OpenID Connect configuration.
 
 pub mod credentials;
 pub mod error;
 pub mod extract;
 pub mod oidc_config;
 pub mod providers;
+pub mod security_tokens;
 pub mod tokens;
 
 use crate::state::AppState;
@@ -24,6 +26,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(tokens::password_token))
         .routes(routes!(tokens::id_token))
+        .routes(routes!(
+            security_tokens::create_temporary_access_key_by_token
+        ))
         .routes(routes!(providers::list))
         .routes(routes!(
             providers::show,

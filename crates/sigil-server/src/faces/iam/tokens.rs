@@ -1,5 +1,6 @@
-//! `POST /v3/auth/tokens` (password, domain scope) and `POST /v3.0/OS-AUTH/id-token/tokens`
-//! (an ID token of the provider named by `X-Idp-Id`): the token goes in `X-Subject-Token`.
+//! `POST /v3/auth/tokens` (a password, or a token exchanged; a domain scope) and
+//! `POST /v3.0/OS-AUTH/id-token/tokens` (an ID token of the provider named by `X-Idp-Id`; scoped
+//! to a domain, or unscoped without `scope`): the token goes in `X-Subject-Token`.
 
 use super::error::{Flat, IamError, IamErrors, Keystone, KeystoneErrors, Style};
 use super::extract::{header, IamJson};
@@ -70,11 +71,20 @@ pub struct PasswordMethod {
     pub user: PasswordUser,
 }
 
+/// The token method: the token to exchange.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenMethod {
+    /// An unscoped token of an ID-token login, or a scoped token of a person.
+    #[schema(value_type = String)]
+    pub id: Option<SecretString>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Identity {
-    /// `["password"]`.
+    /// `["password"]`, or `["token"]` to exchange a token for one scoped to `scope`.
     pub methods: Vec<String>,
     pub password: Option<PasswordMethod>,
+    pub token: Option<TokenMethod>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -83,7 +93,8 @@ pub struct PasswordAuth {
     pub scope: Option<Scope>,
 }
 
-/// The body of `POST /v3/auth/tokens`.
+/// The body of `POST /v3/auth/tokens`: the password method, or the token method
+/// (`{"methods": ["token"], "token": {"id": "<token>"}}`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "admin", "password": "…", "domain": {"name": "default"}}}}, "scope": {"domain": {"name": "default"}}}}))]
 pub struct PasswordTokenRequest {
@@ -100,6 +111,8 @@ pub struct IdToken {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IdTokenAuth {
     pub id_token: IdToken,
+    /// Without it, the token is unscoped: good only for the token method of
+    /// `POST /v3/auth/tokens` and for `POST /v3.0/OS-CREDENTIAL/securitytokens`.
     pub scope: Option<Scope>,
 }
 
@@ -111,12 +124,17 @@ pub struct IdTokenRequest {
 }
 
 fn issued(token: IamToken) -> Response {
-    let domain = json!({"id": token.domain.id.to_string(), "name": token.domain.name});
+    let domain = token
+        .domain
+        .as_ref()
+        .map(|d| json!({"id": d.id.to_string(), "name": d.name}));
     let mut user = json!({
         "id": token.user_id,
         "name": token.user_name,
-        "domain": domain,
     });
+    if let Some(domain) = &domain {
+        user["domain"] = domain.clone();
+    }
     if let Some(f) = &token.federation {
         user["OS-FEDERATION"] = json!({
             "identity_provider": {"id": f.provider_name},
@@ -124,15 +142,22 @@ fn issued(token: IamToken) -> Response {
             "groups": f.groups.iter().map(|g| json!({"id": g, "name": g})).collect::<Vec<Value>>(),
         });
     }
-    let body = json!({"token": {
+    let mut body = json!({"token": {
         "methods": [token.method],
         "issued_at": super::time(&token.issued_at),
         "expires_at": super::time(&token.expires_at),
         "user": user,
-        "domain": domain,
-        "roles": token.roles.iter().map(|r| json!({"id": r.as_str(), "name": r.as_str()})).collect::<Vec<Value>>(),
-        "catalog": [],
     }});
+    // An unscoped token has no domain, roles or catalog (Keystone's unscoped token).
+    if let Some(domain) = domain {
+        body["token"]["domain"] = domain;
+        body["token"]["roles"] = token
+            .roles
+            .iter()
+            .map(|r| json!({"id": r.as_str(), "name": r.as_str()}))
+            .collect();
+        body["token"]["catalog"] = json!([]);
+    }
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(token.token.expose()) {
         response.headers_mut().insert("x-subject-token", value);
@@ -156,17 +181,20 @@ fn settle<S: Style>(
     }
 }
 
-fn actor(request: &axum::http::request::Parts) -> Actor {
+pub(super) fn actor(request: &axum::http::request::Parts) -> Actor {
     Actor::anonymous(remote_ip(request).map(|i| i.to_string()))
 }
 
-/// Issues a token for a local user's password, scoped to a domain.
+/// Issues a token scoped to a domain for a local user's password (`"methods": ["password"]`),
+/// or for another token (`"methods": ["token"]`: an unscoped token of an ID-token login, or a
+/// person's scoped token), which the new one never outlives.
 #[utoipa::path(post, path = "/v3/auth/tokens", tag = "iam", operation_id = "keystoneCreateUserTokenByPassword",
     security(()),
     request_body = PasswordTokenRequest,
-    responses((status = 201, description = "Issued; the token is in X-Subject-Token (1 hour)", body = Object,
+    responses((status = 201, description = "Issued; the token is in X-Subject-Token (1 hour at most)", body = Object,
         headers(("X-Subject-Token" = String, description = "The token, for X-Auth-Token"))),
-        KeystoneErrors))]
+        KeystoneErrors),
+    extensions(("x-aliases" = json!(["keystoneCreateScopedToken"]))))]
 pub async fn password_token(
     State(state): State<AppState>,
     request: Request,
@@ -178,9 +206,27 @@ pub async fn password_token(
     )
     .await?;
     let identity = body.auth.identity;
+    if identity.methods == ["token"] {
+        let token = identity
+            .token
+            .and_then(|t| t.id)
+            .ok_or_else(|| IamError::invalid("auth.identity.token.id is required."))?;
+        let scope = Scope::domain(body.auth.scope)?;
+        let attempt = state
+            .auth
+            .admit(&parts)
+            .await
+            .map_err(IamError::from_auth)?;
+        let issued = state
+            .core
+            .iam
+            .token_login(token.expose(), &scope, &actor(&parts))
+            .await;
+        return settle(attempt, issued);
+    }
     if identity.methods != ["password"] {
         return Err(IamError::invalid(
-            "Invalid auth.identity.methods: Sigil issues tokens for [\"password\"] here (ID tokens: POST /v3.0/OS-AUTH/id-token/tokens).",
+            "Invalid auth.identity.methods: Sigil issues tokens here for [\"password\"] or [\"token\"] (ID tokens: POST /v3.0/OS-AUTH/id-token/tokens).",
         ));
     }
     let user = identity
@@ -209,12 +255,13 @@ pub async fn password_token(
     settle(attempt, token)
 }
 
-/// Issues a token for an ID token of the identity provider named in `X-Idp-Id`.
+/// Issues a token for an ID token of the identity provider named in `X-Idp-Id`: scoped to
+/// `auth.scope.domain`, or, without `scope`, unscoped (good only to be exchanged).
 #[utoipa::path(post, path = "/v3.0/OS-AUTH/id-token/tokens", tag = "iam", operation_id = "createTokenWithIdToken",
     security(()),
     params(("X-Idp-Id" = String, Header, description = "The identity provider's name (1–64 letters, digits, '-', '_')")),
     request_body = IdTokenRequest,
-    responses((status = 201, description = "Issued (methods [\"mapped\"]); the token is in X-Subject-Token", body = Object,
+    responses((status = 201, description = "Issued (methods [\"mapped\"]); the token is in X-Subject-Token (unscoped without `scope`)", body = Object,
         headers(("X-Subject-Token" = String, description = "The token, for X-Auth-Token"))),
         IamErrors))]
 pub async fn id_token(
@@ -231,7 +278,10 @@ pub async fn id_token(
         &(),
     )
     .await?;
-    let scope = Scope::domain(body.auth.scope)?;
+    let scope = match body.auth.scope {
+        Some(scope) => Some(Scope::domain(Some(scope))?),
+        None => None,
+    };
     let attempt = state
         .auth
         .admit(&parts)
@@ -240,7 +290,12 @@ pub async fn id_token(
     let token = state
         .core
         .iam
-        .id_token_login(&idp, body.auth.id_token.id.expose(), &scope, &actor(&parts))
+        .id_token_login(
+            &idp,
+            body.auth.id_token.id.expose(),
+            scope.as_ref(),
+            &actor(&parts),
+        )
         .await;
     settle(attempt, token)
 }

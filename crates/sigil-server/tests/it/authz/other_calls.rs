@@ -139,6 +139,23 @@ async fn iam(op: &str, server: &TestServer, w: &World) -> Option<Prepared> {
                 After::Nothing,
             )
         }
+        "createTemporaryAccessKeyByToken" => {
+            let jwt = w.issuer.mint(
+                &w.issuer
+                    .claims("matrix-person", &w.iam_client_id, &[OWNERS]),
+            );
+            let login =
+                crate::iam_temporary_keys::unscoped_login(server, &w.iam_provider, &jwt).await;
+            let unscoped = login
+                .header("x-subject-token")
+                .unwrap_or_else(|| panic!("an unscoped token: {}", login.text))
+                .to_owned();
+            (
+                Call::new(Method::POST, crate::iam_temporary_keys::SECURITY_TOKENS)
+                    .json(crate::iam_temporary_keys::token_body(&unscoped, None)),
+                After::Nothing,
+            )
+        }
         "listPermanentAccessKeys" => (Call::new(Method::GET, CREDENTIALS), After::Nothing),
         "createPermanentAccessKey" => (
             Call::new(Method::POST, CREDENTIALS)
