@@ -74,12 +74,17 @@ func iamLogin(t *testing.T) iamAdmin {
 	}
 }
 
-// accessKey creates a permanent access key of the admin: (ak, sk).
+// accessKey creates a permanent access key of the admin, deleted when the test ends: (ak, sk).
 func (a iamAdmin) accessKey(t *testing.T) (string, string) {
 	_, answer := iamRequest(t, http.MethodPost, "/v3.0/OS-CREDENTIAL/credentials", a.token,
 		map[string]any{"credential": map[string]any{"user_id": a.userID, "description": "huaweicloud-sdk-go-v3"}}, http.StatusCreated)
 	credential := answer["credential"].(map[string]any)
-	return credential["access"].(string), credential["secret"].(string)
+	access := credential["access"].(string)
+	// A user holds two keys at most: each test gives its key back.
+	t.Cleanup(func() {
+		iamRequest(t, http.MethodDelete, "/v3.0/OS-CREDENTIAL/credentials/"+access, a.token, nil, http.StatusNoContent)
+	})
+	return access, credential["secret"].(string)
 }
 
 func (a iamAdmin) provider(t *testing.T) string {

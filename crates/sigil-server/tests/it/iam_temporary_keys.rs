@@ -380,10 +380,6 @@ async fn bad_requests_name_the_field(server: &TestServer) {
             "auth.identity.methods",
         ),
         (
-            json!({"auth": {"identity": {"methods": ["token"]}}}),
-            "auth.identity.token.id",
-        ),
-        (
             json!({"auth": {"identity": {"methods": ["token"], "token": {"id": unscoped}, "extra": 1}}}),
             "extra",
         ),
@@ -392,7 +388,20 @@ async fn bad_requests_name_the_field(server: &TestServer) {
         let a = security_tokens(server, body.clone(), None).await;
         assert_invalid(&a, field);
     }
-    // A token that is not Sigil's, a password-less token of a service account, garbage: 401.
+    // No token (no credential at all): 401 naming the field.
+    let none = security_tokens(
+        server,
+        json!({"auth": {"identity": {"methods": ["token"]}}}),
+        None,
+    )
+    .await;
+    assert_iam(&none, 401, "IAM.0007");
+    assert!(
+        none.text.contains("auth.identity.token.id"),
+        "{}",
+        none.text
+    );
+    // A token that is not Sigil's, or garbage: 401.
     for token in ["not-a-token", "eyJhbGciOiJFUzI1NiJ9.e30.c2ln"] {
         assert_iam(
             &security_tokens(server, token_body(token, None), None).await,

@@ -125,7 +125,8 @@ async fn malformed_token_requests_are_400_naming_the_field(server: &TestServer) 
     for (body, field) in [
         (no_scope, "auth.scope.domain"),
         (project, "auth.scope.project"),
-        (methods, "auth.identity.methods"),
+        // The token method, without its token.
+        (methods, "auth.identity.token.id"),
         (no_password, "auth.identity.password.user.password"),
         (no_user_domain, "auth.identity.password.user.domain"),
         (wrong_type, "auth.identity.methods"),

@@ -222,7 +222,7 @@ const CHECKS: [&str; 14] = [
 ];
 
 /// Checks turned off for one operation, each with the reason the document cannot state.
-const UNCHECKED: [(&str, &str, &str); 19] = [
+const UNCHECKED: [(&str, &str, &str); 20] = [
     // Which fields a provider needs depends on the others (a WORKFORCE provider needs a
     // clientId), its issuer must be an https:// URL naming a host, and idpType cannot change
     // after creation: rules across fields and stored state, not shapes.
@@ -268,6 +268,12 @@ const UNCHECKED: [(&str, &str, &str); 19] = [
         "createTokenWithIdToken",
         "positive_data_acceptance",
         "the ID token must verify",
+    ),
+    // The token must be one Sigil issued to a person, and `methods` exactly ["token"].
+    (
+        "createTemporaryAccessKeyByToken",
+        "positive_data_acceptance",
+        "the token must verify",
     ),
     // A pinned signing_key must hold public keys Sigil can verify with.
     (

@@ -36,12 +36,13 @@ pub struct SecurityTokenIdentity {
     /// `["token"]`.
     pub methods: Vec<String>,
     pub token: Option<SecurityTokenToken>,
-    /// Refused: Sigil does not narrow a temporary access key with a policy; the key acts with
-    /// the roles of the token's identity, as they are at each request.
-    #[schema(value_type = Option<Object>)]
+    /// Refused (400): Sigil does not narrow a temporary access key with a policy; the key acts
+    /// with the roles of the token's identity, as they are at each request. Not in the
+    /// document: no request that carries it is accepted.
+    #[schema(ignore)]
     pub policy: Option<serde::de::IgnoredAny>,
     /// Refused, like `policy`.
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(ignore)]
     pub policy_ids: Option<serde::de::IgnoredAny>,
 }
 
@@ -69,7 +70,8 @@ fn policy_refused(field: &str) -> IamError<Flat> {
 /// token in `X-Security-Token`, among the signed headers; they act with the identity's roles
 /// as they are at each request, and are refused once the identity's provider is disabled, its
 /// JWKS revoked or its `signing_key` changed, once its roles are gone, and when the key
-/// expires (`expires_at`: at most `duration_seconds` ahead, never after the token).
+/// expires (`expires_at`: at most `duration_seconds` ahead, never after the token). A `policy`
+/// or `policy_ids` is refused with 400 naming it: Sigil does not narrow temporary keys.
 #[utoipa::path(post, path = "/v3.0/OS-CREDENTIAL/securitytokens", tag = "iam",
     operation_id = "createTemporaryAccessKeyByToken",
     security((), ("authToken" = [])),
@@ -109,8 +111,11 @@ pub async fn create_temporary_access_key_by_token(
         None => header(&parts.headers, "x-auth-token")
             .filter(|t| !t.is_empty())
             .map(SecretString::new)
+            // No token at all is no credential: 401, as Keystone answers.
             .ok_or_else(|| {
-                IamError::invalid(
+                IamError::new(
+                    StatusCode::UNAUTHORIZED,
+                    super::error::code::UNAUTHENTICATED,
                     "auth.identity.token.id (or the header X-Auth-Token) is required.",
                 )
             })?,
