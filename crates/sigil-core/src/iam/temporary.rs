@@ -83,7 +83,7 @@ pub(crate) struct TemporaryRecord {
 /// A key this node verified before, or one just opened.
 enum Found {
     Cached(Arc<TemporaryRecord>),
-    Opened(OpenedKey),
+    Opened(Box<OpenedKey>),
 }
 
 /// A temporary access key just issued: shown once, kept nowhere.
@@ -280,7 +280,7 @@ impl Iam {
         let found = match self.temporary_keys.get(&cache_key) {
             Some(hit) => Found::Cached(hit),
             None => match open_security_token(&self.kernel.master_key, security_token) {
-                Some(opened) => Found::Opened(opened),
+                Some(opened) => Found::Opened(Box::new(opened)),
                 None => return Err(refuse("a security token Sigil did not issue").await),
             },
         };
@@ -317,7 +317,7 @@ impl Iam {
                 };
                 if self.kernel.cacheable_since(epoch) {
                     let record = TemporaryRecord {
-                        key: opened,
+                        key: *opened,
                         principal: principal.clone(),
                     };
                     self.temporary_keys.insert(cache_key, Arc::new(record));
