@@ -51,7 +51,7 @@ max_len() {
         digest_authorization|basic_credentials|api_key_credentials|sdk_authorization|jwt_federated) echo 17408 ;;
         # A body (1 MiB), plus the Authorization line of the form's target.
         oauth_form) echo $((1048576 + 17408)) ;;
-        es_query|es_time_value) echo 1048576 ;;
+        es_query|es_time_value|es_security_bodies) echo 1048576 ;;
         # A key set as the fetcher reads it (256 KiB); a pinned one is smaller.
         jwks) echo 262144 ;;
         # A URI (hyper's bound) and what the request's pieces make of it.
