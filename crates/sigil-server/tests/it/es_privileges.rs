@@ -259,7 +259,7 @@ async fn reserved_names_are_refused(server: &TestServer) {
     assert!(
         a.body["error"]
             .as_str()
-            .is_some_and(|e| e.contains("Incorrect HTTP method")),
+            .is_some_and(|e| e.ends_with("method [PUT], allowed: [GET, HEAD, POST]")),
         "{}",
         a.text
     );

@@ -61,13 +61,54 @@ pub async fn method_not_allowed(request: Request, next: Next) -> Response {
     if response.status() != StatusCode::METHOD_NOT_ALLOWED || !(owns_path(&path) || path == "/") {
         return response;
     }
-    let allow = response
-        .headers()
-        .get(header::ALLOW)
-        .and_then(|v| v.to_str().ok())
+    incorrect_method(&method, &path, &allowed_methods(&path).join(","))
+}
+
+/// Each path of the face as segments (`None`: a parameter) with the methods it takes, from the
+/// face's own routes (axum's `Allow` does not survive the face's layers).
+static PATHS: std::sync::LazyLock<Vec<(Vec<Option<String>>, Vec<String>)>> =
+    std::sync::LazyLock::new(|| {
+        let (_, doc) = router().split_for_parts();
+        doc.paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .split('/')
+                    .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                    .collect();
+                let mut methods: Vec<String> = [
+                    ("GET", item.get.is_some()),
+                    ("HEAD", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, has)| *has)
+                .map(|(m, _)| m.to_owned())
+                .collect();
+                methods.dedup();
+                (segments, methods)
+            })
+            .collect()
+    });
+
+/// The methods the route matching `path` takes: the most specific route, as the router picks.
+fn allowed_methods(path: &str) -> Vec<String> {
+    let wanted: Vec<&str> = path.split('/').collect();
+    PATHS
+        .iter()
+        .filter(|(segments, _)| {
+            segments.len() == wanted.len()
+                && segments
+                    .iter()
+                    .zip(&wanted)
+                    .all(|(s, w)| s.as_deref().is_none_or(|s| s == *w))
+        })
+        .max_by_key(|(segments, _)| segments.iter().filter(|s| s.is_some()).count())
+        .map(|(_, methods)| methods.clone())
         .unwrap_or_default()
-        .to_owned();
-    incorrect_method(&method, &path, &allow)
 }
 
 /// Elasticsearch's answer to a path it has no handler for.
