@@ -29,7 +29,6 @@ pub struct HasPrivilegesRequest {
 #[serde(deny_unknown_fields)]
 pub struct IndexCheck {
     /// One index name or pattern, or several.
-    #[schema(value_type = Vec<String>)]
     pub names: OneOrMany,
     pub privileges: Vec<String>,
     pub allow_restricted_indices: Option<bool>,
@@ -43,7 +42,7 @@ pub struct ApplicationCheck {
     pub resources: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum OneOrMany {
     One(String),

@@ -64,35 +64,37 @@ pub async fn method_not_allowed(request: Request, next: Next) -> Response {
     incorrect_method(&method, &path, &allowed_methods(&path).join(","))
 }
 
+/// A path as segments (`None`: a parameter), and the methods it takes.
+type RouteMethods = (Vec<Option<String>>, Vec<String>);
+
 /// Each path of the face as segments (`None`: a parameter) with the methods it takes, from the
 /// face's own routes (axum's `Allow` does not survive the face's layers).
-static PATHS: std::sync::LazyLock<Vec<(Vec<Option<String>>, Vec<String>)>> =
-    std::sync::LazyLock::new(|| {
-        let (_, doc) = router().split_for_parts();
-        doc.paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let segments = path
-                    .split('/')
-                    .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
-                    .collect();
-                let mut methods: Vec<String> = [
-                    ("GET", item.get.is_some()),
-                    ("HEAD", item.get.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("DELETE", item.delete.is_some()),
-                ]
-                .into_iter()
-                .filter(|(_, has)| *has)
-                .map(|(m, _)| m.to_owned())
+static PATHS: std::sync::LazyLock<Vec<RouteMethods>> = std::sync::LazyLock::new(|| {
+    let (_, doc) = router().split_for_parts();
+    doc.paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let segments = path
+                .split('/')
+                .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
                 .collect();
-                methods.dedup();
-                (segments, methods)
-            })
-            .collect()
-    });
+            let mut methods: Vec<String> = [
+                ("GET", item.get.is_some()),
+                ("HEAD", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, has)| *has)
+            .map(|(m, _)| m.to_owned())
+            .collect();
+            methods.dedup();
+            (segments, methods)
+        })
+        .collect()
+});
 
 /// The methods the route matching `path` takes: the most specific route, as the router picks.
 fn allowed_methods(path: &str) -> Vec<String> {

@@ -30,10 +30,11 @@ async fn check(
     user: Option<&str>,
     body: Option<HasPrivilegesRequest>,
 ) -> Result<Json<HasPrivilegesAnswer>, EsError> {
+    let body = body.ok_or_else(|| EsError::validation(&["request body is missing".into()]))?;
     let answer = state
         .core
         .elasticsearch
-        .has_privileges(&me.principal, user, body.unwrap_or_default())
+        .has_privileges(&me.principal, user, body)
         .await
         .map_err(|e| match e {
             sigil_core::CoreError::Invalid { field, reason } if field == "user" => {
@@ -193,8 +194,8 @@ pub async fn get_application_privileges(
 }
 
 /// An application's privileges by name (comma-separated).
-#[utoipa::path(get, path = "/_security/privilege/{application}/{name}", tag = "elasticsearch", operation_id = "securityGetPrivilege",
-    params(("application" = String, Path), ("name" = String, Path, description = "One or more comma-separated names")),
+#[utoipa::path(get, path = "/_security/privilege/{application}/{privilege}", tag = "elasticsearch", operation_id = "securityGetPrivilege",
+    params(("application" = String, Path), ("privilege" = String, Path, description = "One or more comma-separated privilege names")),
     responses((status = 200, body = Object), (status = 404, body = Object, example = json!({}))))]
 pub async fn get_privilege(
     State(state): State<AppState>,
@@ -205,8 +206,8 @@ pub async fn get_privilege(
 }
 
 /// Deletes an application's privileges by name (comma-separated).
-#[utoipa::path(delete, path = "/_security/privilege/{application}/{name}", tag = "elasticsearch", operation_id = "securityDeletePrivileges",
-    params(("application" = String, Path), ("name" = String, Path, description = "One or more comma-separated names")),
+#[utoipa::path(delete, path = "/_security/privilege/{application}/{privilege}", tag = "elasticsearch", operation_id = "securityDeletePrivileges",
+    params(("application" = String, Path), ("privilege" = String, Path, description = "One or more comma-separated privilege names")),
     responses((status = 200, body = Object, example = json!({"myapp": {"read": {"found": true}}})), (status = 404, body = Object), (status = 403, body = Object)))]
 pub async fn delete_privilege(
     State(state): State<AppState>,
