@@ -107,13 +107,21 @@ async fn role_descriptors_limit_a_key(server: &TestServer) {
         "read_security is not the owner's: {}",
         a.text
     );
-    let a = get(
+    let ask = json!({"cluster": ["manage_own_api_key", "manage_security", "read_security"]});
+    let a = es(
         server,
         Who::Key(&greedy.encoded),
+        Method::POST,
         "/_security/user/_has_privileges",
+        Some(ask),
     )
     .await;
-    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(
+        a.body["cluster"],
+        json!({"manage_own_api_key": true, "manage_security": false, "read_security": false}),
+        "{}",
+        a.text
+    );
     let plain = create_key(server, BOB, "plain").await;
     for who in [Who::Key(&plain.encoded), Who::Key(&greedy.encoded)] {
         let a = get_keys(server, who, "").await;
