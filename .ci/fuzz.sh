@@ -53,7 +53,7 @@ max_len() {
         iam_security_token) echo $((1048576 + 1)) ;;
         # A body (1 MiB), plus the Authorization line of the form's target.
         oauth_form) echo $((1048576 + 17408)) ;;
-        es_query|es_time_value) echo 1048576 ;;
+        es_query|es_time_value|es_security_bodies) echo 1048576 ;;
         # A key set as the fetcher reads it (256 KiB); a pinned one is smaller.
         jwks) echo 262144 ;;
         # A URI (hyper's bound) and what the request's pieces make of it.

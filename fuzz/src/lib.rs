@@ -52,6 +52,7 @@ pub fn api_keys() -> Vec<ApiKey> {
                 roles: vec![],
                 org_roles: vec![],
                 user_id: None,
+                descriptors: None,
             },
         })
         .collect()

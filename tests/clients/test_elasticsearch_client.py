@@ -412,3 +412,108 @@ def test_invalidate_by_realm(admin, bob):
     assert body["error_count"] == 0 and "error_details" not in body, body
     is_refused(k)
     is_refused(mine)
+
+
+def test_documented_cluster_privileges_and_has_privileges(admin):
+    role = "ops-" + uuid.uuid4().hex[:10]
+    made = ok(admin.security.put_role(
+        name=role,
+        cluster=["monitor", "manage_own_api_key", "manage_token", "none"],
+        indices=[{"names": ["logs-*"], "privileges": ["read"]}],
+        applications=[{"application": "myapp", "privileges": ["read"], "resources": ["*"]}],
+    ))
+    assert made == {"role": {"created": True}}
+    ok(admin.security.put_privileges(privileges={"myapp": {"read": {"actions": ["data:read/*"]}}}))
+    name = "carol-" + uuid.uuid4().hex[:10]
+    ok(admin.security.put_user(username=name, password=BOB_PASSWORD, roles=[role]))
+    carol = es(basic_auth=(name, BOB_PASSWORD))
+    ask = dict(
+        cluster=["monitor", "manage", "manage_own_api_key"],
+        index=[{"names": ["logs-1", "secret"], "privileges": ["read"]}],
+        application=[{"application": "myapp", "privileges": ["read", "data:write/x"], "resources": ["doc/1"]}],
+    )
+    expected = {
+        "username": name,
+        "has_all_requested": False,
+        "cluster": {"monitor": True, "manage": False, "manage_own_api_key": True},
+        "index": {"logs-1": {"read": True}, "secret": {"read": False}},
+        "application": {"myapp": {"doc/1": {"read": True, "data:write/x": False}}},
+    }
+    assert ok(carol.security.has_privileges(**ask)) == expected
+    assert ok(carol.security.has_privileges(user=name, **ask)) == expected
+    fails(BadRequestError, 400, carol.security.has_privileges, user="admin", cluster=["monitor"])
+    e = fails(BadRequestError, 400, admin.security.put_role, name="odd-" + uuid.uuid4().hex[:6], cluster=["sing"])
+    validation_failed(e)
+    # A key asking for `all` holds what its owner holds of it: enough to read itself.
+    k = key(carol, "wide", role_descriptors={"r": {"cluster": ["all"]}})
+    mine = es(api_key=k["encoded"])
+    got = ok(mine.security.get_api_key(id=k["id"]))["api_keys"]
+    assert [g["id"] for g in got] == [k["id"]]
+    held = ok(mine.security.has_privileges(cluster=["manage_own_api_key", "manage_api_key"]))
+    assert held["cluster"] == {"manage_own_api_key": True, "manage_api_key": False}, held
+    assert ok(carol.cluster.health())["status"] == "green"
+
+
+def test_reserved_names_are_refused(admin):
+    e = fails(BadRequestError, 400, admin.security.put_user, username="_someone", password=BOB_PASSWORD)
+    assert "reserved" in e.body["error"]["reason"], e.body
+    # The path is `_has_privileges`' own, which takes GET and POST only. (A client of its own:
+    # the server answers without reading the body, then closes that connection.)
+    once = es(basic_auth=("admin", PASSWORD))
+    e = fails(ApiError, 405, once.security.put_user, username="_has_privileges", password=BOB_PASSWORD)
+    assert e.body["error"].endswith("allowed: [GET, HEAD, POST]"), e.body
+    fails(BadRequestError, 400, admin.security.put_role, name="_ops", cluster=[])
+    assert "_has_privileges" not in ok(admin.security.get_user())
+
+
+def test_descriptors_normalized_and_limited_by(admin, bob):
+    k = key(bob.es, "narrow", role_descriptors={"r": {"cluster": ["manage_own_api_key"], "index": [{"names": "logs", "privileges": ["read"]}]}})
+    got = ok(admin.security.get_api_key(id=k["id"], with_limited_by=True))["api_keys"][0]
+    assert got["role_descriptors"] == {"r": {
+        "cluster": ["manage_own_api_key"],
+        "indices": [{"names": ["logs"], "privileges": ["read"], "allow_restricted_indices": False}],
+        "applications": [], "run_as": [], "metadata": {}, "transient_metadata": {"enabled": True},
+    }}, got
+    assert list(got["limited_by"][0]) == [ROLE], got
+    assert got["limited_by"][0][ROLE]["cluster"] == ["manage_own_api_key"], got
+    queried = ok(admin.security.query_api_keys(query={"ids": {"values": [k["id"]]}}, with_limited_by=True))
+    assert queried["api_keys"][0]["limited_by"] == got["limited_by"]
+    fails(AuthorizationException, 403, bob.es.security.get_api_key, id=k["id"], with_limited_by=True)
+
+
+def test_bulk_update_and_clear_cache(admin, bob):
+    k1, k2 = key(bob.es, "one"), key(bob.es, "two")
+    done = ok(bob.es.security.bulk_update_api_keys(ids=[k1["id"], k2["id"], unknown_id()], metadata={"env": "prod"}))
+    assert sorted(done["updated"]) == sorted([k1["id"], k2["id"]]), done
+    assert done["noops"] == [] and done["errors"]["count"] == 1, done
+    again = ok(bob.es.security.bulk_update_api_keys(ids=[k1["id"]], metadata={"env": "prod"}))
+    assert again == {"updated": [], "noops": [k1["id"]]}, again
+    cleared = ok(admin.security.clear_api_key_cache(ids=[k1["id"], k2["id"]]))
+    assert cleared["_nodes"]["failed"] == 0, cleared
+    assert authenticates(k1)["api_key"]["id"] == k1["id"]
+    fails(AuthorizationException, 403, bob.es.security.clear_api_key_cache, ids="*")
+
+
+def test_application_privileges(admin):
+    app = "app" + uuid.uuid4().hex[:8]
+    made = ok(admin.security.put_privileges(privileges={app: {"read": {"actions": ["data:read/*"], "metadata": {"d": 1}}}}))
+    assert made == {app: {"read": {"created": True}}}
+    got = ok(admin.security.get_privileges(application=app, name="read"))
+    assert got == {app: {"read": {"application": app, "name": "read", "actions": ["data:read/*"], "metadata": {"d": 1}}}}
+    assert "manage_token" in ok(admin.security.get_builtin_privileges())["cluster"]
+    assert ok(admin.security.delete_privileges(application=app, name="read")) == {app: {"read": {"found": True}}}
+    fails(NotFoundError, 404, admin.security.get_privileges, application=app)
+
+
+def test_search_after_with_a_date_string(admin, bob):
+    made = [key(bob.es, n) for n in ("a", "b", "c")]
+    page = ok(bob.es.security.query_api_keys(sort=["creation"], size=1))
+    first = page["api_keys"][0]
+    as_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(first["creation"] / 1000)) + ".%03dZ" % (first["creation"] % 1000)
+    by_number = ok(bob.es.security.query_api_keys(sort=["creation"], search_after=first["_sort"]))
+    by_text = ok(bob.es.security.query_api_keys(sort=["creation"], search_after=[as_text]))
+    assert [k["id"] for k in by_text["api_keys"]] == [k["id"] for k in by_number["api_keys"]]
+    creations = [k["creation"] for k in ok(bob.es.security.get_api_key(owner=True))["api_keys"]]
+    assert len(creations) == len(made)
+    assert len(by_text["api_keys"]) == len([c for c in creations if c > first["creation"]])
+    assert first["id"] not in [k["id"] for k in by_text["api_keys"]]

@@ -7,6 +7,13 @@ use std::sync::Arc;
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
 
+    /// The time to the millisecond, for what a wire format shows in milliseconds
+    /// (Elasticsearch's `creation`, `expiration`, `invalidation`): keys made within one
+    /// second still sort in the order they were made. [`now`](Self::now) by default.
+    fn now_millis(&self) -> DateTime<Utc> {
+        self.now()
+    }
+
     /// A reading of the monotonic clock, for intervals only (never shown, never stored): a
     /// test that moves [`now`](Self::now) by hours does not move it.
     #[allow(clippy::disallowed_methods)]
@@ -23,6 +30,11 @@ impl Clock for SystemClock {
     #[allow(clippy::disallowed_methods)]
     fn now(&self) -> DateTime<Utc> {
         Utc::now().trunc_subsecs(0)
+    }
+
+    #[allow(clippy::disallowed_methods)]
+    fn now_millis(&self) -> DateTime<Utc> {
+        Utc::now().trunc_subsecs(3)
     }
 }
 

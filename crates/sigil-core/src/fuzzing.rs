@@ -71,3 +71,44 @@ pub fn security_token(text: &str) -> Option<(String, i64)> {
 pub fn sealed_security_token(access: &str, exp: i64) -> String {
     crate::iam::temporary::fuzz_support::sealed(access, exp)
 }
+
+/// `_has_privileges` as the core answers it for a caller holding `cluster`, with these role
+/// descriptors (in layers, each must grant) and stored application privileges.
+pub fn has_privileges(
+    request: &crate::elasticsearch::has_privileges::HasPrivilegesRequest,
+    cluster: Vec<crate::privilege::ClusterPrivilege>,
+    layers: &[Map<String, Value>],
+    stored: &[crate::elasticsearch::application_privileges::ApplicationPrivilege],
+) -> CoreResult<crate::elasticsearch::has_privileges::HasPrivilegesAnswer> {
+    use crate::elasticsearch::has_privileges::{answer, checked};
+    let asked = checked(request)?;
+    let caller = crate::principal::Principal {
+        kind: crate::principal::PrincipalKind::User,
+        id: "fuzz".into(),
+        name: "fuzz".into(),
+        realm: crate::principal::Realm::native(),
+        superuser: false,
+        org_roles: vec![],
+        cluster_privileges: cluster,
+        roles: vec![],
+        api_key: None,
+        scope: None,
+    };
+    Ok(answer(&caller, &asked, layers, stored, request))
+}
+
+/// An API key request's role descriptors: checked as the core checks them, then normalized
+/// as get and query answer them.
+pub fn role_descriptors(descriptors: &Map<String, Value>) -> CoreResult<Map<String, Value>> {
+    crate::elasticsearch::descriptors::check(descriptors)?;
+    Ok(crate::elasticsearch::descriptors::normalize_all(
+        descriptors,
+    ))
+}
+
+/// The body of `PUT /_security/privilege`, as the core checks it before storing.
+pub fn application_privileges(
+    body: Map<String, Value>,
+) -> CoreResult<Vec<crate::elasticsearch::application_privileges::ApplicationPrivilege>> {
+    crate::elasticsearch::application_privileges::parse_put(body)
+}

@@ -114,6 +114,11 @@ impl Kernel {
         self.clock.now()
     }
 
+    /// The time to the millisecond (Elasticsearch API keys' times).
+    pub fn now_millis(&self) -> DateTime<Utc> {
+        self.clock.now_millis()
+    }
+
     pub(crate) fn cache_epoch(&self) -> u64 {
         self.cache_epoch.load(Ordering::Acquire)
     }

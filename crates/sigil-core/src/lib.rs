@@ -9,6 +9,7 @@ pub mod audit;
 pub mod authz;
 pub mod changes;
 pub mod clock;
+pub mod cluster_privilege;
 pub mod crypto;
 pub mod digest;
 pub mod directory;

@@ -91,53 +91,7 @@ impl fmt::Display for OrgRole {
     }
 }
 
-/// Cluster privileges, by their Elasticsearch names; each includes the ones listed after it
-/// in its own chain (`manage_security` ⊇ `manage_api_key` ⊇ `manage_own_api_key`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClusterPrivilege {
-    All,
-    ManageSecurity,
-    ManageApiKey,
-    ManageOwnApiKey,
-    ReadSecurity,
-}
-
-impl ClusterPrivilege {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::All => "all",
-            Self::ManageSecurity => "manage_security",
-            Self::ManageApiKey => "manage_api_key",
-            Self::ManageOwnApiKey => "manage_own_api_key",
-            Self::ReadSecurity => "read_security",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        [
-            Self::All,
-            Self::ManageSecurity,
-            Self::ManageApiKey,
-            Self::ManageOwnApiKey,
-            Self::ReadSecurity,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == name)
-    }
-
-    /// Whether holding `self` grants `wanted`.
-    pub fn implies(self, wanted: ClusterPrivilege) -> bool {
-        use ClusterPrivilege::*;
-        match self {
-            All => true,
-            ManageSecurity => true,
-            ManageApiKey => matches!(wanted, ManageApiKey | ManageOwnApiKey),
-            ManageOwnApiKey => wanted == ManageOwnApiKey,
-            ReadSecurity => wanted == ReadSecurity,
-        }
-    }
-}
+pub use crate::cluster_privilege::ClusterPrivilege;
 
 /// What a refused request would have needed; faces name it in their 403.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +163,7 @@ impl Principal {
             && other
                 .cluster_privileges
                 .iter()
+                .filter(|p| p.grants_in_sigil())
                 .all(|p| self.has_cluster_privilege(*p))
             && other.org_roles.iter().all(|a| {
                 self.has_org_role(a.org_id, a.role)

@@ -5,6 +5,7 @@ use crate::audit::AuditEvent;
 use crate::changes::ChangeRecord;
 use crate::directory::org::{FederationSettings, Organization};
 use crate::elasticsearch::api_keys::{ApiKey, ApiKeyFilter};
+use crate::elasticsearch::application_privileges::ApplicationPrivilege;
 use crate::elasticsearch::Role;
 use crate::error::CoreResult;
 use crate::federation::{ConnectedOrgConfig, IdentityProvider, RoleMapping};
@@ -351,6 +352,26 @@ pub trait SecurityStore: Send + Sync + 'static {
     ) -> CoreResult<bool>;
     /// Deletes keys invalidated or expired before `before`; answers how many.
     async fn delete_retired_api_keys(&self, before: DateTime<Utc>) -> CoreResult<u64>;
+    /// Creates or replaces application privileges by (application, name), all in one
+    /// transaction with `event`; answers for each whether it was created.
+    async fn put_application_privileges(
+        &self,
+        privileges: &[ApplicationPrivilege],
+        event: &AuditEvent,
+    ) -> CoreResult<Vec<bool>>;
+    /// The privileges of one application (of all when `None`), by application then name.
+    async fn list_application_privileges(
+        &self,
+        application: Option<&str>,
+    ) -> CoreResult<Vec<ApplicationPrivilege>>;
+    /// Deletes an application's privileges by name, in one transaction with `event` (recorded
+    /// only when one existed); answers for each name whether it existed.
+    async fn delete_application_privileges(
+        &self,
+        application: &str,
+        names: &[String],
+        event: &AuditEvent,
+    ) -> CoreResult<Vec<bool>>;
 }
 
 /// IAM access keys (SDK-HMAC-SHA256).

@@ -16,8 +16,11 @@ pub fn router(state: AppState, body_timeout: std::time::Duration) -> Router {
         .route("/openapi.json", get(crate::openapi::serve))
         // `nest` does not route the prefix with a bare trailing slash; nothing else is left.
         .route("/api/atlas/v2/", any(crate::mongodb::not_found_fallback))
-        .fallback(crate::mongodb::not_found_fallback)
+        .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(
+            crate::faces::elasticsearch::method_not_allowed,
+        ))
         .layer(axum::middleware::from_fn(
             crate::auth::signed::hash_signed_bodies,
         ))
@@ -29,4 +32,14 @@ pub fn router(state: AppState, body_timeout: std::time::Duration) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A path no route matched: Elasticsearch's answer under its paths (`/_…`), Atlas's elsewhere.
+async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if crate::faces::elasticsearch::owns_path(uri.path()) {
+        crate::faces::elasticsearch::no_handler(&method, uri.path())
+    } else {
+        crate::mongodb::not_found_fallback().await.into_response()
+    }
 }

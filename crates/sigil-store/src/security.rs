@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sigil_core::audit::AuditEvent;
 use sigil_core::elasticsearch::api_keys::{ApiKey, ApiKeyFilter};
+use sigil_core::elasticsearch::application_privileges::ApplicationPrivilege;
 use sigil_core::elasticsearch::Role;
 use sigil_core::error::CoreResult;
 use sigil_core::ids::UserId;
@@ -220,6 +221,89 @@ impl SecurityStore for SqlStore {
         .await
         .map_err(db)?;
         Ok(done.rows_affected())
+    }
+
+    async fn put_application_privileges(
+        &self,
+        privileges: &[ApplicationPrivilege],
+        event: &AuditEvent,
+    ) -> CoreResult<Vec<bool>> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut created = Vec::with_capacity(privileges.len());
+        for p in privileges {
+            let existed: Option<(String,)> = sqlx::query_as(
+                "SELECT name FROM application_privileges WHERE application = $1 AND name = $2",
+            )
+            .bind(&p.application)
+            .bind(&p.name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            sqlx::query(
+                "INSERT INTO application_privileges (application, name, doc) VALUES ($1, $2, $3)
+                 ON CONFLICT (application, name) DO UPDATE SET doc = excluded.doc",
+            )
+            .bind(&p.application)
+            .bind(&p.name)
+            .bind(to_doc(p)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            created.push(existed.is_none());
+        }
+        insert_event(&mut tx, event).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(created)
+    }
+
+    async fn list_application_privileges(
+        &self,
+        application: Option<&str>,
+    ) -> CoreResult<Vec<ApplicationPrivilege>> {
+        match application {
+            Some(a) => {
+                all_docs(
+                    &self.reader,
+                    "SELECT doc FROM application_privileges WHERE application = $1 ORDER BY name",
+                    &[a],
+                )
+                .await
+            }
+            None => {
+                all_docs(
+                    &self.reader,
+                    "SELECT doc FROM application_privileges ORDER BY application, name",
+                    &[],
+                )
+                .await
+            }
+        }
+    }
+
+    async fn delete_application_privileges(
+        &self,
+        application: &str,
+        names: &[String],
+        event: &AuditEvent,
+    ) -> CoreResult<Vec<bool>> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut found = Vec::with_capacity(names.len());
+        for name in names {
+            let done = sqlx::query(
+                "DELETE FROM application_privileges WHERE application = $1 AND name = $2",
+            )
+            .bind(application)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            found.push(done.rows_affected() > 0);
+        }
+        if found.iter().any(|f| *f) {
+            insert_event(&mut tx, event).await?;
+            tx.commit().await.map_err(db)?;
+        }
+        Ok(found)
     }
 }
 

@@ -75,6 +75,11 @@ impl Clock for TestClock {
     fn now(&self) -> DateTime<Utc> {
         self.precise_now().trunc_subsecs(0)
     }
+
+    /// Milliseconds, as the server's own clock reads them for Elasticsearch times.
+    fn now_millis(&self) -> DateTime<Utc> {
+        self.precise_now().trunc_subsecs(3)
+    }
 }
 
 #[cfg(test)]

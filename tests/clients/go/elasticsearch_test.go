@@ -211,3 +211,90 @@ func TestElasticsearchInvalidationRules(t *testing.T) {
 	}
 	invalidate(t, admin, map[string]any{"ids": []string{adminKey.ID}}, []esKey{adminKey})
 }
+
+// Elasticsearch's whole cluster-privilege vocabulary, `_has_privileges` (a key holding the
+// intersection of its descriptors with its owner's), bulk update, the cache clear, the
+// application privileges API and the cluster probes, as go-elasticsearch calls them.
+func TestElasticsearchPrivilegesBulkUpdateAndProbes(t *testing.T) {
+	admin := esAdmin(t)
+	role := unique("go-ops")
+	resp, err := admin.Security.PutRole(role, esJSON(map[string]any{
+		"cluster": []string{"monitor", "manage_own_api_key", "manage_token"},
+		"indices": []any{map[string]any{"names": []string{"logs-*"}, "privileges": []string{"read"}}},
+	}))
+	esBody(t, resp, err, http.StatusOK)
+	name := unique("go-carol")
+	resp, err = admin.Security.PutUser(name, esJSON(map[string]any{"password": "go-carol-password", "roles": []string{role}}))
+	esBody(t, resp, err, http.StatusOK)
+	carol := esClient(t, elasticsearch.Config{Username: name, Password: "go-carol-password"})
+
+	ask := map[string]any{
+		"cluster": []string{"monitor", "manage"},
+		"index":   []any{map[string]any{"names": []string{"logs-1"}, "privileges": []string{"read", "write"}}},
+	}
+	resp, err = carol.Security.HasPrivileges(esJSON(ask), carol.Security.HasPrivileges.WithUser(name))
+	held := esBody(t, resp, err, http.StatusOK)
+	cluster := held["cluster"].(map[string]any)
+	index := held["index"].(map[string]any)["logs-1"].(map[string]any)
+	if held["username"] != name || held["has_all_requested"] != false || cluster["monitor"] != true ||
+		cluster["manage"] != false || index["read"] != true || index["write"] != false {
+		t.Fatalf("has_privileges: %v", held)
+	}
+
+	// A key asking for `all` holds manage_own_api_key (its owner's), enough to read itself.
+	resp, err = carol.Security.CreateAPIKey(esJSON(map[string]any{
+		"name": name + "-wide", "role_descriptors": map[string]any{"r": map[string]any{"cluster": []string{"all"}}},
+	}))
+	created := esBody(t, resp, err, http.StatusOK)
+	wide := esKey{ID: created["id"].(string), Encoded: created["encoded"].(string)}
+	keyClient := esClient(t, elasticsearch.Config{APIKey: wide.Encoded})
+	resp, err = keyClient.Security.GetAPIKey(keyClient.Security.GetAPIKey.WithID(wide.ID))
+	if got := esBody(t, resp, err, http.StatusOK)["api_keys"].([]any); len(got) != 1 {
+		t.Fatalf("a key reads itself: %v", got)
+	}
+	resp, err = keyClient.Security.GetAPIKey(keyClient.Security.GetAPIKey.WithID(wide.ID),
+		keyClient.Security.GetAPIKey.WithWithLimitedBy(true))
+	esBody(t, resp, err, http.StatusForbidden)
+
+	other := createKey(t, carol, name+"-other")
+	resp, err = carol.Security.BulkUpdateAPIKeys(esJSON(map[string]any{
+		"ids": []string{wide.ID, other.ID}, "metadata": map[string]any{"env": "prod"},
+	}))
+	bulk := esBody(t, resp, err, http.StatusOK)
+	if got := ids(bulk["updated"]); len(got) != 2 || len(bulk["noops"].([]any)) != 0 {
+		t.Fatalf("bulk update: %v", bulk)
+	}
+	resp, err = admin.Security.ClearAPIKeyCache([]string{wide.ID, other.ID})
+	if nodes := esBody(t, resp, err, http.StatusOK)["_nodes"].(map[string]any); nodes["failed"].(float64) != 0 {
+		t.Fatalf("clear cache: %v", nodes)
+	}
+	if authenticateStatus(t, other) != http.StatusOK {
+		t.Fatal("a key does not authenticate after the cache was cleared")
+	}
+
+	app := "go" + strings.ToLower(unique("app"))
+	app = strings.NewReplacer("-", "", "_", "").Replace(app)
+	resp, err = admin.Security.PutPrivileges(esJSON(map[string]any{
+		app: map[string]any{"read": map[string]any{"actions": []string{"data:read/*"}}},
+	}))
+	if made := esBody(t, resp, err, http.StatusOK); made[app].(map[string]any)["read"].(map[string]any)["created"] != true {
+		t.Fatalf("put privileges: %v", made)
+	}
+	resp, err = admin.Security.GetPrivileges(admin.Security.GetPrivileges.WithApplication(app))
+	if got := esBody(t, resp, err, http.StatusOK)[app].(map[string]any)["read"].(map[string]any); got["name"] != "read" {
+		t.Fatalf("get privileges: %v", got)
+	}
+
+	resp, err = carol.Cluster.Health()
+	if health := esBody(t, resp, err, http.StatusOK); health["status"] != "green" {
+		t.Fatalf("health: %v", health)
+	}
+	resp, err = esClient(t, elasticsearch.Config{APIKey: other.Encoded}).Cluster.Health()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a key of a monitor owner, without descriptors, reads health: %d", resp.StatusCode)
+	}
+}

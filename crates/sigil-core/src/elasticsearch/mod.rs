@@ -2,6 +2,10 @@
 //! users who hold them, and API keys limited by both.
 
 pub mod api_keys;
+pub mod application_privileges;
+mod cluster;
+pub mod descriptors;
+pub mod has_privileges;
 mod role_shapes;
 mod roles;
 mod service;

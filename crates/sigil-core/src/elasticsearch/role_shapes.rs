@@ -48,7 +48,12 @@ fn only(path: &str, object: &serde_json::Map<String, Value>, known: &[&str]) -> 
 /// `indices`: `[{names, privileges, field_security?, query?, allow_restricted_indices?}]`, with
 /// `names` a string or an array of strings and `privileges` an array of strings.
 pub(crate) fn check_indices(value: &Value) -> CoreResult<()> {
-    for (at, entry) in objects("indices", value)? {
+    check_indices_at("indices", value)
+}
+
+/// [`check_indices`] for the list at `path` (`role_descriptors.r.indices`).
+pub(crate) fn check_indices_at(path: &str, value: &Value) -> CoreResult<()> {
+    for (at, entry) in objects(path, value)? {
         only(
             &at,
             entry,
@@ -94,7 +99,12 @@ pub(crate) fn check_indices(value: &Value) -> CoreResult<()> {
 /// `applications`: `[{application, privileges, resources}]`, all required, the last two
 /// arrays of strings.
 pub(crate) fn check_applications(value: &Value) -> CoreResult<()> {
-    for (at, entry) in objects("applications", value)? {
+    check_applications_at("applications", value)
+}
+
+/// [`check_applications`] for the list at `path`.
+pub(crate) fn check_applications_at(path: &str, value: &Value) -> CoreResult<()> {
+    for (at, entry) in objects(path, value)? {
         only(&at, entry, &["application", "privileges", "resources"])?;
         match entry.get("application") {
             Some(Value::String(s)) if !s.is_empty() => {}

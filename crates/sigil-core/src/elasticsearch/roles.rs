@@ -58,6 +58,18 @@ pub(crate) fn check_name(field: &str, name: &str) -> CoreResult<()> {
     Ok(())
 }
 
+/// Names beginning with `_` are reserved, as in Elasticsearch (its own endpoints live there:
+/// `/_security/user/_has_privileges` must never create a user).
+pub(crate) fn check_not_reserved(field: &str, what: &str, name: &str) -> CoreResult<()> {
+    if name.starts_with('_') {
+        return Err(CoreError::invalid(
+            field,
+            format!("Invalid {what} name [{name}]: leading underscores are reserved"),
+        ));
+    }
+    Ok(())
+}
+
 /// Metadata keys beginning with `_` are reserved.
 pub(crate) fn check_metadata(field: &str, metadata: &Map<String, Value>) -> CoreResult<()> {
     match metadata.keys().find(|k| k.starts_with('_')) {
@@ -101,6 +113,7 @@ impl Elasticsearch {
     ) -> CoreResult<bool> {
         caller.require_cluster(ClusterPrivilege::ManageSecurity)?;
         check_name("name", name)?;
+        check_not_reserved("name", "role", name)?;
         if name == SUPERUSER_ROLE {
             return Err(CoreError::invalid(
                 "name",
@@ -128,8 +141,11 @@ impl Elasticsearch {
         }
         let cluster = parse_privileges("cluster", &draft.cluster.unwrap_or_default())?;
         // A role grants only what its author holds: nobody raises a role they hold above
-        // themselves.
-        if let Some(p) = cluster.iter().find(|p| !caller.has_cluster_privilege(**p)) {
+        // themselves. Names that grant nothing in Sigil (`manage_ml`, …) are kept freely.
+        if let Some(p) = cluster
+            .iter()
+            .find(|p| p.grants_in_sigil() && !caller.has_cluster_privilege(**p))
+        {
             return Err(CoreError::Forbidden {
                 needs: crate::privilege::Privilege::Cluster(*p),
             });
@@ -198,6 +214,40 @@ impl Elasticsearch {
         Ok(found)
     }
 
+    /// A stored role through the roles cache (`None`: no such role).
+    pub(crate) async fn role_cached(&self, name: &str) -> CoreResult<Arc<Option<Role>>> {
+        if let Some(hit) = self.roles.get(name) {
+            return Ok(hit);
+        }
+        let epoch = self.kernel.cache_epoch();
+        let found = Arc::new(self.kernel.store.get_role(name).await?);
+        if self.kernel.cacheable_since(epoch) {
+            self.roles.insert(name.to_owned(), found.clone());
+        }
+        Ok(found)
+    }
+
+    /// Roles as descriptors by name, the built-in `superuser` (held by role or by the user's
+    /// flag) among them; roles that do not exist are left out, as Elasticsearch leaves them.
+    pub(crate) async fn descriptors_of(
+        &self,
+        superuser: bool,
+        role_names: &[String],
+    ) -> CoreResult<Map<String, Value>> {
+        let mut out = Map::new();
+        if superuser {
+            out.insert(SUPERUSER_ROLE.into(), super::descriptors::superuser());
+        }
+        for name in role_names {
+            if name == SUPERUSER_ROLE {
+                out.insert(name.clone(), super::descriptors::superuser());
+            } else if let Some(role) = self.role_cached(name).await?.as_ref() {
+                out.insert(name.clone(), super::descriptors::of_role(role));
+            }
+        }
+        Ok(out)
+    }
+
     /// The cluster privileges `role_names` grant; unknown roles grant nothing.
     pub(crate) async fn privileges_of(
         &self,
@@ -209,18 +259,7 @@ impl Elasticsearch {
                 privileges.push(ClusterPrivilege::All);
                 continue;
             }
-            let role = match self.roles.get(name) {
-                Some(hit) => hit,
-                None => {
-                    let epoch = self.kernel.cache_epoch();
-                    let found = Arc::new(self.kernel.store.get_role(name).await?);
-                    if self.kernel.cacheable_since(epoch) {
-                        self.roles.insert(name.clone(), found.clone());
-                    }
-                    found
-                }
-            };
-            if let Some(role) = role.as_ref() {
+            if let Some(role) = self.role_cached(name).await?.as_ref() {
                 privileges.extend(role.cluster.iter().copied());
             }
         }

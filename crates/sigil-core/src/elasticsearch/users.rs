@@ -1,7 +1,7 @@
 //! Local users as the Elasticsearch face manages them (`/_security/user`): the same users
 //! every face authenticates, in the realm `default_native`.
 
-use super::roles::{check_metadata, check_name};
+use super::roles::{check_metadata, check_name, check_not_reserved};
 use crate::audit::{kind, Actor};
 use crate::elasticsearch::Elasticsearch;
 use crate::error::{CoreError, CoreResult, ResourceKind};
@@ -101,6 +101,7 @@ impl Elasticsearch {
     ) -> CoreResult<bool> {
         caller.require_cluster(ClusterPrivilege::ManageSecurity)?;
         check_name("username", username)?;
+        check_not_reserved("username", "user", username)?;
         if let Some(p) = &draft.password {
             let len = p.expose().chars().count();
             if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {

@@ -149,7 +149,21 @@ fn id_pattern(face: Face, name: &str) -> Option<Value> {
         ) => (HEX, None),
         (Face::Atlas | Face::CloudManager, "clientId") => ("^mdb_sa_id_[0-9a-f]{24}$", None),
         (Face::Elasticsearch, "id") => ("^[A-Za-z0-9_-]{20}$", None),
-        (Face::Elasticsearch, "username" | "name") => {
+        (Face::Elasticsearch, "application") => {
+            return Some(json!({
+                "type": "string", "minLength": 3, "maxLength": 1024,
+                "pattern": "^[a-z][A-Za-z0-9_-]{2,}$",
+                "description": "An application name: a lowercase ASCII letter, then at least two of a-z, A-Z, 0-9, _ and -.",
+            }))
+        }
+        (Face::Elasticsearch, "privilege") => {
+            return Some(json!({
+                "type": "string", "minLength": 1, "maxLength": 1024,
+                "pattern": "^[a-z][A-Za-z0-9_.-]*(,[a-z][A-Za-z0-9_.-]*)*$",
+                "description": "Application privilege names, separated by commas: each a lowercase ASCII letter, then a-z, A-Z, 0-9, _, - and .",
+            }))
+        }
+        (Face::Elasticsearch, "username" | "name" | "user") => {
             return Some(json!({
                 "type": "string", "minLength": 1, "maxLength": 507,
                 "pattern": ES_NAME_PATTERN, "description": ES_NAME,
@@ -381,10 +395,14 @@ fn patch_components(doc: &mut Value) {
     schemas.insert(
         "EsNotFoundBody".into(),
         json!({
-            "description": "A 404 that is not an error body: a deletion that found nothing (`{\"found\": false}`), or an API key lookup that matched none (`{\"api_keys\": []}`).",
+            "description": "A 404 that is not an error body: a deletion that found nothing (`{\"found\": false}`, or per application privilege), an API key lookup that matched none (`{\"api_keys\": []}`), or a lookup of users, roles or application privileges that found none (`{}`).",
             "oneOf": [
                 {"type": "object", "required": ["found"], "properties": {"found": {"const": false}}},
                 {"type": "object", "required": ["api_keys"], "properties": {"api_keys": {"type": "array", "maxItems": 0}}},
+                {"type": "object", "maxProperties": 0},
+                {"type": "object", "minProperties": 1, "additionalProperties": {
+                    "type": "object", "minProperties": 1, "additionalProperties": {
+                        "type": "object", "required": ["found"], "properties": {"found": {"const": false}}}}},
             ],
         }),
     );

@@ -20,6 +20,8 @@ mod clock_skew;
 mod cloud_manager;
 mod credentials_support;
 mod es_api_keys;
+mod es_compat;
+mod es_privileges;
 mod es_security;
 mod es_support;
 mod escalations;

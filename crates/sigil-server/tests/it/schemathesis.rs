@@ -138,6 +138,7 @@ async fn fixtures(server: &TestServer) -> Fixtures {
             ("apiUserId", api_keys[0].clone()),
             ("username", "fuzzed".into()),
             ("name", "fuzzed".into()),
+            ("application", "fuzzed".into()),
             ("idp_id", "fuzzed".into()),
             ("X-Idp-Id", "fuzzed".into()),
             ("access_key", access_key.access),
@@ -182,6 +183,8 @@ async fn fixtures(server: &TestServer) -> Fixtures {
             ("deleteApiKey", "apiUserId", api_keys[1].clone()),
             ("securityDeleteUser", "username", "fuzzed-doomed".into()),
             ("securityDeleteRole", "name", "fuzzed-doomed".into()),
+            ("securityHasPrivilegesOfUser", "user", "admin".into()),
+            ("securityHasPrivilegesOfUserPost", "user", "admin".into()),
             ("securityUpdateApiKey", "id", es_key.id),
             (
                 "keystoneDeleteIdentityProvider",
@@ -222,7 +225,7 @@ const CHECKS: [&str; 14] = [
 ];
 
 /// Checks turned off for one operation, each with the reason the document cannot state.
-const UNCHECKED: [(&str, &str, &str); 20] = [
+const UNCHECKED: [(&str, &str, &str); 27] = [
     // Which fields a provider needs depends on the others (a WORKFORCE provider needs a
     // clientId), its issuer must be an https:// URL naming a host, and idpType cannot change
     // after creation: rules across fields and stored state, not shapes.
@@ -303,6 +306,44 @@ const UNCHECKED: [(&str, &str, &str); 20] = [
         "securityQueryApiKeysGet",
         "positive_data_acceptance",
         "the query DSL",
+    ),
+    // The privileges asked about must be Elasticsearch's names; a user named must be the caller.
+    (
+        "securityHasPrivileges",
+        "positive_data_acceptance",
+        "privilege names",
+    ),
+    (
+        "securityHasPrivilegesPost",
+        "positive_data_acceptance",
+        "privilege names",
+    ),
+    (
+        "securityHasPrivilegesOfUser",
+        "positive_data_acceptance",
+        "privilege names and the caller",
+    ),
+    (
+        "securityHasPrivilegesOfUserPost",
+        "positive_data_acceptance",
+        "privilege names and the caller",
+    ),
+    // The ids must be some and the caller's; role descriptors as for one key.
+    (
+        "securityBulkUpdateApiKeys",
+        "positive_data_acceptance",
+        "role descriptors",
+    ),
+    // Application and privilege names, and actions, follow Elasticsearch's rules.
+    (
+        "securityPutPrivileges",
+        "positive_data_acceptance",
+        "Elasticsearch's naming rules",
+    ),
+    (
+        "securityPostPrivileges",
+        "positive_data_acceptance",
+        "Elasticsearch's naming rules",
     ),
     // The invalidation parameters exclude each other as Elasticsearch lists them.
     (

@@ -33,6 +33,7 @@ macro_rules! conformance {
 
 mod access_keys;
 mod api_keys;
+mod application_privileges;
 mod changes;
 mod federation;
 mod orgs;

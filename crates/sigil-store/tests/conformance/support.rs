@@ -108,6 +108,7 @@ pub fn api_key(id: &str, owner: &str, at: i64) -> ApiKey {
             roles: vec![],
             org_roles: vec![],
             user_id: None,
+            descriptors: None,
         },
     }
 }

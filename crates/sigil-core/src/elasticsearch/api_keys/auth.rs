@@ -39,7 +39,7 @@ impl Elasticsearch {
             .as_bytes()
             .ct_eq(key.key_hash.as_bytes())
             .into();
-        matches && key.is_active(self.kernel.now())
+        matches && key.is_active(self.kernel.now_millis())
     }
 
     /// A key this node has read before, and its owner, from memory.

@@ -4,7 +4,7 @@ use super::{
     descriptor_privileges, is_id_form, parse_time_value, ApiKey, ApiKeyFilter, LimitedBy, NAME_MAX,
 };
 use crate::audit::{kind, Actor};
-use crate::elasticsearch::roles::{check_metadata, parse_privileges};
+use crate::elasticsearch::roles::check_metadata;
 use crate::elasticsearch::Elasticsearch;
 use crate::error::{CoreError, CoreResult, ResourceKind};
 use crate::principal::Principal;
@@ -82,32 +82,6 @@ fn check_name(name: Option<String>) -> CoreResult<String> {
     Ok(name)
 }
 
-/// Role descriptors: each an object whose `cluster` lists known privileges.
-fn check_descriptors(descriptors: &Map<String, Value>) -> CoreResult<()> {
-    for (name, d) in descriptors {
-        let field = format!("role_descriptors.{name}");
-        let object = d
-            .as_object()
-            .ok_or_else(|| CoreError::invalid(&field, "a role descriptor must be an object"))?;
-        if let Some(cluster) = object.get("cluster") {
-            let names: Vec<String> = cluster
-                .as_array()
-                .ok_or_else(|| CoreError::invalid(format!("{field}.cluster"), "must be an array"))?
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned))
-                .collect::<Option<_>>()
-                .ok_or_else(|| {
-                    CoreError::invalid(format!("{field}.cluster"), "must hold strings")
-                })?;
-            parse_privileges(&format!("{field}.cluster"), &names)?;
-        }
-        if let Some(m) = object.get("metadata").and_then(Value::as_object) {
-            check_metadata(&format!("{field}.metadata"), m)?;
-        }
-    }
-    Ok(())
-}
-
 /// Who may own API keys: a user signed in with its own password. Not an API key (as in
 /// Elasticsearch, a key does not mint keys), and not a token or access key bound to one
 /// organization: a key is not scoped, so a scoped or short-lived credential would mint
@@ -131,7 +105,7 @@ impl Elasticsearch {
     ) -> CoreResult<CreatedApiKey> {
         owner(caller)?;
         let name = check_name(draft.name)?;
-        let now = self.kernel.now();
+        let now = self.kernel.now_millis();
         let expiration = draft
             .expiration
             .map(|e| parse_time_value("expiration", &e).map(|d| now + d))
@@ -139,7 +113,7 @@ impl Elasticsearch {
         let metadata = draft.metadata.unwrap_or_default();
         check_metadata("metadata", &metadata)?;
         let role_descriptors = draft.role_descriptors.unwrap_or_default();
-        check_descriptors(&role_descriptors)?;
+        crate::elasticsearch::descriptors::check(&role_descriptors)?;
         let id = random_urlsafe(15);
         let secret = random_urlsafe(16);
         let key = ApiKey {
@@ -155,7 +129,7 @@ impl Elasticsearch {
             realm_type: caller.realm.kind.clone(),
             metadata,
             role_descriptors,
-            limited_by: LimitedBy::of(caller),
+            limited_by: self.limited_by(caller).await?,
         };
         let event = actor.event(kind::SECURITY_API_KEY_CREATED, now, None, Some(id.clone()));
         self.kernel.store.insert_api_key(&key, &event).await?;
@@ -169,14 +143,45 @@ impl Elasticsearch {
         })
     }
 
+    /// What an owner's key is limited by: its privileges and its roles as descriptors now.
+    async fn limited_by(&self, owner: &Principal) -> CoreResult<LimitedBy> {
+        let mut limited = LimitedBy::of(owner);
+        limited.descriptors = Some(self.descriptors_of(owner.superuser, &owner.roles).await?);
+        Ok(limited)
+    }
+
+    /// Whether `caller` may read the owners' descriptors (`with_limited_by`): as in
+    /// Elasticsearch, only with `manage_api_key`, even for its own keys.
+    pub(crate) fn require_limited_by_view(caller: &Principal) -> CoreResult<()> {
+        caller.require_cluster(ClusterPrivilege::ManageApiKey)
+    }
+
+    /// Fills in the owner's descriptors of keys made before they were recorded (the roles
+    /// their owner names now).
+    pub(crate) async fn with_limited_by(&self, keys: &mut [ApiKey]) -> CoreResult<()> {
+        for key in keys.iter_mut() {
+            if key.limited_by.descriptors.is_none() {
+                let owner = &key.limited_by;
+                key.limited_by.descriptors =
+                    Some(self.descriptors_of(owner.superuser, &owner.roles).await?);
+            }
+        }
+        Ok(())
+    }
+
     /// Keys matching `filter` that `caller` may see: all with `manage_api_key`, else its own.
-    /// An `ids` filter finding nothing is `NotFound`, as Elasticsearch answers it.
+    /// An `ids` filter finding nothing is `NotFound`, as Elasticsearch answers it. With
+    /// `with_limited_by`, each key carries its owner's descriptors.
     pub async fn get_api_keys(
         &self,
         caller: &Principal,
         mut filter: ApiKeyFilter,
+        with_limited_by: bool,
     ) -> CoreResult<Vec<ApiKey>> {
         caller.require_cluster(ClusterPrivilege::ManageOwnApiKey)?;
+        if with_limited_by {
+            Self::require_limited_by_view(caller)?;
+        }
         let own_only = !caller.has_cluster_privilege(ClusterPrivilege::ManageApiKey);
         if own_only {
             // Asking for someone else's keys needs manage_api_key, as in Elasticsearch.
@@ -212,6 +217,9 @@ impl Elasticsearch {
                 ));
             }
         }
+        if with_limited_by {
+            self.with_limited_by(&mut keys).await?;
+        }
         Ok(keys)
     }
 
@@ -237,7 +245,7 @@ impl Elasticsearch {
         if !key.is_owned_by(caller) {
             return Err(not_found());
         }
-        let now = self.kernel.now();
+        let now = self.kernel.now_millis();
         if !key.is_active(now) {
             return Err(CoreError::invalid(
                 "id",
@@ -246,7 +254,7 @@ impl Elasticsearch {
         }
         let before = key.clone();
         if let Some(d) = update.role_descriptors {
-            check_descriptors(&d)?;
+            crate::elasticsearch::descriptors::check(&d)?;
             key.role_descriptors = d;
         }
         if let Some(m) = update.metadata {
@@ -256,7 +264,7 @@ impl Elasticsearch {
         if let Some(e) = update.expiration {
             key.expiration = Some(now + parse_time_value("expiration", &e)?);
         }
-        key.limited_by = LimitedBy::of(caller);
+        key.limited_by = self.limited_by(caller).await?;
         if key == before {
             return Ok(false);
         }

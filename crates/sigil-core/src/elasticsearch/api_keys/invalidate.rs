@@ -164,7 +164,7 @@ impl Elasticsearch {
         };
         keys.retain(|k| rest.matches(k));
         keys.sort_by(|a, b| a.id.cmp(&b.id));
-        let now = self.kernel.now();
+        let now = self.kernel.now_millis();
         for key in keys {
             if key.invalidated {
                 outcome.previously_invalidated.push(key.id);

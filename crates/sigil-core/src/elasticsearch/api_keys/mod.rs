@@ -3,12 +3,14 @@
 //! invalidated by id, name, realm, user or owner, and deleted after a retention period.
 
 pub(crate) mod auth;
+mod bulk;
 mod create;
 pub mod invalidate;
 pub mod query;
 mod time_value;
 
 pub use auth::claimed_api_key_id;
+pub use bulk::{BulkUpdateOutcome, BulkUpdateRequest};
 pub use create::{ApiKeyDraft, ApiKeyUpdate, CreatedApiKey};
 pub use invalidate::{InvalidateRequest, InvalidationOutcome};
 pub use query::{QueryRequest, QueryResult};
@@ -36,6 +38,10 @@ pub struct LimitedBy {
     /// in keys made before it was recorded (those are invalidated when their owner is deleted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// The owner's roles as descriptors, by role name (what `limited_by` answers). Absent in
+    /// keys made before it was recorded: those answer the roles as they are now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub descriptors: Option<Map<String, Value>>,
 }
 
 impl LimitedBy {
@@ -46,6 +52,7 @@ impl LimitedBy {
             roles: owner.roles.clone(),
             org_roles: owner.org_roles.clone(),
             user_id: Some(owner.id.clone()),
+            descriptors: None,
         }
     }
 }
@@ -111,8 +118,10 @@ impl ApiKey {
         }
         let mut p = self.principal();
         p.superuser &= owner_now.superuser;
-        p.cluster_privileges
-            .retain(|c| owner_now.has_cluster_privilege(*c));
+        if !owner_now.superuser {
+            p.cluster_privileges =
+                ClusterPrivilege::intersect(&p.cluster_privileges, &owner_now.cluster_privileges);
+        }
         p.org_roles
             .retain(|a| owner_now.has_org_role(a.org_id, a.role));
         Some(p)
@@ -128,12 +137,15 @@ impl ApiKey {
                 owner.cluster.clone(),
                 owner.org_roles.clone(),
             ),
-            Some(wanted) => {
-                let held = |w: &ClusterPrivilege| {
-                    owner.superuser || owner.cluster.iter().any(|o| o.implies(*w))
-                };
-                (false, wanted.into_iter().filter(held).collect(), vec![])
-            }
+            // As Elasticsearch: the key's descriptors intersected with its owner's roles, so
+            // a key asking for `all` from a `manage_own_api_key` owner holds
+            // `manage_own_api_key`.
+            Some(wanted) if owner.superuser => (false, wanted, vec![]),
+            Some(wanted) => (
+                false,
+                ClusterPrivilege::intersect(&wanted, &owner.cluster),
+                vec![],
+            ),
         };
         Principal {
             kind: PrincipalKind::ApiKey,
@@ -227,6 +239,7 @@ mod tests {
             roles: vec![],
             org_roles: vec![],
             user_id: None,
+            descriptors: None,
         }
     }
 
@@ -248,9 +261,15 @@ mod tests {
             json!({"r": {"cluster": ["manage_security"]}}),
             owner_own.clone(),
         );
-        assert!(!asks_more
-            .principal()
-            .has_cluster_privilege(ClusterPrivilege::ManageOwnApiKey));
+        let limited = asks_more.principal();
+        assert!(limited.has_cluster_privilege(ClusterPrivilege::ManageOwnApiKey));
+        assert!(!limited.has_cluster_privilege(ClusterPrivilege::ManageApiKey));
+        let all = key(json!({"r": {"cluster": ["all"]}}), owner_own.clone()).principal();
+        assert_eq!(
+            all.cluster_privileges,
+            vec![ClusterPrivilege::ManageOwnApiKey],
+            "the intersection of all with the owner's privileges"
+        );
         let none = key(json!({"r": {"cluster": []}}), owner(vec![], true)).principal();
         assert!(!none.superuser);
         assert!(!none.has_cluster_privilege(ClusterPrivilege::ManageOwnApiKey));

@@ -8,8 +8,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sigil_core::elasticsearch::api_keys::{
-    ApiKey, ApiKeyDraft, ApiKeyFilter, ApiKeyUpdate, InvalidateRequest, QueryRequest,
+    ApiKey, ApiKeyDraft, ApiKeyFilter, ApiKeyUpdate, BulkUpdateRequest, InvalidateRequest,
+    QueryRequest,
 };
+use sigil_core::elasticsearch::descriptors;
 use sigil_core::CoreError;
 
 const CREATE: &str = "cluster:admin/xpack/security/api_key/create";
@@ -17,6 +19,8 @@ const GET: &str = "cluster:admin/xpack/security/api_key/get";
 const QUERY: &str = "cluster:admin/xpack/security/api_key/query";
 const UPDATE: &str = "cluster:admin/xpack/security/api_key/update";
 const INVALIDATE: &str = "cluster:admin/xpack/security/api_key/invalidate";
+const BULK_UPDATE: &str = "cluster:admin/xpack/security/api_key/update";
+const CLEAR_CACHE: &str = "cluster:admin/xpack/security/api_key/clear_cache";
 
 fn view(key: &ApiKey, with_limited_by: bool) -> Value {
     let mut v = json!({
@@ -29,7 +33,7 @@ fn view(key: &ApiKey, with_limited_by: bool) -> Value {
         "realm": key.realm,
         "realm_type": key.realm_type,
         "metadata": key.metadata,
-        "role_descriptors": key.role_descriptors,
+        "role_descriptors": descriptors::normalize_all(&key.role_descriptors),
     });
     if let Some(e) = key.expiration {
         v["expiration"] = e.timestamp_millis().into();
@@ -38,13 +42,8 @@ fn view(key: &ApiKey, with_limited_by: bool) -> Value {
         v["invalidation"] = i.timestamp_millis().into();
     }
     if with_limited_by {
-        let owner = &key.limited_by;
-        let cluster: Vec<&str> = if owner.superuser {
-            vec!["all"]
-        } else {
-            owner.cluster.iter().map(|p| p.as_str()).collect()
-        };
-        v["limited_by"] = json!([{ "owner": {"cluster": cluster, "indices": [], "applications": [], "run_as": [], "metadata": {}} }]);
+        let owner = key.limited_by.descriptors.clone().unwrap_or_default();
+        v["limited_by"] = json!([Value::Object(owner)]);
     }
     v
 }
@@ -113,7 +112,12 @@ pub async fn get(
         active_at: params.flag("active_only")?.then(|| state.core.now()),
     };
     let with_limited_by = params.flag("with_limited_by")?;
-    match state.core.elasticsearch.get_api_keys(p, filter).await {
+    match state
+        .core
+        .elasticsearch
+        .get_api_keys(p, filter, with_limited_by)
+        .await
+    {
         Ok(keys) => Ok(Json(json!({
             "api_keys": keys.iter().map(|k| view(k, with_limited_by)).collect::<Vec<_>>()
         }))),
@@ -140,7 +144,7 @@ pub async fn query(
     let result = state
         .core
         .elasticsearch
-        .query_api_keys(&me.principal, request.unwrap_or_default())
+        .query_api_keys(&me.principal, request.unwrap_or_default(), with_limited_by)
         .await
         .map_err(|e| EsError::of(e, QUERY, &me.principal))?;
     let keys: Vec<Value> = result
@@ -273,4 +277,62 @@ pub async fn query_get(
     body: EsBody<QueryRequest>,
 ) -> Result<Json<Value>, EsError> {
     query(state, caller, params, body).await
+}
+
+/// Applies one update to several of the caller's keys; each is answered on its own.
+#[utoipa::path(post, path = "/_security/api_key/_bulk_update", tag = "elasticsearch", operation_id = "securityBulkUpdateApiKeys",
+    request_body = BulkUpdateRequest,
+    responses((status = 200, body = Object, example = json!({"updated": ["VuaCfGcBCdbkQm-e5aOx"], "noops": []})),
+        (status = 400, body = Object), (status = 403, body = Object)))]
+pub async fn bulk_update(
+    State(state): State<AppState>,
+    EsCaller(me): EsCaller,
+    EsBody(body): EsBody<BulkUpdateRequest>,
+) -> Result<Json<Value>, EsError> {
+    let outcome = state
+        .core
+        .elasticsearch
+        .bulk_update_api_keys(&me.principal, &me.actor, body.unwrap_or_default())
+        .await
+        .map_err(|e| EsError::of(e, BULK_UPDATE, &me.principal))?;
+    let mut answer = json!({"updated": outcome.updated, "noops": outcome.noops});
+    if !outcome.errors.is_empty() {
+        let details: serde_json::Map<String, Value> = outcome
+            .errors
+            .into_iter()
+            .map(|(id, e)| {
+                let e = EsError::from(e);
+                (id, json!({"type": e.kind, "reason": e.reason}))
+            })
+            .collect();
+        answer["errors"] = json!({"count": details.len(), "details": details});
+    }
+    Ok(Json(answer))
+}
+
+/// Makes this node forget the keys named (comma-separated; `*`: all) from its memory.
+#[utoipa::path(post, path = "/_security/api_key/{ids}/_clear_cache", tag = "elasticsearch", operation_id = "securityClearApiKeyCache",
+    params(("ids" = String, Path, description = "Comma-separated key ids, or `*`")),
+    responses((status = 200, body = Object, example = json!({"_nodes": {"total": 1, "successful": 1, "failed": 0}, "cluster_name": "sigil"})),
+        (status = 403, body = Object)))]
+pub async fn clear_cache(
+    State(state): State<AppState>,
+    EsCaller(me): EsCaller,
+    Path(ids): Path<String>,
+) -> Result<Json<Value>, EsError> {
+    let ids: Vec<String> = ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    state
+        .core
+        .elasticsearch
+        .clear_api_key_cache(&me.principal, &ids)
+        .map_err(|e| EsError::of(e, CLEAR_CACHE, &me.principal))?;
+    Ok(Json(json!({
+        "_nodes": {"total": 1, "successful": 1, "failed": 0},
+        "cluster_name": "sigil",
+    })))
 }

@@ -152,16 +152,13 @@ impl EsError {
     }
 }
 
-fn granted_by(p: ClusterPrivilege) -> &'static str {
-    match p {
-        ClusterPrivilege::ManageOwnApiKey => {
-            "manage_own_api_key,manage_api_key,manage_security,all"
-        }
-        ClusterPrivilege::ManageApiKey => "manage_api_key,manage_security,all",
-        ClusterPrivilege::ReadSecurity => "read_security,manage_security,all",
-        ClusterPrivilege::ManageSecurity => "manage_security,all",
-        ClusterPrivilege::All => "all",
-    }
+/// The privileges that grant `p`, narrowest first, as Elasticsearch lists them.
+fn granted_by(p: ClusterPrivilege) -> String {
+    p.granted_by()
+        .iter()
+        .map(|q| q.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 impl From<CoreError> for EsError {

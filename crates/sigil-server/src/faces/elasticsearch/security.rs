@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Map, Value};
-use sigil_core::elasticsearch::{RoleDraft, UserDraft, UserView};
+use sigil_core::elasticsearch::{descriptors, RoleDraft, UserDraft, UserView};
 use sigil_core::principal::PrincipalKind;
 
 /// Paths name one or more comma-separated users or roles.
@@ -226,18 +226,7 @@ pub async fn get_roles(
         .map_err(|e| lookup_error(e, "cluster:admin/xpack/security/role/get", &me))?;
     let map: Map<String, Value> = roles
         .into_iter()
-        .map(|r| {
-            let mut body = json!({
-                "cluster": r.cluster.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-                "indices": [], "applications": [], "run_as": [],
-                "metadata": r.metadata,
-                "transient_metadata": {"enabled": true},
-            });
-            if let Some(map) = body.as_object_mut() {
-                map.extend(r.other);
-            }
-            (r.name, body)
-        })
+        .map(|r| (r.name.clone(), descriptors::of_role(&r)))
         .collect();
     Ok(Json(Value::Object(map)))
 }

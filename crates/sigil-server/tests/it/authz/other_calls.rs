@@ -21,6 +21,8 @@ pub async fn prepare(op: &str, server: &TestServer, w: &World) -> Option<Prepare
         "getJwks" => Call::new(Method::GET, "/.well-known/jwks.json"),
         "getOpenIdConfiguration" => Call::new(Method::GET, "/.well-known/openid-configuration"),
         "info" => Call::new(Method::GET, "/"),
+        "clusterHealth" => Call::new(Method::GET, "/_cluster/health"),
+        "xpackInfo" => Call::new(Method::GET, "/_xpack"),
         "securityAuthenticate" => Call::new(Method::GET, "/_security/_authenticate"),
         op if op.starts_with("security") => return elasticsearch(op, server, w).await,
         "createToken" => Call::new(Method::POST, "/api/oauth/token").form(&[
@@ -46,6 +48,16 @@ pub async fn prepare(op: &str, server: &TestServer, w: &World) -> Option<Prepare
 
 async fn elasticsearch(op: &str, server: &TestServer, w: &World) -> Option<Prepared> {
     let fresh_key = || async { es::create_key(server, Who::Admin, &w.fresh("admin-key")).await };
+    // Application names begin with a lowercase letter: `app-7` is one.
+    let fresh_app = || async {
+        let app = w.fresh("app");
+        let body = json!({ app.clone(): {"read": {"actions": ["data:read/*"]}} });
+        let a = es::put(server, Who::Admin, "/_security/privilege", body).await;
+        assert_eq!(a.status, 200, "{}", a.text);
+        app
+    };
+    let has_privileges =
+        json!({"cluster": ["monitor"], "index": [{"names": ["logs"], "privileges": ["read"]}]});
     let fresh_user = |name: String| async move {
         es::put_user(server, &name, &[PLAIN_ROLE]).await;
         name
@@ -70,6 +82,54 @@ async fn elasticsearch(op: &str, server: &TestServer, w: &World) -> Option<Prepa
             let key = fresh_key().await;
             Call::new(Method::DELETE, "/_security/api_key").json(json!({"ids": [key.id]}))
         }
+        "securityHasPrivileges" => {
+            Call::new(Method::GET, "/_security/user/_has_privileges").json(has_privileges)
+        }
+        "securityHasPrivilegesPost" => {
+            Call::new(Method::POST, "/_security/user/_has_privileges").json(has_privileges)
+        }
+        // Nobody checks another user's privileges: the superuser's own credentials pass.
+        "securityHasPrivilegesOfUser" => {
+            Call::new(Method::GET, "/_security/user/admin/_has_privileges").json(has_privileges)
+        }
+        "securityHasPrivilegesOfUserPost" => {
+            Call::new(Method::POST, "/_security/user/admin/_has_privileges").json(has_privileges)
+        }
+        "securityBulkUpdateApiKeys" => {
+            let key = fresh_key().await;
+            Call::new(Method::POST, "/_security/api_key/_bulk_update")
+                .json(json!({"ids": [key.id], "metadata": {"changed": true}}))
+        }
+        "securityClearApiKeyCache" => {
+            let key = fresh_key().await;
+            Call::new(
+                Method::POST,
+                format!("/_security/api_key/{}/_clear_cache", key.id),
+            )
+        }
+        "securityPutPrivileges" | "securityPostPrivileges" => {
+            let method = if op == "securityPutPrivileges" {
+                Method::PUT
+            } else {
+                Method::POST
+            };
+            Call::new(method, "/_security/privilege")
+                .json(json!({ w.fresh("app"): {"read": {"actions": ["data:read/*"]}} }))
+        }
+        "securityGetPrivileges" => Call::new(Method::GET, "/_security/privilege"),
+        "securityGetApplicationPrivileges" => {
+            let app = fresh_app().await;
+            Call::new(Method::GET, format!("/_security/privilege/{app}"))
+        }
+        "securityGetPrivilege" => {
+            let app = fresh_app().await;
+            Call::new(Method::GET, format!("/_security/privilege/{app}/read"))
+        }
+        "securityDeletePrivileges" => {
+            let app = fresh_app().await;
+            Call::new(Method::DELETE, format!("/_security/privilege/{app}/read"))
+        }
+        "securityGetBuiltinPrivileges" => Call::new(Method::GET, "/_security/privilege/_builtin"),
         "securityGetRoles" => Call::new(Method::GET, "/_security/role"),
         "securityGetRole" => Call::new(Method::GET, format!("/_security/role/{PLAIN_ROLE}")),
         "securityPutRole" | "securityPostRole" => {

@@ -481,6 +481,7 @@ pub(super) mod tests {
                 roles: vec![],
                 org_roles: vec![],
                 user_id: None,
+                descriptors: None,
             },
         }
     }

@@ -2,7 +2,7 @@
 //! over the keys the caller may see, then sorted and paged.
 
 mod dsl;
-mod glob;
+pub(crate) mod glob;
 
 pub use dsl::{MAX_CLAUSES, MAX_DEPTH, MAX_PATTERN_CHARS, MAX_STEPS, MAX_TERMS};
 
@@ -94,6 +94,36 @@ fn sort_keys(sort: &Value) -> CoreResult<Vec<(Field, bool)>> {
         keys.push((Field::parse(&field)?, descending));
     }
     Ok(keys)
+}
+
+/// A `search_after` value as Elasticsearch reads it for its field: for `creation` and
+/// `expiration`, epoch milliseconds as a number or a string, or a date in any of the forms
+/// Elasticsearch's clients send (`2024-01-01`, `2024-01-01T10:00:00.123`, with or without a
+/// zone, UTC when none); anything else as given.
+fn search_after_value(field: &Field, v: &Value) -> Value {
+    let Value::String(s) = v else {
+        return v.clone();
+    };
+    if !matches!(field.name(), "creation" | "expiration") {
+        return v.clone();
+    }
+    let s = s.trim();
+    if let Ok(ms) = s.parse::<i64>() {
+        return ms.into();
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return t.timestamp_millis().into();
+    }
+    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M"))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(|d| d.and_time(chrono::NaiveTime::MIN))
+        });
+    match naive {
+        Ok(t) => t.and_utc().timestamp_millis().into(),
+        Err(_) => v.clone(),
+    }
 }
 
 fn sort_values(key: &ApiKey, by: &[(Field, bool)]) -> Vec<Value> {
@@ -198,7 +228,12 @@ fn select(
                 "must have one value per sort field",
             ));
         }
-        rows.retain(|(values, _)| order(values, after, by) == Ordering::Greater);
+        let after: Vec<Value> = after
+            .iter()
+            .zip(by)
+            .map(|(v, (field, _))| search_after_value(field, v))
+            .collect();
+        rows.retain(|(values, _)| order(values, &after, by) == Ordering::Greater);
     }
     let show_sort = request.sort.is_some();
     let api_keys = rows
@@ -224,8 +259,12 @@ impl Elasticsearch {
         &self,
         caller: &Principal,
         request: QueryRequest,
+        with_limited_by: bool,
     ) -> CoreResult<QueryResult> {
         caller.require_cluster(ClusterPrivilege::ManageOwnApiKey)?;
+        if with_limited_by {
+            Self::require_limited_by_view(caller)?;
+        }
         let checked = checked(&request)?;
         let mut filter = ApiKeyFilter::default();
         if !caller.has_cluster_privilege(ClusterPrivilege::ManageApiKey) {
@@ -239,7 +278,13 @@ impl Elasticsearch {
             .await?
             .into_iter()
             .filter(|key| filter.matches(key));
-        select(&request, &checked, visible)
+        let mut result = select(&request, &checked, visible)?;
+        if with_limited_by {
+            for (key, _) in &mut result.api_keys {
+                self.with_limited_by(std::slice::from_mut(key)).await?;
+            }
+        }
+        Ok(result)
     }
 }
 
@@ -288,6 +333,37 @@ mod tests {
             })
             .collect();
         assert!(numbers.windows(2).all(|w| w[0] >= w[1]), "{numbers:?}");
+    }
+
+    #[test]
+    fn search_after_reads_dates_as_elasticsearch_clients_send_them() {
+        let keys: Vec<ApiKey> = (0..3)
+            .map(|i| {
+                let mut k = dsl::tests::key(&format!("k{i}"), false);
+                k.creation += chrono::Duration::milliseconds(i * 400);
+                k
+            })
+            .collect();
+        let first = keys[0].creation.timestamp_millis();
+        for after in [
+            json!(first),
+            json!(first.to_string()),
+            json!(keys[0].creation.to_rfc3339()),
+            json!(keys[0].creation.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()),
+        ] {
+            let request = QueryRequest {
+                sort: Some(json!(["creation"])),
+                search_after: Some(vec![after.clone()]),
+                ..QueryRequest::default()
+            };
+            let page = evaluate(&request, keys.clone()).map(|r| r.api_keys);
+            let names: Vec<String> = page
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, _)| k.name)
+                .collect();
+            assert_eq!(names, ["k1", "k2"], "after {after}");
+        }
     }
 
     #[test]
