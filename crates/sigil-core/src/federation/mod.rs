@@ -3,6 +3,7 @@
 
 mod connected_org;
 mod identity_provider;
+mod jwks;
 pub mod jwt;
 pub mod key_sets;
 mod revoke;
