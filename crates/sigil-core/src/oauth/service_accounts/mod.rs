@@ -1,4 +1,4 @@
-//! Service accounts (spec 20, seed 004): machines with a client id, expiring secrets, and the
+//! Service accounts (the Atlas Admin API and Cloud Manager service-account API): machines with a client id, expiring secrets, and the
 //! organization roles their tokens carry.
 
 mod secret;

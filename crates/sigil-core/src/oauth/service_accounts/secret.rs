@@ -1,4 +1,4 @@
-//! Service-account secrets (seed 004): prefixed random values with an offline-checkable
+//! Service-account secrets (Cloud Manager and the Atlas Admin API): prefixed random values with an offline-checkable
 //! checksum, stored as SHA-256, shown once, masked after, expiring after 8 to 8766 hours.
 
 use crate::crypto::sha256_hex;
@@ -25,7 +25,7 @@ pub const MIN_HOURS: i64 = 8;
 pub enum SecretLifetimeRule {
     /// Atlas v2: 8 to 8760 hours.
     Atlas,
-    /// Cloud Manager v1.0 (the seed): 8 to 8766 hours.
+    /// Cloud Manager v1.0: 8 to 8766 hours.
     CloudManager,
 }
 
