@@ -445,55 +445,34 @@ async fn security_tokens_are_required_signed_and_their_own(server: &TestServer) 
         .status,
         200
     );
-    // Missing, or sent but not signed.
-    assert_iam(
-        &send(k.access.clone(), k.secret.clone(), None, false).await,
-        401,
-        "IAM.0007",
-    );
-    assert_iam(
-        &send(
-            k.access.clone(),
-            k.secret.clone(),
-            Some(k.security_token.clone()),
-            false,
-        )
-        .await,
-        401,
-        "IAM.0007",
-    );
-    // Another key's security token, a tampered one, a wrong secret key.
-    assert_iam(
-        &send(
-            k.access.clone(),
-            k.secret.clone(),
-            Some(other.security_token.clone()),
-            true,
-        )
-        .await,
-        401,
-        "IAM.0007",
-    );
+    // Missing, or sent but not signed; another key's security token, a tampered one, a
+    // wrong secret key: each is 401.
     let mut tampered = k.security_token.clone();
     let last = if tampered.ends_with('A') { 'B' } else { 'A' };
     tampered.pop();
     tampered.push(last);
-    assert_iam(
-        &send(k.access.clone(), k.secret.clone(), Some(tampered), true).await,
-        401,
-        "IAM.0007",
-    );
-    assert_iam(
-        &send(
-            k.access.clone(),
-            other.secret.clone(),
-            Some(k.security_token.clone()),
+    let refused = [
+        ("missing", &k.secret, None, false),
+        ("not signed", &k.secret, Some(&k.security_token), false),
+        (
+            "another key's",
+            &k.secret,
+            Some(&other.security_token),
             true,
-        )
-        .await,
-        401,
-        "IAM.0007",
-    );
+        ),
+        ("tampered", &k.secret, Some(&tampered), true),
+        (
+            "wrong secret key",
+            &other.secret,
+            Some(&k.security_token),
+            true,
+        ),
+    ];
+    for (case, secret, token, signed) in refused {
+        let a = send(k.access.clone(), secret.clone(), token.cloned(), signed).await;
+        assert_eq!(a.status, 401, "{case}: {}", a.text);
+        assert_iam(&a, 401, "IAM.0007");
+    }
     // X-Domain-Id of a domain the identity holds no role in.
     let (other_org, _) = create_org(server, "tmp-foreign-domain").await;
     let foreign = get_signed_with(
