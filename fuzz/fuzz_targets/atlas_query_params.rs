@@ -1,4 +1,4 @@
-//! The Atlas face's query string and `Accept` header (`mongodb::{extract, conventions}`,
+//! The Atlas face's query string (read by `AtlasQuery<PageParams>`) and `Accept` header (`mongodb::{extract, conventions}`,
 //! `sigil_core::page`): `envelope`, `pretty`, `pageNum`, `itemsPerPage`, `includeCount`, the
 //! version negotiated from `Accept`, and the links of a paginated list.
 //!
@@ -12,8 +12,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use sigil_core::page::{Page, MAX_ITEMS_PER_PAGE};
-use sigil_server::mongodb::conventions::{negotiate, paginated, VERSIONS};
-use sigil_server::mongodb::extract::Params;
+use sigil_server::mongodb::conventions::{negotiate, paginated, PageParams, VERSIONS};
+use sigil_server::mongodb::extract::{AtlasQuery, Params};
 
 fuzz_target!(init: sigil_fuzz::init(), |data: &[u8]| {
     let Some(text) = sigil_fuzz::text(data) else {
@@ -25,7 +25,10 @@ fuzz_target!(init: sigil_fuzz::init(), |data: &[u8]| {
     let params = Params::parse(Some(text));
     let _ = params.flag("envelope");
     let _ = params.flag("pretty");
-    let Ok(request) = params.page() else {
+    let Ok(AtlasQuery(page)) = AtlasQuery::<PageParams>::parse(Some(text)) else {
+        return;
+    };
+    let Ok(request) = page.request() else {
         return;
     };
     assert!(request.page_num >= 1);

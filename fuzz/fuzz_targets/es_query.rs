@@ -16,8 +16,8 @@ use libfuzzer_sys::fuzz_target;
 use sigil_core::elasticsearch::api_keys::{QueryRequest, NAME_MAX};
 use sigil_core::fuzzing::query_api_keys;
 use sigil_fuzz::query_dsl::QueryBody;
-use sigil_server::limits::MAX_BODY_BYTES;
 use sigil_server::faces::elasticsearch::extract::parse;
+use sigil_server::limits::MAX_BODY_BYTES;
 
 fuzz_target!(init: sigil_fuzz::init(), |data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {

@@ -13,8 +13,8 @@
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request};
 use libfuzzer_sys::fuzz_target;
-use sigil_server::limits::MAX_BODY_BYTES;
 use sigil_server::faces::oauth::form::{client_credentials, Form};
+use sigil_server::limits::MAX_BODY_BYTES;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 

@@ -106,7 +106,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AtlasQuery<T> 
     type Rejection = AtlasError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AtlasError> {
-        let params = Params::parse(parts.uri.query());
+        Self::parse(parts.uri.query())
+    }
+}
+
+impl<T: DeserializeOwned> AtlasQuery<T> {
+    /// Reads `T` from a query string.
+    pub fn parse(query: Option<&str>) -> Result<Self, AtlasError> {
+        let params = Params::parse(query);
         let mut seen = std::collections::HashSet::new();
         let mut first = url::form_urlencoded::Serializer::new(String::new());
         for (name, value) in params.pairs() {
