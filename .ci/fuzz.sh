@@ -5,7 +5,7 @@
 #
 #   .ci/fuzz.sh [--budget SECONDS] [--merge] [TARGET...]
 #
-# --budget  fuzzing time shared by the targets run (default 240 s, i.e. 20 s each for twelve;
+# --budget  fuzzing time shared by the targets run (default 240 s, i.e. about 17 s each for fourteen;
 #           the build comes on top)
 # --merge   afterwards, add to fuzz/corpus/<target>/ the inputs that reached new code
 #           (libFuzzer -set_cover_merge=1: the fewest inputs that cover what they all cover)
