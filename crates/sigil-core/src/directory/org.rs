@@ -1,4 +1,4 @@
-//! Organizations and their federation settings (Atlas v2, spec 10).
+//! Organizations and their federation settings (Atlas Admin API v2).
 
 use crate::audit::{kind, Actor};
 use crate::directory::Directory;

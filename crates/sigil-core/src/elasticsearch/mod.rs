@@ -1,4 +1,4 @@
-//! The Elasticsearch security model (spec 30): roles naming cluster privileges, the local
+//! The Elasticsearch security model: roles naming cluster privileges, the local
 //! users who hold them, and API keys limited by both.
 
 pub mod api_keys;

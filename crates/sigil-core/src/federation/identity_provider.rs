@@ -1,4 +1,4 @@
-//! OIDC identity providers: the fields and their rules (spec 10), and their management.
+//! OIDC identity providers: the fields and their rules, and their management.
 
 use super::FederationOwner;
 use crate::audit::{kind, Actor};

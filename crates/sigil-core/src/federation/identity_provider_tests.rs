@@ -1,4 +1,4 @@
-//! The field rules of identity providers (spec 10), checked without a store.
+//! The field rules of identity providers, checked without a store.
 use super::*;
 
 fn workload() -> IdentityProviderDraft {

@@ -1,4 +1,4 @@
-//! Tokens from an identity provider (spec 10): which provider signed it, whether it is
+//! Tokens from an identity provider: which provider signed it, whether it is
 //! genuine and current, and which roles it carries.
 
 use super::{AuthorizationType, IdentityProvider, IdpType};
@@ -194,7 +194,7 @@ pub(crate) fn issued_by_cutoff(iat: i64, cutoff: i64) -> bool {
 }
 
 impl Federation {
-    /// Verifies a JWT of an identity provider (spec 10): the provider is the one whose issuer
+    /// Verifies a JWT of an identity provider: the provider is the one whose issuer
     /// is `iss` and whose audience is in `aud`; the signature is checked with its key set
     /// and an allowed algorithm; `exp` and `iat` are required, `nbf` honoured, with
     /// [`CLOCK_SKEW_SECONDS`]; a token issued at or before a JWKS revoke is refused.

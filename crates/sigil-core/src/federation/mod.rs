@@ -1,4 +1,4 @@
-//! Federation (Atlas v2, spec 10): connected organizations, role mappings, identity
+//! Federation (Atlas Admin API v2): connected organizations, role mappings, identity
 //! providers, and who may manage them.
 
 mod connected_org;

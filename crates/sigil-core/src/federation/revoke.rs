@@ -1,4 +1,4 @@
-//! Revoking an identity provider's JWKS (seed 000, spec 10): a cutoff for its tokens, the end
+//! Revoking an identity provider's JWKS (the Atlas Admin API's revokeJwksFromIdentityProvider): a cutoff for its tokens, the end
 //! of every Sigil session that came from it, and an immediate refetch of its keys.
 
 use super::{FederationOwner, IdentityProvider, KeySetSource};

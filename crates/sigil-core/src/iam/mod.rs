@@ -1,4 +1,4 @@
-//! The IAM face's model (spec 40, Huawei Cloud style): identity providers named within their
+//! The IAM face's model (Huawei Cloud IAM style): identity providers named within their
 //! federation, their OpenID Connect configuration (which pins the provider's key set), domains
 //! (organizations by name), tokens for a password, an ID token or another token, and
 //! temporary access keys with their security tokens.

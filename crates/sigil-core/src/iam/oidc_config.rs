@@ -1,4 +1,4 @@
-//! A provider's OpenID Connect configuration (seed 002): its field rules, and what it does —
+//! A provider's OpenID Connect configuration (Huawei Cloud IAM): its field rules, and what it does —
 //! `idp_url` becomes the provider's issuer, `client_id` its audience, and `signing_key` its
 //! pinned key set, from the next request on, on every node.
 

@@ -1,4 +1,4 @@
-//! Programmatic API keys (spec 20): a public key and a private key that authenticate by HTTP
+//! Programmatic API keys: a public key and a private key that authenticate by HTTP
 //! Digest on every face. The private key is kept only as Digest's HA1, sealed.
 
 use crate::audit::{kind, Actor};

@@ -106,7 +106,7 @@ pub fn param_row(
 }
 
 fn table(mut rows: Vec<Row>) -> String {
-    // By long name, as the seed's table: `-h, --help` sorts as `help`.
+    // By long name, as the Atlas CLI's help tables sort: `-h, --help` sorts as `help`.
     rows.sort_by_key(|r| {
         r.name
             .rsplit("--")

@@ -1,4 +1,4 @@
-//! Invalidating API keys (seed 003): which parameters go together, who may invalidate what,
+//! Invalidating API keys (Elasticsearch's invalidate API key API): which parameters go together, who may invalidate what,
 //! and an answer per key that concurrent calls agree on.
 
 use super::{is_id_form, ApiKeyFilter};

@@ -1,4 +1,4 @@
-//! Elasticsearch API keys (spec 30): created by a user, limited by its privileges and by the
+//! Elasticsearch API keys: created by a user, limited by its privileges and by the
 //! key's own role descriptors, authenticated with `Authorization: ApiKey base64(id:key)`,
 //! invalidated by id, name, realm, user or owner, and deleted after a retention period.
 

@@ -38,7 +38,7 @@ impl SecretLifetimeRule {
     }
 
     /// Parses `secretExpiresAfterHours`: an integer, or a JSON string of digits as in the
-    /// seed's example (`"3600"`); anything else names the field.
+    /// Cloud Manager documentation's example (`"3600"`); anything else names the field.
     pub fn parse_hours(self, value: Option<&serde_json::Value>) -> CoreResult<i64> {
         const FIELD: &str = "secretExpiresAfterHours";
         let hours = match value {
