@@ -115,6 +115,11 @@ impl EsKeys {
         })
     }
 
+    /// Every key's `encoded` credential.
+    pub fn all(&self) -> &[String] {
+        &self.encoded
+    }
+
     /// The next key's `encoded` credential, in turn.
     pub fn next(&self) -> &str {
         let i = self.next.fetch_add(1, Ordering::Relaxed);

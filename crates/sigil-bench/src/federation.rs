@@ -17,6 +17,8 @@ pub const AUDIENCE: &str = "urn:sigil:bench";
 pub const CACHED_TOKENS: usize = 8;
 
 pub struct Federation {
+    /// `/api/atlas/v2/federationSettings/{id}/identityProviders/{id}`.
+    pub provider_path: String,
     issuer: FakeIssuer,
     tokens: RwLock<Arc<Vec<String>>>,
     next: AtomicUsize,
@@ -90,6 +92,7 @@ impl Federation {
         )
         .await?;
         Ok(Self {
+            provider_path: format!("{v2}/federationSettings/{fs}/identityProviders/{idp}"),
             issuer,
             tokens: RwLock::new(Arc::new(vec![])),
             next: AtomicUsize::new(0),
@@ -111,6 +114,14 @@ impl Federation {
         *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tokens);
         self.next.store(0, Ordering::Relaxed);
         start.elapsed()
+    }
+
+    /// The tokens [`Federation::mint`] minted last.
+    pub fn minted(&self) -> Arc<Vec<String>> {
+        self.tokens
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// `count` tokens for measuring verification in this process, not kept for a scenario.

@@ -11,6 +11,10 @@ use serde_json::{json, Value};
 
 pub struct Fixture {
     pub org_path: String,
+    /// The WORKLOAD identity provider, in its federation settings.
+    pub provider_path: String,
+    /// The service account.
+    pub service_account_path: String,
     pub public_key: String,
     pub private_key: String,
     pub client_id: String,
@@ -83,6 +87,7 @@ impl Fixture {
             .to_owned();
         let token = issue_token(&c, server, &client_id, &secret).await?;
         let federation = Federation::create(server, &org).await?;
+        let provider_path = federation.provider_path.clone();
         let iam = crate::signing::Iam::create(&c, server).await?;
         // Last: it waits until the node has applied its own changes (see `EsKeys::create`).
         let es_keys = EsKeys::create(server).await?;
@@ -91,6 +96,8 @@ impl Fixture {
             federation,
             es_keys,
             org_path: format!("/api/atlas/v2/orgs/{org}"),
+            provider_path,
+            service_account_path: format!("/api/atlas/v2/orgs/{org}/serviceAccounts/{client_id}"),
             public_key: key["publicKey"].as_str().context("publicKey")?.to_owned(),
             private_key: key["privateKey"].as_str().context("privateKey")?.to_owned(),
             client_id,

@@ -1,6 +1,7 @@
-//! The load generator: concurrent workers on one pooled HTTP client, each sending one request
-//! after another until the deadline, latencies in an HDR histogram; and the server's and this
-//! process's CPU time over the timed phase.
+//! A load generator in this process for the runs that need to react to answers (revocations
+//! under load): concurrent workers on one pooled HTTP client, each sending one request after
+//! another until the deadline, latencies in an HDR histogram; and the server's and this
+//! process's CPU time over the timed phase. Throughput figures come from wrk (`wrk.rs`).
 
 use crate::api_keys::WHOAMI;
 use crate::fixture::Fixture;
@@ -26,6 +27,8 @@ pub struct ScenarioResult {
     pub client_cpu_us: f64,
     /// Successful requests per scenario, for mixed loads.
     pub per_scenario: Vec<(Scenario, u64)>,
+    /// Requests prepared to be sent once ran out before the end (the figure is low).
+    pub exhausted: bool,
 }
 
 /// The fresh-token scenario used every minted token.
@@ -95,6 +98,9 @@ impl Worker {
             Target::Org => f.org_path.as_str(),
             Target::EsAuthenticate => WHOAMI,
             Target::Token => "/api/oauth/token",
+            Target::Introspect => "/api/oauth/introspect",
+            Target::Provider => f.provider_path.as_str(),
+            Target::ServiceAccount => f.service_account_path.as_str(),
         };
         let url = format!("{base}{path}");
         let request = match target {
@@ -102,6 +108,7 @@ impl Worker {
                 .client
                 .post(url)
                 .form(&[("grant_type", "client_credentials")]),
+            Target::Introspect => self.client.post(url).form(&[("token", &f.token)]),
             _ => self.client.get(url),
         };
         let request = match credential {
@@ -239,38 +246,6 @@ pub async fn drive(
         server_cpu_us: per_request(server.cpu_seconds() - server_cpu),
         client_cpu_us: per_request(crate::server::cpu_seconds(&me) - client_cpu),
         per_scenario,
+        exhausted: false,
     })
-}
-
-/// One throughput scenario: every worker sends its requests.
-pub async fn run(
-    scenario: Scenario,
-    server: &Server,
-    fixture: &Arc<Fixture>,
-    args: &crate::Args,
-) -> anyhow::Result<ScenarioResult> {
-    match scenario {
-        Scenario::FederatedCached | Scenario::FederatedOrg => {
-            fixture.federation.mint(crate::federation::CACHED_TOKENS);
-        }
-        Scenario::FederatedFresh => {
-            let took = fixture.federation.mint(args.fresh_tokens);
-            eprintln!(
-                "minted {} fresh tokens in {:.1} s (not timed)",
-                args.fresh_tokens,
-                took.as_secs_f64()
-            );
-        }
-        _ => {}
-    }
-    let duration = Duration::from_secs(args.duration);
-    drive(
-        server,
-        fixture,
-        args.concurrency,
-        duration,
-        scenario.name(),
-        |_| scenario,
-    )
-    .await
 }

@@ -16,12 +16,16 @@ mod fixture;
 mod load;
 mod pg;
 mod propagation;
+mod reference;
 mod report;
+mod requests;
 mod revocation_load;
 mod scenarios;
 mod server;
 mod signing;
+mod throughput;
 mod verify;
+mod wrk;
 
 use clap::Parser;
 use scenarios::Scenario;
@@ -131,26 +135,12 @@ async fn run_store(url: Option<&str>, chosen: &[Scenario], args: &Args) -> anyho
     let throughput: Vec<Scenario> = chosen
         .iter()
         .copied()
-        .filter(|s| s.request().is_some() && *s != Scenario::Health)
+        .filter(|s| s.request().is_some())
         .collect();
     let mut floor_and_fresh = (None, None);
-    if !throughput.is_empty() || chosen.contains(&Scenario::Health) {
-        let floor = load::run(Scenario::Health, &server, &fixture, args).await?;
-        println!(
-            "{} s per scenario, {} connections",
-            args.duration, args.concurrency
-        );
-        report::header();
-        let duration = args.duration as f64;
-        report::row(&floor, &floor, server.peak_rss_kib(), duration);
-        for scenario in throughput {
-            let result = load::run(scenario, &server, &fixture, args).await?;
-            report::row(&result, &floor, server.peak_rss_kib(), duration);
-            if scenario == Scenario::FederatedFresh {
-                floor_and_fresh.1 = Some(result.server_cpu_us);
-            }
-        }
-        floor_and_fresh.0 = Some(floor.server_cpu_us);
+    if !throughput.is_empty() {
+        let outcome = throughput::run(&server, &fixture, &throughput, args).await?;
+        floor_and_fresh = (Some(outcome.health_cpu_us), outcome.fresh_cpu_us);
         println!(
             "server RSS after these scenarios: {}",
             report::mib(server.rss_kib())

@@ -26,6 +26,8 @@ pub enum Scenario {
     FederatedFresh,
     /// `POST /api/oauth/token` client_credentials.
     TokenIssuance,
+    /// `POST /api/oauth/introspect` of a valid token by its service account (RFC 7662).
+    Introspect,
     /// Secondary: `GET /api/atlas/v2/orgs/{orgId}` (authentication plus a store read) with Basic.
     BasicOrg,
     /// Secondary: GET org with Digest.
@@ -34,6 +36,10 @@ pub enum Scenario {
     BearerOrg,
     /// Secondary: GET org with a WORKLOAD provider's JWT, a few tokens repeated.
     FederatedOrg,
+    /// `GET /api/atlas/v2/federationSettings/{id}/identityProviders/{id}` with Basic.
+    BasicProvider,
+    /// `GET /api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}` with Basic.
+    BasicServiceAccount,
     /// Secondary: `GET /_security/_authenticate` with `Authorization: ApiKey` (the principal
     /// rendered as Elasticsearch does; nothing read from the store for a key).
     ApikeyAuthenticate,
@@ -86,11 +92,17 @@ pub enum Target {
     EsAuthenticate,
     /// `POST /api/oauth/token`.
     Token,
+    /// `POST /api/oauth/introspect`.
+    Introspect,
+    /// An identity provider of the organization's federation settings.
+    Provider,
+    /// The service account.
+    ServiceAccount,
 }
 
 impl Scenario {
     /// The throughput scenarios of a full run, in the order printed (the floor first).
-    pub const THROUGHPUT: [Scenario; 15] = [
+    pub const THROUGHPUT: [Scenario; 18] = [
         Self::Health,
         Self::Basic,
         Self::Digest,
@@ -101,10 +113,13 @@ impl Scenario {
         Self::FederatedCached,
         Self::FederatedFresh,
         Self::TokenIssuance,
+        Self::Introspect,
         Self::BasicOrg,
         Self::DigestOrg,
         Self::BearerOrg,
         Self::FederatedOrg,
+        Self::BasicProvider,
+        Self::BasicServiceAccount,
         Self::ApikeyAuthenticate,
     ];
 
@@ -133,6 +148,9 @@ impl Scenario {
             Self::FederatedCached => (Credential::FederatedCached, Target::Info),
             Self::FederatedFresh => (Credential::FederatedFresh, Target::Info),
             Self::TokenIssuance => (Credential::Client, Target::Token),
+            Self::Introspect => (Credential::Client, Target::Introspect),
+            Self::BasicProvider => (Credential::Basic, Target::Provider),
+            Self::BasicServiceAccount => (Credential::Basic, Target::ServiceAccount),
             Self::BasicOrg => (Credential::Basic, Target::Org),
             Self::DigestOrg => (Credential::Digest, Target::Org),
             Self::BearerOrg => (Credential::Bearer, Target::Org),
@@ -148,7 +166,7 @@ impl Scenario {
 
     pub fn name(self) -> &'static str {
         match self {
-            Self::Health => "floor: GET /health",
+            Self::Health => "Sigil GET /health",
             Self::Basic => "Basic GET /",
             Self::Digest => "Digest GET /",
             Self::Bearer => "Bearer GET /",
@@ -158,6 +176,9 @@ impl Scenario {
             Self::FederatedCached => "federated JWT GET /, cached",
             Self::FederatedFresh => "federated JWT GET /, fresh",
             Self::TokenIssuance => "client_credentials token",
+            Self::Introspect => "introspection, valid token",
+            Self::BasicProvider => "Basic GET provider",
+            Self::BasicServiceAccount => "Basic GET service account",
             Self::BasicOrg => "Basic GET org",
             Self::DigestOrg => "Digest GET org",
             Self::BearerOrg => "Bearer GET org",

@@ -21,6 +21,17 @@ const TICKS_PER_SECOND: f64 = 100.0;
 
 /// CPU seconds (user and system) a process has used, from `/proc/<pid>/stat`.
 pub fn cpu_seconds(pid: &str) -> f64 {
+    stat_seconds(pid, 11)
+}
+
+/// CPU seconds (user and system) of this process's children that have ended and been waited
+/// for (wrk's, once it has exited).
+pub fn children_cpu_seconds() -> f64 {
+    stat_seconds("self", 13)
+}
+
+/// Two consecutive tick fields of `/proc/<pid>/stat`, from index `first` after the name.
+fn stat_seconds(pid: &str, first: usize) -> f64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0.0;
     };
@@ -29,34 +40,58 @@ pub fn cpu_seconds(pid: &str) -> f64 {
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    // utime and stime are fields 14 and 15 of the line (11 and 12 after the name), cutime
+    // and cstime 16 and 17 (13 and 14).
     let ticks = |i: usize| {
         fields
             .get(i)
             .and_then(|f| f.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    (ticks(11) + ticks(12)) / TICKS_PER_SECOND
+    (ticks(first) + ticks(first + 1)) / TICKS_PER_SECOND
 }
 
-/// The server binary: `--server-binary` when given (to compare builds), else the workspace's
-/// release `sigil`, built first.
-fn release_binary(given: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
-    if let Some(path) = given {
-        return Ok(path.to_owned());
-    }
+/// A release binary of the workspace (`sigil`, `sigil-reference`), built first.
+pub fn release_build(package: &str) -> anyhow::Result<std::path::PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--release", "-q", "-p", "sigil", "--bin", "sigil"])
+        .args(["build", "--release", "-q", "-p", package, "--bin", package])
         .status()?;
     if !status.success() {
-        bail!("cargo build --release -p sigil failed");
+        bail!("cargo build --release -p {package} failed");
     }
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));
-    Ok(target.join("release/sigil"))
+    Ok(target.join("release").join(package))
+}
+
+/// The server binary: `--server-binary` when given (to compare builds), else the workspace's
+/// release `sigil`, built first.
+fn release_binary(given: Option<&std::path::Path>) -> anyhow::Result<std::path::PathBuf> {
+    match given {
+        Some(path) => Ok(path.to_owned()),
+        None => release_build("sigil"),
+    }
+}
+
+/// Polls `{url}/health` (another process) until it answers 200, for at most 30 s.
+pub async fn wait_healthy(url: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = reqwest::Client::new();
+    while Instant::now() < deadline {
+        if client
+            .get(format!("{url}/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("{url} did not answer /health within 30 s")
 }
 
 impl Server {
@@ -117,20 +152,8 @@ impl Server {
             binary: given.map(std::path::Path::to_owned),
             dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let client = reqwest::Client::new();
-        while Instant::now() < deadline {
-            if client
-                .get(format!("{}/health", server.url))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return Ok(server);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        bail!("the server did not answer /health within 30 s")
+        wait_healthy(&server.url).await?;
+        Ok(server)
     }
 
     pub fn store_name(&self) -> &'static str {

@@ -62,6 +62,14 @@ impl Iam {
 
     /// `request` (a GET of `path`, no body) signed now.
     pub fn sign(&self, request: RequestBuilder, path: &str) -> RequestBuilder {
+        let [(_, date), (_, authorization)] = self.signed_headers(path);
+        request
+            .header("x-sdk-date", date)
+            .header("authorization", authorization)
+    }
+
+    /// `X-Sdk-Date` and `Authorization` of a GET of `path` (no body) signed now.
+    pub fn signed_headers(&self, path: &str) -> [(String, String); 2] {
         let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
         let headers = [
             ("host".to_owned(), self.host.clone()),
@@ -78,12 +86,15 @@ impl Iam {
         let signed = ["host".to_owned(), "x-sdk-date".to_owned()];
         let canonical = canonical_request(&received, &signed).unwrap_or_default();
         let signature = sign(self.secret.as_bytes(), &string_to_sign(&date, &canonical));
-        request.header("x-sdk-date", date).header(
-            "authorization",
-            format!(
-                "SDK-HMAC-SHA256 Access={}, SignedHeaders=host;x-sdk-date, Signature={signature}",
-                self.access
+        [
+            ("X-Sdk-Date".to_owned(), date),
+            (
+                "Authorization".to_owned(),
+                format!(
+                    "SDK-HMAC-SHA256 Access={}, SignedHeaders=host;x-sdk-date, Signature={signature}",
+                    self.access
+                ),
             ),
-        )
+        ]
     }
 }

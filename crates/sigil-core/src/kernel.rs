@@ -10,6 +10,7 @@ use crate::crypto::MasterKey;
 use crate::error::CoreResult;
 use crate::oauth::{ACCESS_TOKEN_SECONDS, CLOCK_SKEW_SECONDS};
 use crate::password_gate::PasswordGate;
+use crate::read_cache::CachedStore;
 use crate::revocation::{Revocation, RevocationKind, RevocationList, PRUNE_GRACE_SECONDS};
 use crate::store::Store;
 use crate::CoreConfig;
@@ -49,7 +50,10 @@ pub(crate) trait ChangeListener: Send + Sync {
 }
 
 pub struct Kernel {
+    /// The store, through [`Self::reads`].
     pub(crate) store: Arc<dyn Store>,
+    /// The read-mostly records in memory in front of the store (see `read_cache`).
+    reads: Arc<CachedStore>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) master_key: MasterKey,
     pub(crate) config: crate::CoreConfig,
@@ -73,9 +77,11 @@ impl Kernel {
         master_key: MasterKey,
         config: CoreConfig,
     ) -> Self {
+        let reads = Arc::new(CachedStore::new(store));
         Self {
             sync: new_sync_state(clock.as_ref()),
-            store,
+            store: reads.clone(),
+            reads,
             clock,
             master_key,
             config,
@@ -105,6 +111,9 @@ impl Kernel {
     /// verification in flight does not cache what it read before.
     pub(crate) fn forget(&self, what: Forget) {
         self.bump_cache_epoch();
+        if what == Forget::Everything {
+            self.reads.changed();
+        }
         for listener in self.listeners() {
             listener.forget(what);
         }
@@ -126,6 +135,12 @@ impl Kernel {
     /// Whether nothing was invalidated since `epoch` was read: only then may a result be cached.
     pub(crate) fn cacheable_since(&self, epoch: u64) -> bool {
         self.cache_epoch() == epoch
+    }
+
+    /// A change-log entry was applied: the store's records may have changed under the read
+    /// cache.
+    pub(crate) fn store_changed(&self) {
+        self.reads.changed();
     }
 
     pub(crate) fn bump_cache_epoch(&self) {

@@ -29,6 +29,7 @@ pub mod password_gate;
 pub mod principal;
 pub mod privilege;
 pub mod programmatic;
+mod read_cache;
 pub mod revocation;
 pub mod secret;
 pub mod service;

@@ -251,6 +251,7 @@ impl Kernel {
                 event_type,
                 target_id,
             } => {
+                self.store_changed();
                 for listener in self.listeners() {
                     listener
                         .apply(event_type, target_id.as_deref(), read_done)

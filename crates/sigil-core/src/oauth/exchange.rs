@@ -2,7 +2,7 @@
 //! federated identity, which ends when its provider's JWKS is revoked; and RFC 7662
 //! introspection of both kinds of token.
 
-use super::{AccessClaims, IssuedToken, ACCESS_TOKEN_SECONDS};
+use super::{token_key, AccessClaims, IssuedToken, Revocable, ACCESS_TOKEN_SECONDS};
 use crate::audit::{kind, Actor};
 use crate::error::{CoreError, CoreResult};
 use crate::federation::jwt::{issued_by_cutoff, FederatedIdentity};
@@ -11,6 +11,7 @@ use crate::oauth::OAuth;
 use crate::principal::Principal;
 use crate::secret::random_urlsafe;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// What a Sigil token exchanged for a federated JWT remembers of it, so that its roles follow
 /// the role mappings and a JWKS revoke of its provider ends it.
@@ -176,6 +177,31 @@ impl OAuth {
             .map(Some)
     }
 
+    /// The claims of a Sigil token that verifies, is current and whose principal still exists:
+    /// from the verified-token cache (the one Bearer authentication fills), or verified now
+    /// and cached.
+    async fn verified_own_token(&self, token: &str) -> CoreResult<Option<AccessClaims>> {
+        let key = token_key(token);
+        if let Some(hit) = self.cached_entry(&key) {
+            if let Revocable::Sigil(claims) = &hit.revocable {
+                return Ok(Some((**claims).clone()));
+            }
+        }
+        let epoch = self.kernel.cache_epoch();
+        let claims = match self.verify_access_token(token).await {
+            Ok(claims) => claims,
+            Err(CoreError::Unauthenticated) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(verified) = self.token_principal(&claims).await? else {
+            return Ok(None);
+        };
+        if self.kernel.cacheable_since(epoch) {
+            self.token_cache.insert(key, Arc::new(verified));
+        }
+        Ok(Some(claims))
+    }
+
     /// RFC 7662: what an active token says, Sigil's own or a federated JWT; `None` otherwise.
     pub async fn introspect_token(&self, token: &str) -> CoreResult<Option<Introspection>> {
         let ours = crate::federation::jwt::issuer_of(token).as_deref() == Some(self.issuer());
@@ -201,14 +227,9 @@ impl OAuth {
                 Err(e) => Err(e),
             };
         }
-        let claims = match self.verify_access_token(token).await {
-            Ok(claims) => claims,
-            Err(CoreError::Unauthenticated) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        if self.token_principal(&claims).await?.is_none() {
+        let Some(claims) = self.verified_own_token(token).await? else {
             return Ok(None);
-        }
+        };
         Ok(Some(Introspection {
             sub: claims.sub,
             client_id: claims.client_id,

@@ -4,10 +4,11 @@
 
 use crate::crypto::MasterKey;
 use crate::error::{CoreError, CoreResult};
+use crate::oauth::ACCESS_TOKEN_TYPE;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde::{Deserialize, Serialize};
@@ -30,7 +31,12 @@ pub struct StoredSigningKey {
 pub struct LoadedKey {
     pub kid: String,
     pub created_at: DateTime<Utc>,
-    pub encoding: EncodingKey,
+    /// The private key, parsed once. Signing goes through ring directly rather than
+    /// `jsonwebtoken::encode`, which parses the PKCS#8 document again (and recomputes the
+    /// public point, as costly as the signature itself) on every call.
+    signer: EcdsaKeyPair,
+    /// The JOSE header of the access tokens this key signs, base64url-encoded once.
+    header: String,
     pub decoding: DecodingKey,
     pub x: String,
     pub y: String,
@@ -59,15 +65,39 @@ impl StoredSigningKey {
 
     pub fn load(&self, master: &MasterKey) -> CoreResult<LoadedKey> {
         let der = zeroize::Zeroizing::new(master.open(&self.private_sealed)?);
+        let signer =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &SystemRandom::new())
+                .map_err(CoreError::internal)?;
+        let header = serde_json::json!({"typ": ACCESS_TOKEN_TYPE, "alg": "ES256", "kid": self.kid});
         Ok(LoadedKey {
             kid: self.kid.clone(),
             created_at: self.created_at,
-            encoding: EncodingKey::from_ec_der(&der),
+            signer,
+            header: URL_SAFE_NO_PAD.encode(header.to_string()),
             decoding: DecodingKey::from_ec_components(&self.x, &self.y)
                 .map_err(CoreError::internal)?,
             x: self.x.clone(),
             y: self.y.clone(),
         })
+    }
+}
+
+impl LoadedKey {
+    /// A compact JWS (RFC 7515) of `claims`: ES256 over `header.payload`, the signature as
+    /// the fixed-length `r || s` JWS asks for.
+    pub fn sign_jwt(&self, claims: &impl Serialize) -> CoreResult<String> {
+        let payload = serde_json::to_vec(claims).map_err(CoreError::internal)?;
+        let mut jwt = String::with_capacity(self.header.len() + payload.len() * 4 / 3 + 100);
+        jwt.push_str(&self.header);
+        jwt.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut jwt);
+        let signature = self
+            .signer
+            .sign(&SystemRandom::new(), jwt.as_bytes())
+            .map_err(CoreError::internal)?;
+        jwt.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut jwt);
+        Ok(jwt)
     }
 }
 
@@ -144,6 +174,29 @@ mod tests {
             stored.load(&other).is_err(),
             "another master key cannot open it"
         );
+    }
+
+    #[test]
+    fn signed_jwts_verify_with_the_published_key_and_name_it() {
+        let (master, _) = MasterKey::generate();
+        let stored = StoredSigningKey::generate(&master, DateTime::default()).expect("generate");
+        let key = stored.load(&master).expect("load");
+        let claims = serde_json::json!({"sub": "sa", "aud": "x", "exp": 4_000_000_000_i64});
+        let jwt = key.sign_jwt(&claims).expect("sign");
+        let header = jsonwebtoken::decode_header(&jwt).expect("header");
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+        assert_eq!(header.kid.as_deref(), Some(stored.kid.as_str()));
+        assert_eq!(header.typ.as_deref(), Some(ACCESS_TOKEN_TYPE));
+        let public = DecodingKey::from_ec_components(&stored.x, &stored.y).expect("public key");
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        validation.set_audience(&["x"]);
+        let decoded = jsonwebtoken::decode::<serde_json::Value>(&jwt, &public, &validation)
+            .expect("the signature verifies");
+        assert_eq!(decoded.claims, claims);
+        // Another key's signature does not.
+        let other = StoredSigningKey::generate(&master, DateTime::default()).expect("generate");
+        let other = DecodingKey::from_ec_components(&other.x, &other.y).expect("public key");
+        assert!(jsonwebtoken::decode::<serde_json::Value>(&jwt, &other, &validation).is_err());
     }
 
     #[test]

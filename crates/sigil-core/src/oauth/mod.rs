@@ -21,7 +21,7 @@ use crate::principal::{OrgRoleAssignment, Principal, PrincipalKind, Realm};
 use crate::revocation::RevocationKind;
 use crate::secret::{random_urlsafe, SecretString};
 use chrono::Duration;
-use jsonwebtoken::{Algorithm, Header, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -164,13 +164,8 @@ impl OAuth {
             .keyring
             .active()
             .ok_or_else(|| CoreError::internal("no signing key loaded"))?;
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(key.kid.clone());
-        header.typ = Some(ACCESS_TOKEN_TYPE.into());
-        let token =
-            jsonwebtoken::encode(&header, claims, &key.encoding).map_err(CoreError::internal)?;
         Ok(IssuedToken {
-            access_token: SecretString::new(token),
+            access_token: SecretString::new(key.sign_jwt(claims)?),
             expires_in: claims.exp - claims.iat,
         })
     }
@@ -284,6 +279,11 @@ impl OAuth {
     }
 
     fn cached_token(&self, key: &[u8; 32]) -> Option<Principal> {
+        self.cached_entry(key).map(|hit| hit.principal.clone())
+    }
+
+    /// A verified token from the cache, unexpired and covered by no revocation.
+    pub(crate) fn cached_entry(&self, key: &[u8; 32]) -> Option<Arc<VerifiedToken>> {
         let hit = self.token_cache.get(key)?;
         if hit.exp + CLOCK_SKEW_SECONDS <= self.kernel.now().timestamp() {
             return None;
@@ -292,7 +292,7 @@ impl OAuth {
             self.token_cache.invalidate(key);
             return None;
         }
-        Some(hit.principal.clone())
+        Some(hit)
     }
 
     fn is_own_token(&self, token: &str) -> bool {

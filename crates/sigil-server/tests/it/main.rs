@@ -45,6 +45,7 @@ mod master_key_rotation;
 mod multi_node;
 mod oauth;
 mod openapi;
+mod read_cache;
 mod restart;
 mod revocation;
 mod schemathesis;
