@@ -51,7 +51,11 @@ async fn digest(
     let client = reqwest::Client::new();
     let mut lists = vec![];
     for _ in 0..threads {
-        let first = client.get(format!("{}{path}", server.url)).send().await?;
+        // The Atlas face's challenge (its first is Digest's; a nonce is not tied to a path).
+        let first = client
+            .get(format!("{}{}", server.url, f.org_path))
+            .send()
+            .await?;
         let challenge = first
             .headers()
             .get("www-authenticate")
